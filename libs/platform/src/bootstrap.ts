@@ -1,0 +1,62 @@
+import { type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { ConfigError } from './config';
+import { CORRELATION_HEADER, withCorrelationId } from './correlation';
+import { ProblemDetailsFilter } from './problem';
+import type { NextFunction, Request, Response } from 'express';
+
+export interface ServiceAppOptions {
+  /** Attach the service's Kafka side (a Nest custom transport strategy) before starting. */
+  connectKafka?: (app: INestApplication) => void;
+  /** Keep Nest's own logger quiet (tests). */
+  quiet?: boolean;
+}
+
+/**
+ * Builds a service's HTTP app the one way every service is built: pino logs, correlation ids,
+ * problem+json errors, bounded JSON bodies, shutdown hooks, optional Kafka hybrid side.
+ */
+export async function createServiceApp(
+  module: Type | ReturnType<typeof Object>,
+  options: ServiceAppOptions = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bufferLogs: true,
+    bodyParser: false,
+    logger: options.quiet ? false : undefined,
+  });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers[CORRELATION_HEADER];
+    const id = typeof header === 'string' && header.length <= 200 ? header : undefined;
+    withCorrelationId(id, () => next());
+  });
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+  options.connectKafka?.(app);
+  return app;
+}
+
+/** main.ts entry: config errors name the variable and exit 1; otherwise start and listen. */
+export async function runService(
+  name: string,
+  build: () => Promise<{ app: INestApplication; port: number }>,
+): Promise<void> {
+  try {
+    const { app, port } = await build();
+    await app.startAllMicroservices();
+    await app.listen(port, '0.0.0.0');
+    app.get(Logger).log(`${name} listening on http://127.0.0.1:${port}`);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${name}: ${error.message}\n`);
+    } else {
+      process.stderr.write(`${name}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exit(1);
+  }
+}

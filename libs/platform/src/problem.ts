@@ -1,0 +1,121 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Response } from 'express';
+
+export interface FieldProblem {
+  /** JSON pointer-ish path of the offending field, e.g. `milestones.1.amount`. */
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  errors?: FieldProblem[];
+}
+
+/**
+ * An error with a stable `code` that maps to an RFC 9457 problem. Domain rules throw this (or a
+ * subclass); the ProblemDetailsFilter turns it into `application/problem+json`.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: FieldProblem[],
+  ) {
+    super(message);
+    this.name = 'ProblemError';
+  }
+}
+
+/** 400/422 with every field problem listed. */
+export class ValidationProblem extends ProblemError {
+  constructor(errors: FieldProblem[], status = HttpStatus.UNPROCESSABLE_ENTITY) {
+    super(status, 'validation_failed', `${errors.length} field problem(s)`, errors);
+  }
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problemBody(
+  status: number,
+  code: string,
+  detail?: string,
+  errors?: FieldProblem[],
+): ProblemBody {
+  return {
+    type: `https://errors.incubator.example/${code}`,
+    title: titles[status] ?? 'Error',
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    ...(errors ? { errors } : {}),
+  };
+}
+
+/** Maps every error leaving an HTTP handler to problem+json; unknown errors are logged, never leaked. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = toProblem(exception);
+    if (body.status >= 500) this.logger.error(exception);
+    response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+}
+
+export function toProblem(exception: unknown): ProblemBody {
+  if (exception instanceof ProblemError) {
+    return problemBody(exception.status, exception.code, exception.message, exception.errors);
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    // body-parser errors (bad JSON, too large) arrive as HttpException subclasses from Nest/express.
+    return problemBody(status, codeForStatus(status), exception.message);
+  }
+  const maybeHttp = exception as { status?: unknown; type?: unknown; message?: unknown };
+  if (typeof maybeHttp?.status === 'number' && maybeHttp.status >= 400 && maybeHttp.status < 500) {
+    // express body-parser: entity.parse.failed, entity.too.large, charset errors …
+    return problemBody(
+      maybeHttp.status,
+      typeof maybeHttp.type === 'string' ? maybeHttp.type.replace(/\./g, '_') : 'bad_request',
+      typeof maybeHttp.message === 'string' ? maybeHttp.message : undefined,
+    );
+  }
+  return problemBody(500, 'internal_error', 'unexpected error; it has been logged');
+}
+
+function codeForStatus(status: number): string {
+  return (titles[status] ?? 'error').toLowerCase().replace(/\s+/g, '_');
+}
