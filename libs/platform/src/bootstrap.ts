@@ -1,4 +1,4 @@
-import { type INestApplication, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -19,7 +19,7 @@ export interface ServiceAppOptions {
  * problem+json errors, bounded JSON bodies, shutdown hooks, optional Kafka hybrid side.
  */
 export async function createServiceApp(
-  module: Type | ReturnType<typeof Object>,
+  module: Type | DynamicModule,
   options: ServiceAppOptions = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, {
@@ -55,7 +55,9 @@ export async function runService(
     if (error instanceof ConfigError) {
       process.stderr.write(`${name}: ${error.message}\n`);
     } else {
-      process.stderr.write(`${name}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+      process.stderr.write(
+        `${name}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
+      );
     }
     process.exit(1);
   }

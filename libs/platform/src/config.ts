@@ -41,7 +41,7 @@ export function parseConfig<S extends ZodRawShape>(
       })),
     );
   }
-  return result.data as z.infer<z.ZodObject<typeof baseConfigShape & S>>;
+  return result.data;
 }
 
 /** A port number given as a string in the environment. */

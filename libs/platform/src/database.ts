@@ -35,7 +35,11 @@ export function createDataSource(options: {
  * Creates the schema and runs pending migrations. An advisory lock per schema lets several
  * replicas start at once without running the same migration twice.
  */
-export async function migrateSchema(pool: Pool, dataSource: DataSource, schema: string): Promise<string[]> {
+export async function migrateSchema(
+  pool: Pool,
+  dataSource: DataSource,
+  schema: string,
+): Promise<string[]> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrations:${schema}`]);
@@ -44,7 +48,9 @@ export async function migrateSchema(pool: Pool, dataSource: DataSource, schema: 
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrations:${schema}`]).catch(() => undefined);
+    await client
+      .query('SELECT pg_advisory_unlock(hashtext($1))', [`migrations:${schema}`])
+      .catch(() => undefined);
     client.release();
   }
 }

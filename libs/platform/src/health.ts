@@ -1,5 +1,13 @@
-import { Controller, Get, Inject, Injectable } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Pool } from 'pg';
 import { PG_POOL, SERVICE_CONTEXT, type ServiceContext } from './tokens';
@@ -77,9 +85,18 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** 200 when Postgres (with the service's schema) and Kafka answer; 503 with the details otherwise. */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    return this.health.check([() => this.postgres.check(), () => this.kafka.check()]);
+  async ready(@Res() response: Response): Promise<void> {
+    try {
+      const result = await this.health.check([
+        () => this.postgres.check(),
+        () => this.kafka.check(),
+      ]);
+      response.status(200).json(result);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      response.status(503).json(error.getResponse());
+    }
   }
 }

@@ -14,7 +14,13 @@ import type { BaseConfig } from './config';
 import { currentCorrelationId, CORRELATION_HEADER } from './correlation';
 import { createDataSource, createPool, migrateSchema, type MigrationClass } from './database';
 import { HealthController, KafkaHealth, PostgresHealth } from './health';
-import { DATA_SOURCE, PG_POOL, SERVICE_CONFIG, SERVICE_CONTEXT, type ServiceContext } from './tokens';
+import {
+  DATA_SOURCE,
+  PG_POOL,
+  SERVICE_CONFIG,
+  SERVICE_CONTEXT,
+  type ServiceContext,
+} from './tokens';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -59,7 +65,9 @@ export class PlatformModule implements OnModuleInit, OnApplicationShutdown {
               return typeof header === 'string' && header.length <= 200 ? header : randomUUID();
             },
             customProps: () => ({ correlationId: currentCorrelationId() }),
-            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
+            autoLogging: {
+              ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false,
+            },
             redact: ['req.headers.authorization', 'req.headers.cookie'],
           },
         }),
@@ -68,7 +76,10 @@ export class PlatformModule implements OnModuleInit, OnApplicationShutdown {
       providers: [
         { provide: SERVICE_CONTEXT, useValue: context },
         { provide: SERVICE_CONFIG, useValue: options.config },
-        { provide: PG_POOL, useFactory: () => createPool(options.config.DATABASE_URL, options.name) },
+        {
+          provide: PG_POOL,
+          useFactory: () => createPool(options.config.DATABASE_URL, options.name),
+        },
         {
           provide: DATA_SOURCE,
           useFactory: () =>

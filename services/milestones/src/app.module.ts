@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule } from '@lib/platform';
+import type { MilestonesConfig } from './config';
+import { migrations } from './migrations';
+
+export const SERVICE = {
+  name: 'milestones',
+  schema: 'milestones',
+} as const;
+
+@Module({})
+export class AppModule {
+  static register(config: MilestonesConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forService({ ...SERVICE, config, migrations })],
+    };
+  }
+}
