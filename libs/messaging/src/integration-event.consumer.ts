@@ -1,0 +1,360 @@
+import {
+  type ContractRegistry,
+  deadLetterTopic,
+  type IntegrationEnvelope,
+  parseIntegrationEvent,
+} from '@lib/contracts';
+import { withCorrelationId } from '@lib/platform';
+import {
+  type Consumer,
+  type ConsumerConfig,
+  type EachMessagePayload,
+  type IHeaders,
+  type Kafka,
+  type Logger,
+  type Producer,
+} from 'kafkajs';
+import {
+  type BackoffPolicy,
+  computeBackoffMs,
+  DEFAULT_BACKOFF,
+  sleepWithHeartbeat,
+} from './backoff';
+import {
+  DEAD_LETTER_HEADERS,
+  type DeadLetterReason,
+  decodeHeaders,
+  describeError,
+} from './headers';
+import { createProducer, ensureTopics, type EnsureTopicsOptions } from './kafka';
+
+/** Where the message being handled came from, and which attempt this is (1-based). */
+export interface IntegrationEventContext {
+  topic: string;
+  partition: number;
+  /** Kafka offset (a decimal string: offsets are int64). */
+  offset: string;
+  attempt: number;
+  key: string | null;
+  headers: Record<string, string>;
+}
+
+/** Handles one parsed integration event; a rejection means "retry, then dead-letter". */
+export type IntegrationEventHandler = (
+  envelope: IntegrationEnvelope,
+  ctx: IntegrationEventContext,
+) => Promise<void>;
+
+/** What was dead-lettered and why (for metrics and alerts). */
+export interface DeadLetterInfo {
+  topic: string;
+  partition: number;
+  offset: string;
+  reason: DeadLetterReason;
+  attempts: number;
+  error: string;
+}
+
+/** Options for {@link IntegrationEventConsumer}. */
+export interface IntegrationEventConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: readonly string[];
+  registry: ContractRegistry;
+  handle: IntegrationEventHandler;
+  /** Handler attempts per message before it is dead-lettered. Default 5. */
+  maxAttempts?: number;
+  /** Waits between attempts. Default 0.5 s doubling up to 30 s. */
+  backoff?: Partial<BackoffPolicy>;
+  /** Where a group without committed offsets starts. Default true: a new service sees history. */
+  fromBeginning?: boolean;
+  /** Create the topics and their dead-letter topics on start. Default true. */
+  ensureTopics?: boolean | EnsureTopicsOptions;
+  /** Partitions handled in parallel (order is per partition either way). Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** kafkajs consumer settings (session timeout, heartbeat interval, fetch sizes…). */
+  consumerConfig?: Omit<ConsumerConfig, 'groupId'>;
+  /** Called after a message was written to its dead-letter topic. Must not throw. */
+  onDeadLetter?: (info: DeadLetterInfo) => void;
+}
+
+/**
+ * Consumes integration events with at-least-once delivery and a bounded failure path.
+ *
+ * Per message, in partition order: parse against the contracts registry (a parse failure goes
+ * straight to `<topic>.dlq`); run `handle` inside the event's correlation id; on failure retry
+ * in-process with exponential backoff (heartbeating meanwhile) up to `maxAttempts`; then write the
+ * original record plus `dlq-*` headers to `<topic>.dlq` (acks -1). Only after the handler
+ * succeeded or the dead letter was written is the offset committed, so an event is never dropped
+ * and a poison message never blocks its partition for more than the retry budget.
+ *
+ * `stop()` lets an in-flight handler finish (and commit), abandons messages waiting for a retry
+ * (uncommitted: the next owner of the partition gets them again), then leaves the group.
+ * Handlers must be idempotent (see `withInbox` in `@lib/event-store`).
+ */
+export class IntegrationEventConsumer {
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly heartbeatMs: number;
+  private readonly log: Logger;
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private abort = new AbortController();
+  private stopping = false;
+  private stopped?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: IntegrationEventConsumerOptions) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
+      throw new RangeError('maxAttempts must be a positive integer');
+    }
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    computeBackoffMs(1, this.backoff); // validates the policy now rather than on first failure
+    this.heartbeatMs = Math.max(options.consumerConfig?.heartbeatInterval ?? 3000, 100);
+    this.log = options.kafka.logger().namespace('IntegrationEventConsumer');
+  }
+
+  /** Creates topics (unless disabled), connects, joins the group and starts consuming. */
+  async start(): Promise<void> {
+    if (this.consumer) throw new Error('consumer already started');
+    const { kafka, groupId, topics } = this.options;
+    this.stopping = false;
+    this.stopped = undefined;
+    this.abort = new AbortController();
+    if (this.options.ensureTopics !== false) {
+      await ensureTopics(
+        kafka,
+        topics,
+        typeof this.options.ensureTopics === 'object' ? this.options.ensureTopics : {},
+      );
+    }
+    const producer = createProducer(kafka);
+    const consumer = kafka.consumer({
+      ...this.options.consumerConfig,
+      groupId,
+      allowAutoTopicCreation: false,
+    });
+    this.producer = producer;
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.log.error('consumer crashed', {
+        groupId,
+        error: describeError(event.payload.error),
+        restart: event.payload.restart,
+      });
+    });
+    try {
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: [...topics],
+        fromBeginning: this.options.fromBeginning ?? true,
+      });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachMessage: (payload) => this.track(this.onMessage(payload)),
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /**
+   * Stops consuming: waits for in-flight handlers (their offsets are committed if they succeed),
+   * abandons retries and dead-letter writes in progress without committing, leaves the group
+   * and disconnects. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await Promise.allSettled([...this.inFlight]);
+    const { consumer, producer } = this;
+    this.consumer = undefined;
+    this.producer = undefined;
+    await consumer?.disconnect().catch((error: unknown) => {
+      this.log.warn('consumer disconnect failed', { error: describeError(error) });
+    });
+    await producer?.disconnect().catch((error: unknown) => {
+      this.log.warn('producer disconnect failed', { error: describeError(error) });
+    });
+  }
+
+  private async track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      this.inFlight.delete(work);
+    }
+  }
+
+  private async onMessage(payload: EachMessagePayload): Promise<void> {
+    // Returning without a commit leaves the offset for whoever owns the partition next.
+    if (this.stopping) return;
+    const { topic, partition, message } = payload;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const base = {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key ? message.key.toString('utf8') : null,
+      headers: decodeHeaders(message.headers),
+    };
+
+    let envelope: IntegrationEnvelope;
+    try {
+      envelope = parseIntegrationEvent(this.options.registry, message.value);
+    } catch (error) {
+      if (await this.deadLetter(payload, error, 0, 'unparseable')) await this.commit(payload);
+      return;
+    }
+
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const outcome = await this.runHandler(envelope, { ...base, attempt }, heartbeat);
+      if (outcome.ok) {
+        await this.commit(payload);
+        return;
+      }
+      lastError = outcome.error;
+      this.log.warn('integration event handler failed', {
+        topic,
+        partition,
+        offset: message.offset,
+        eventId: envelope.eventId,
+        type: envelope.type,
+        attempt,
+        maxAttempts: this.maxAttempts,
+        error: describeError(outcome.error),
+      });
+      // Our partitions may have moved to another member: let kafkajs rejoin; the message is
+      // uncommitted, so its new owner handles it.
+      if (outcome.membershipError) throw outcome.membershipError;
+      if (this.stopping) return;
+      if (attempt < this.maxAttempts) {
+        const waited = await sleepWithHeartbeat(
+          computeBackoffMs(attempt, this.backoff),
+          this.abort.signal,
+          heartbeat,
+          this.heartbeatMs,
+        );
+        if (!waited) return;
+      }
+    }
+    if (await this.deadLetter(payload, lastError, this.maxAttempts, 'handler-failed')) {
+      await this.commit(payload);
+    }
+  }
+
+  /** Runs the handler once, heartbeating while it runs so a slow handler keeps the membership. */
+  private async runHandler(
+    envelope: IntegrationEnvelope,
+    ctx: IntegrationEventContext,
+    heartbeat: () => Promise<void>,
+  ): Promise<{ ok: true } | { ok: false; error: unknown; membershipError?: Error }> {
+    let membershipError: Error | undefined;
+    const ticker = setInterval(() => {
+      heartbeat().catch((error: unknown) => {
+        membershipError ??= error instanceof Error ? error : new Error(String(error));
+      });
+    }, this.heartbeatMs);
+    try {
+      await withCorrelationId(envelope.correlationId, async () =>
+        this.options.handle(envelope, ctx),
+      );
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error, membershipError };
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  /**
+   * Writes the original record to `<topic>.dlq`, retrying until it is acknowledged by all
+   * in-sync replicas. Returns false when stopped first (nothing may be committed then).
+   */
+  private async deadLetter(
+    payload: EachMessagePayload,
+    error: unknown,
+    attempts: number,
+    reason: DeadLetterReason,
+  ): Promise<boolean> {
+    const { topic, partition, message } = payload;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const errorText = describeError(error);
+    const headers: IHeaders = {
+      ...message.headers,
+      [DEAD_LETTER_HEADERS.error]: errorText,
+      [DEAD_LETTER_HEADERS.attempts]: String(attempts),
+      [DEAD_LETTER_HEADERS.reason]: reason,
+      [DEAD_LETTER_HEADERS.originalTopic]: topic,
+      [DEAD_LETTER_HEADERS.originalPartition]: String(partition),
+      [DEAD_LETTER_HEADERS.originalOffset]: message.offset,
+      [DEAD_LETTER_HEADERS.consumerGroup]: this.options.groupId,
+      [DEAD_LETTER_HEADERS.failedAt]: new Date().toISOString(),
+    };
+    for (let write = 1; ; write++) {
+      if (this.stopping || !this.producer) return false;
+      try {
+        await this.producer.send({
+          topic: deadLetterTopic(topic),
+          acks: -1,
+          messages: [{ key: message.key, value: message.value, headers }],
+        });
+        break;
+      } catch (writeError) {
+        this.log.error('dead-letter write failed; retrying', {
+          topic,
+          partition,
+          offset: message.offset,
+          write,
+          error: describeError(writeError),
+        });
+        const waited = await sleepWithHeartbeat(
+          computeBackoffMs(Math.min(write, 30), this.backoff),
+          this.abort.signal,
+          heartbeat,
+          this.heartbeatMs,
+        );
+        if (!waited) return false;
+      }
+    }
+    this.log.error('integration event dead-lettered', {
+      topic,
+      partition,
+      offset: message.offset,
+      reason,
+      attempts,
+      error: errorText,
+    });
+    try {
+      this.options.onDeadLetter?.({
+        topic,
+        partition,
+        offset: message.offset,
+        reason,
+        attempts,
+        error: errorText,
+      });
+    } catch {
+      // a metrics hook must not change what happens to the message
+    }
+    return true;
+  }
+
+  private async commit({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    if (!this.consumer) return;
+    await this.consumer.commitOffsets([
+      { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+    ]);
+  }
+}
