@@ -38,8 +38,8 @@ if ! bash deploy/local/kafka.sh status >/dev/null 2>&1; then
   started_kafka=1
 fi
 
-check "lint (eslint, type-checked)" npx eslint -c .eslint.config.mjs --max-warnings 0 services libs
-check "format (prettier)" npx prettier --check services libs
+check "lint (eslint, type-checked)" npx eslint -c .eslint.config.mjs --max-warnings 0 services libs deploy
+check "format (prettier)" npx prettier --check services libs deploy
 check "typecheck (tsc)" npx tsc -p tsconfig.json --noEmit
 
 for tier in unit int e2e; do

@@ -12,6 +12,8 @@ export interface ServiceAppOptions {
   connectKafka?: (app: INestApplication) => void;
   /** Keep Nest's own logger quiet (tests). */
   quiet?: boolean;
+  /** Parse JSON bodies (default); the gateway streams bodies through instead. */
+  parseJsonBodies?: boolean;
 }
 
 /**
@@ -28,7 +30,9 @@ export async function createServiceApp(
     logger: options.quiet ? false : undefined,
   });
   app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
+  if (options.parseJsonBodies !== false) {
+    app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
+  }
   app.use((req: Request, res: Response, next: NextFunction) => {
     const header = req.headers[CORRELATION_HEADER];
     const id = typeof header === 'string' && header.length <= 200 ? header : undefined;

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule } from '@lib/platform';
 import type { GatewayConfig } from './config';
+import { ProxyModule } from './proxy/proxy.module';
 
 export const SERVICE = {
   name: 'gateway',
@@ -11,7 +12,7 @@ export class AppModule {
   static register(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ ...SERVICE, config })],
+      imports: [PlatformModule.forService({ ...SERVICE, config }), ProxyModule],
     };
   }
 }

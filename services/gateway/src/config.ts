@@ -1,7 +1,19 @@
+import { z } from 'zod';
 import { parseConfig, portVariable } from '@lib/platform';
+
+const upstream = (fallback: string) => z.string().url().default(fallback);
 
 export const configShape = {
   PORT: portVariable(3000),
+  APPLICATIONS_URL: upstream('http://127.0.0.1:3001'),
+  GRANTS_URL: upstream('http://127.0.0.1:3002'),
+  MILESTONES_URL: upstream('http://127.0.0.1:3003'),
+  DISBURSEMENTS_URL: upstream('http://127.0.0.1:3004'),
+  SETTLEMENT_URL: upstream('http://127.0.0.1:3005'),
+  /** Requests per second per client (IP) with a burst of twice that; 0 disables the limit. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(200),
+  /** Upstream answer deadline; a slower upstream gets a 504 problem. */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
 };
 
 /** Parsed once at start; an invalid or missing variable stops the process naming it. */

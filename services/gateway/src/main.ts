@@ -5,6 +5,6 @@ import { loadConfig } from './config';
 
 void runService(SERVICE.name, async () => {
   const config = loadConfig();
-  const app = await createServiceApp(AppModule.register(config));
+  const app = await createServiceApp(AppModule.register(config), { parseJsonBodies: false });
   return { app, port: config.PORT };
 });

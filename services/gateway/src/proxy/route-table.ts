@@ -1,0 +1,33 @@
+import type { GatewayConfig } from '../config';
+
+export type Upstream = 'applications' | 'grants' | 'milestones' | 'disbursements' | 'settlement';
+
+interface Route {
+  pattern: RegExp;
+  upstream: Upstream;
+}
+
+/** First match wins; more specific paths first. Paths are matched without the query string. */
+const ROUTES: Route[] = [
+  { pattern: /^\/v1\/auth\//, upstream: 'applications' },
+  { pattern: /^\/v1\/applications(\/|$)/, upstream: 'applications' },
+  { pattern: /^\/v1\/grants\/[^/]+\/milestones(\/|$)/, upstream: 'milestones' },
+  { pattern: /^\/v1\/grants(\/|$)/, upstream: 'grants' },
+  { pattern: /^\/v1\/disbursements(\/|$)/, upstream: 'disbursements' },
+  { pattern: /^\/v1\/treasury(\/|$)/, upstream: 'disbursements' },
+  { pattern: /^\/v1\/payouts(\/|$)/, upstream: 'settlement' },
+];
+
+export function routeFor(path: string): Upstream | undefined {
+  return ROUTES.find((route) => route.pattern.test(path))?.upstream;
+}
+
+export function upstreamUrls(config: GatewayConfig): Record<Upstream, string> {
+  return {
+    applications: config.APPLICATIONS_URL,
+    grants: config.GRANTS_URL,
+    milestones: config.MILESTONES_URL,
+    disbursements: config.DISBURSEMENTS_URL,
+    settlement: config.SETTLEMENT_URL,
+  };
+}
