@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
@@ -48,7 +49,7 @@ export class ProxyMiddleware implements NestMiddleware {
     const upstream = routeFor(path);
     if (!upstream) return next();
     const target = this.upstreams[upstream];
-    const correlationId = currentCorrelationId() ?? String(req.id ?? '');
+    const correlationId = currentCorrelationId() ?? randomUUID();
 
     const outgoing = httpRequest(
       {
