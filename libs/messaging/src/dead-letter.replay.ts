@@ -72,12 +72,22 @@ export async function replayDeadLetters(
   const producer = createProducer(kafka);
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   let replayed = 0;
-  let finish!: () => void;
-  let fail!: (error: unknown) => void;
+  let finished = false;
+  let resolveDone!: () => void;
+  let rejectDone!: (error: unknown) => void;
   const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
+    resolveDone = resolve;
+    rejectDone = reject;
   });
+  // Set synchronously so no further letter is replayed once the replay is complete.
+  const finish = (): void => {
+    finished = true;
+    resolveDone();
+  };
+  const fail = (error: unknown): void => {
+    finished = true;
+    rejectDone(error);
+  };
   let idle: NodeJS.Timeout | undefined;
   const armIdleTimer = (): void => {
     clearTimeout(idle);
@@ -86,11 +96,6 @@ export async function replayDeadLetters(
       finish();
     }, options.idleTimeoutMs ?? 10_000);
   };
-  let finished = false;
-  void done.then(
-    () => (finished = true),
-    () => (finished = true),
-  );
 
   const replayOne = async ({ partition, message }: EachMessagePayload): Promise<void> => {
     const end = ends.get(partition);

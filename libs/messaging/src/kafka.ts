@@ -119,14 +119,19 @@ export async function ensureTopics(
   if (names.length === 0) return;
   try {
     if (ownAdmin) await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: names.map((topic) => ({
-        topic,
-        numPartitions: options.partitions ?? 3,
-        ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
-      })),
-    });
+    // Creating only what is missing keeps kafkajs from logging TOPIC_ALREADY_EXISTS as an error.
+    const existing = new Set(await admin.listTopics());
+    const missing = names.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: options.partitions ?? 3,
+          ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
+        })),
+      });
+    }
     await waitForLeaders(admin, names);
   } finally {
     if (ownAdmin) await admin.disconnect();
