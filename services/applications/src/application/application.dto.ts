@@ -34,7 +34,8 @@ export function decimalToBaseUnits(decimal: string, decimals: number): bigint {
   const match = DECIMAL.exec(decimal);
   if (!match) throw new RangeError(`not a decimal amount: ${decimal}`);
   const fraction = (match[2] ?? '').slice(1);
-  if (fraction.length > decimals) throw new RangeError(`more than ${decimals} decimals: ${decimal}`);
+  if (fraction.length > decimals)
+    throw new RangeError(`more than ${decimals} decimals: ${decimal}`);
   return BigInt(match[1] + fraction.padEnd(decimals, '0'));
 }
 
@@ -86,11 +87,15 @@ const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function issue(ctx: z.RefinementCtx, code: string, message: string, path?: (string | number)[]) {
-  ctx.addIssue({ code: z.ZodIssueCode.custom, message, params: { code }, ...(path ? { path } : {}) });
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message,
+    params: { code },
+    ...(path ? { path } : {}),
+  });
 }
 
-const str = () =>
-  z.string({ required_error: 'required', invalid_type_error: 'must be a string' });
+const str = () => z.string({ required_error: 'required', invalid_type_error: 'must be a string' });
 
 /** NFC-normalised, trimmed text of 1..max characters (code points). */
 function text(max: number, options: { multiline?: boolean } = {}) {
@@ -142,7 +147,8 @@ const nearAccountId = () =>
 /** Decimal string shape only; decimals and positivity depend on the asset and are checked per body. */
 const decimalAmount = () =>
   str().superRefine((value, ctx) => {
-    if (!DECIMAL.test(value)) issue(ctx, 'invalid_amount', 'must be a decimal string like "2500.50"');
+    if (!DECIMAL.test(value))
+      issue(ctx, 'invalid_amount', 'must be a decimal string like "2500.50"');
   });
 
 function isoDate(now: Date): string {
@@ -152,9 +158,10 @@ function isoDate(now: Date): string {
 const futureDate = (ctx: BodyContext) =>
   str().superRefine((value, refine) => {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [];
-    const date = match ? new Date(Date.UTC(year!, month! - 1, day!)) : undefined;
-    if (!date || date.getUTCFullYear() !== year || date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day) {
+    const [year, month, day] = (match ?? []).slice(1).map(Number);
+    const date = match ? new Date(Date.UTC(year, month - 1, day)) : undefined;
+    // Date.UTC rolls 2027-02-30 over to March; a real date survives the round trip.
+    if (!date || date.toISOString().slice(0, 10) !== value) {
       return issue(refine, 'invalid_date', 'must be a calendar date YYYY-MM-DD');
     }
     const today = isoDate(ctx.now);
@@ -166,7 +173,7 @@ const staffSub = () =>
     if (/\s/.test(value)) issue(ctx, 'invalid_sub', 'must not contain whitespace');
   });
 
-const enumOf = <T extends [string, ...string[]]>(values: T) =>
+const enumOf = <const T extends [string, ...string[]]>(values: T) =>
   z.enum(values, {
     errorMap: (i, c) =>
       i.code === 'invalid_type' && c.data === undefined
@@ -187,7 +194,7 @@ function body<S extends z.ZodTypeAny, O>(
   return z.unknown().transform((raw, ctx): O => {
     const result = schema.safeParse(raw);
     if (!result.success) {
-      for (const zodIssue of result.error.issues) ctx.addIssue(zodIssue as z.IssueData);
+      for (const zodIssue of result.error.issues) ctx.addIssue(zodIssue);
     }
     let reported = 0;
     checks(raw, (code, message, path) => {
@@ -195,7 +202,7 @@ function body<S extends z.ZodTypeAny, O>(
       issue(ctx, code, message, path);
     });
     if (!result.success || reported > 0) return z.NEVER;
-    return build(result.data);
+    return build(result.data as z.output<S>);
   });
 }
 
@@ -257,7 +264,8 @@ function checkAmounts(
 
 function assetCode(assetDecimals: AssetDecimals) {
   return str().superRefine((value, ctx) => {
-    if (assetDecimals(value) === undefined) issue(ctx, 'unknown_asset', `asset ${value} is not supported`);
+    if (assetDecimals(value) === undefined)
+      issue(ctx, 'unknown_asset', `asset ${value} is not supported`);
   });
 }
 
@@ -328,15 +336,24 @@ function checkFunding(raw: unknown, report: Report, assetDecimals: AssetDecimals
   );
 }
 
-function toFunding(parsed: ParsedFunding, assetDecimals: AssetDecimals): {
+function toFunding(
+  parsed: ParsedFunding,
+  assetDecimals: AssetDecimals,
+): {
   requestedFunding: Money;
   milestones: ProposedMilestone[];
 } {
   const { asset } = parsed.requestedFunding;
   const decimals = assetDecimals(asset)!;
   return {
-    requestedFunding: { asset, amount: decimalToBaseUnits(parsed.requestedFunding.amount, decimals) },
-    milestones: parsed.milestones.map((m) => ({ ...m, amount: decimalToBaseUnits(m.amount, decimals) })),
+    requestedFunding: {
+      asset,
+      amount: decimalToBaseUnits(parsed.requestedFunding.amount, decimals),
+    },
+    milestones: parsed.milestones.map((m) => ({
+      ...m,
+      amount: decimalToBaseUnits(m.amount, decimals),
+    })),
   };
 }
 
@@ -345,7 +362,10 @@ export function createApplicationBody(ctx: BodyContext) {
   const assetDecimals = ctx.assetDecimals ?? defaultAssetDecimals;
   const shape = applicationShape(ctx);
   const schema = z
-    .object({ ...shape, links: shape.links.optional() }, { invalid_type_error: 'body must be a JSON object' })
+    .object(
+      { ...shape, links: shape.links.optional() },
+      { invalid_type_error: 'body must be a JSON object' },
+    )
     .strict();
   return body(
     schema,
@@ -407,9 +427,12 @@ export function editApplicationBody(ctx: BodyContext) {
 export const withdrawApplicationBody = z.preprocess(
   (raw) => (raw === undefined || raw === null ? {} : raw),
   z
-    .object({ reason: text(LIMITS.reason, { multiline: true }).optional() }, {
-      invalid_type_error: 'body must be a JSON object',
-    })
+    .object(
+      { reason: text(LIMITS.reason, { multiline: true }).optional() },
+      {
+        invalid_type_error: 'body must be a JSON object',
+      },
+    )
     .strict(),
 );
 
@@ -508,7 +531,10 @@ export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
                   z
                     .object({
                       milestone: z
-                        .number({ required_error: 'required', invalid_type_error: 'must be a number' })
+                        .number({
+                          required_error: 'required',
+                          invalid_type_error: 'must be a number',
+                        })
                         .int('must be a whole number')
                         .min(1, 'milestones are numbered from 1')
                         .max(LIMITS.milestones, `at most ${LIMITS.milestones}`),
@@ -562,7 +588,10 @@ export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
         assetDecimals,
         stringAt(grant, 'asset'),
         { value: grant.amount, path: ['grant', 'amount'] },
-        tranches.map((t, i) => ({ value: record(t)?.amount, path: ['grant', 'tranches', i, 'amount'] })),
+        tranches.map((t, i) => ({
+          value: record(t)?.amount,
+          path: ['grant', 'tranches', i, 'amount'],
+        })),
         { path: ['grant', 'tranches'], message: 'tranche amounts must sum to grant.amount' },
       );
     },
@@ -608,7 +637,9 @@ export function validateBody<S extends z.ZodTypeAny>(schema: S, body: unknown): 
     result = schema.safeParse(body) as z.SafeParseReturnType<unknown, z.output<S>>;
   } catch {
     // Zod itself should never throw on JSON input; if it does, the input is still the client's fault.
-    throw new ValidationProblem([{ field: '(body)', code: 'invalid', message: 'body could not be read' }]);
+    throw new ValidationProblem([
+      { field: '(body)', code: 'invalid', message: 'body could not be read' },
+    ]);
   }
   if (result.success) return result.data;
   throw new ValidationProblem(toFieldProblems(result.error));
@@ -622,14 +653,22 @@ export function toFieldProblems(error: z.ZodError): FieldProblem[] {
     switch (i.code) {
       case z.ZodIssueCode.unrecognized_keys:
         for (const key of i.keys) {
-          problems.push({ field: at([...i.path, key]), code: 'unknown_field', message: 'unknown field' });
+          problems.push({
+            field: at([...i.path, key]),
+            code: 'unknown_field',
+            message: 'unknown field',
+          });
         }
         break;
       case z.ZodIssueCode.invalid_type:
         problems.push({
           field: at(i.path),
           code:
-            i.received === 'undefined' ? 'required' : i.expected === 'integer' ? 'not_integer' : 'invalid_type',
+            i.received === 'undefined'
+              ? 'required'
+              : i.expected === 'integer'
+                ? 'not_integer'
+                : 'invalid_type',
           message: i.received === 'undefined' ? 'required' : i.message,
         });
         break;
@@ -652,11 +691,29 @@ export function toFieldProblems(error: z.ZodError): FieldProblem[] {
         break;
       case z.ZodIssueCode.custom: {
         const code = (i.params as { code?: unknown } | undefined)?.code;
-        problems.push({ field: at(i.path), code: typeof code === 'string' ? code : 'invalid', message: i.message });
+        problems.push({
+          field: at(i.path),
+          code: typeof code === 'string' ? code : 'invalid',
+          message: i.message,
+        });
         break;
       }
-      default:
+      case z.ZodIssueCode.invalid_string:
+      case z.ZodIssueCode.invalid_date:
+      case z.ZodIssueCode.invalid_literal:
+      case z.ZodIssueCode.invalid_union:
+      case z.ZodIssueCode.invalid_union_discriminator:
+      case z.ZodIssueCode.invalid_intersection_types:
+      case z.ZodIssueCode.invalid_arguments:
+      case z.ZodIssueCode.invalid_return_type:
+      case z.ZodIssueCode.not_multiple_of:
+      case z.ZodIssueCode.not_finite:
         problems.push({ field: at(i.path), code: i.code, message: i.message });
+        break;
+      default: {
+        const unhandled: never = i;
+        problems.push({ field: '(body)', code: 'invalid', message: String(unhandled) });
+      }
     }
   }
   return problems;
