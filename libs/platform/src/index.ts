@@ -6,3 +6,4 @@ export * from './health';
 export * from './platform.module';
 export * from './problem';
 export * from './tokens';
+export * from './idempotency';
