@@ -132,13 +132,30 @@ export class KafkaEventServer
     const first = this.getHandlerByPattern(ctx.topic);
     if (!first) throw new Error(`no @EventPattern handler for topic ${ctx.topic}`);
     const context = new KafkaEventContext([ctx]);
-    for (
-      let handler: MessageHandler | undefined = first;
-      handler;
-      handler = handler.next as MessageHandler | undefined
-    ) {
-      const result: unknown = await handler(envelope, context);
-      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    const run = async (): Promise<void> => {
+      for (
+        let handler: MessageHandler | undefined = first;
+        handler;
+        handler = handler.next as MessageHandler | undefined
+      ) {
+        // Nest's exception layer turns a thrown error into an erroring Observable; both a
+        // rejected Promise and an erroring Observable reject here.
+        const result: unknown = await handler(envelope, context);
+        await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      }
+    };
+    // Nest 11 processing hooks (instrumentation): the default start hook just calls `done`. We
+    // await our own promise so a hook that drops `done`'s result cannot let us commit early.
+    let work: Promise<void> | undefined;
+    try {
+      await (this.onProcessingStartHook(KAFKA_EVENTS_TRANSPORT, context, () => {
+        work = run();
+        return work;
+      }) as unknown);
+      if (!work) throw new Error('a processing start hook did not run the handler');
+      await work;
+    } finally {
+      this.onProcessingEndHook?.(KAFKA_EVENTS_TRANSPORT, context);
     }
   }
 }
