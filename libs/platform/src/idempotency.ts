@@ -92,7 +92,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (claimed.rowCount === 0) return this.replay(principal, key, requestHash, response);
 
     try {
-      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
       const location = response.getHeader('location');
       await this.pool.query(
         `UPDATE ${this.table} SET status_code = $3, response_body = $4, location = $5
