@@ -9,7 +9,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 export interface ServiceAppOptions {
   /** Attach the service's Kafka side (a Nest custom transport strategy) before starting. */
-  connectKafka?: (app: INestApplication) => void;
+  connectKafka?: (app: INestApplication) => unknown;
   /** Keep Nest's own logger quiet (tests). */
   quiet?: boolean;
   /** Parse JSON bodies (default); the gateway streams bodies through instead. */
