@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+// Value schemas shared by the applications contracts. Amounts are whole base units as strings.
+
+/** A positive amount in whole base units (u128), as a decimal string without sign or leading zeros. */
+export const baseUnitsSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,38}$/, 'whole base units: a positive integer string')
+  .refine((s) => !/^\d+$/.test(s) || BigInt(s) < 1n << 128n, 'exceeds u128');
+
+/** NEAR account id: named (2–64), implicit (64 hex) or 0x-implicit (0x + 40 hex). */
+export const nearAccountIdSchema = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^(?:(?:[a-z\d]+[-_])*[a-z\d]+\.)*(?:[a-z\d]+[-_])*[a-z\d]+$/, 'not a NEAR account id');
+
+/** The founder's identity: the JWT `sub` (a NEAR account id when signed in with NEP-413). */
+export const founderSchema = z.string().min(1).max(200);
+
+/** Asset code as configured per network, e.g. `NEAR`, `USDC`. */
+export const assetCodeSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9.]{0,15}$/);
+
+/** Calendar date `YYYY-MM-DD`. */
+export const calendarDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** ISO-8601 timestamp with offset. */
+export const timestampSchema = z.string().datetime({ offset: true });
+
+export const applicationIdSchema = z.string().uuid();
+
+export const applicationCategorySchema = z.enum([
+  'agents',
+  'infrastructure',
+  'data',
+  'model-training',
+  'consumer-app',
+  'research',
+  'other',
+]);
