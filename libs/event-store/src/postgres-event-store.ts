@@ -1,0 +1,247 @@
+import { quoteIdent } from '@lib/platform';
+import type { Pool, PoolClient } from 'pg';
+import { canonicalEventParts, canonicalJson } from './canonical';
+import { PartialDuplicateAppendError, StreamVersionConflictError } from './errors';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStoreOptions,
+  ExpectedVersion,
+  NewEvent,
+  StoredEvent,
+  Upcaster,
+} from './types';
+
+/** Columns selected for a {@link StoredEvent}; shared with subscriptions. */
+export const EVENT_COLUMNS =
+  'global_position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id, type, ' +
+  'schema_version, data, correlation_id, causation_id, actor, occurred_at, recorded_at, hash';
+
+/** A row selected with {@link EVENT_COLUMNS}. */
+export interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: string;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: Record<string, unknown>;
+  correlation_id: string;
+  causation_id: string | null;
+  actor: string;
+  occurred_at: Date;
+  recorded_at: Date;
+  hash: Buffer;
+}
+
+interface AppendRow {
+  outcome: 'appended' | 'already_appended' | 'conflict' | 'partial_duplicate';
+  stream_version: string | null;
+  global_positions: string[] | null;
+  duplicate_ids: string[] | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Event store on PostgreSQL, one instance per service schema (see `installEventStoreSchema` /
+ * `eventStoreMigrations`). Appends are one round trip to the `append_events` function.
+ */
+export class PostgresEventStore {
+  private readonly upcasters = new Map<string, Upcaster>();
+  private readonly table: string;
+
+  constructor(
+    readonly pool: Pool,
+    readonly schema: string,
+    options: EventStoreOptions = {},
+  ) {
+    this.table = `${quoteIdent(schema)}.events`;
+    for (const upcaster of options.upcasters ?? []) {
+      const key = `${upcaster.type}@${upcaster.fromSchemaVersion}`;
+      if (this.upcasters.has(key)) throw new Error(`duplicate upcaster for ${key}`);
+      this.upcasters.set(key, upcaster);
+    }
+  }
+
+  /**
+   * Appends `events` atomically at `expectedVersion`.
+   * - Throws {@link StreamVersionConflictError} if the stream is elsewhere (nothing written).
+   * - If every event id is already in the stream, writes nothing and returns `alreadyAppended: true`.
+   * - With `opts.client` it runs in the caller's transaction and the caller commits.
+   */
+  async append(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent[],
+    opts: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const expected = toExpectedCode(expectedVersion);
+    if (events.length === 0) throw new RangeError('append: no events');
+    const params = this.appendParams(streamId, expected, events);
+    const sql = `SELECT outcome, stream_version, global_positions, duplicate_ids
+      FROM ${quoteIdent(this.schema)}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true)`;
+    let row: AppendRow;
+    try {
+      row = (await (opts.client ?? this.pool).query<AppendRow>(sql, params)).rows[0];
+    } catch (error) {
+      // Only with expectedVersion 'any': two writers of the same event ids both passed the
+      // no-lock check; the loser hit the unique key. Its transaction is gone, so retry once when
+      // we own it (the retry reports already appended).
+      if (!opts.client && isDuplicateEventId(error)) {
+        row = (await this.pool.query<AppendRow>(sql, params)).rows[0];
+      } else throw error;
+    }
+    const version = Number(row.stream_version ?? 0);
+    switch (row.outcome) {
+      case 'appended':
+      case 'already_appended':
+        return {
+          nextVersion: version,
+          alreadyAppended: row.outcome === 'already_appended',
+          globalPositions: row.global_positions ?? [],
+        };
+      case 'conflict':
+        throw new StreamVersionConflictError(streamId, expectedVersion, version);
+      case 'partial_duplicate':
+        throw new PartialDuplicateAppendError(streamId, row.duplicate_ids ?? []);
+      default: {
+        const never: never = row.outcome;
+        throw new Error(`append_events: unexpected outcome ${String(never)}`);
+      }
+    }
+  }
+
+  /** Reads a stream in version order (from `fromVersion`, default 1), upcast to the latest schemas. */
+  async readStream(
+    streamId: string,
+    opts: { fromVersion?: number; client?: PoolClient } = {},
+  ): Promise<StoredEvent[]> {
+    const { rows } = await (opts.client ?? this.pool).query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table}
+       WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+      [streamId, opts.fromVersion ?? 1],
+    );
+    return rows.map((row) => this.toStoredEvent(row));
+  }
+
+  /** Current version of a stream, 0 if it does not exist. */
+  async streamVersion(streamId: string, opts: { client?: PoolClient } = {}): Promise<number> {
+    const { rows } = await (opts.client ?? this.pool).query<{ version: string }>(
+      `SELECT version FROM ${quoteIdent(this.schema)}.streams WHERE stream_id = $1`,
+      [streamId],
+    );
+    return rows.length === 0 ? 0 : Number(rows[0].version);
+  }
+
+  /** Maps a row selected with {@link EVENT_COLUMNS} and upcasts it. */
+  toStoredEvent(row: EventRow): StoredEvent {
+    let { schema_version: schemaVersion, data } = row;
+    for (;;) {
+      const upcaster = this.upcasters.get(`${row.type}@${schemaVersion}`);
+      if (!upcaster) break;
+      data = upcaster.upcast(data);
+      schemaVersion += 1;
+    }
+    return {
+      eventId: row.event_id,
+      type: row.type,
+      schemaVersion,
+      streamId: row.stream_id,
+      streamVersion: Number(row.stream_version),
+      globalPosition: row.global_position,
+      transactionId: row.transaction_id,
+      data,
+      metadata: {
+        correlationId: row.correlation_id,
+        causationId: row.causation_id,
+        actor: row.actor,
+        occurredAt: row.occurred_at,
+      },
+      recordedAt: row.recorded_at,
+      hash: row.hash.toString('hex'),
+    };
+  }
+
+  private appendParams(streamId: string, expected: number, events: NewEvent[]): unknown[] {
+    const ids = new Set<string>();
+    const columns = {
+      eventIds: [] as string[],
+      types: [] as string[],
+      schemaVersions: [] as number[],
+      data: [] as string[],
+      correlationIds: [] as string[],
+      causationIds: [] as (string | null)[],
+      actors: [] as string[],
+      occurredAt: [] as string[],
+      heads: [] as string[],
+      tails: [] as string[],
+    };
+    for (const event of events) {
+      if (!UUID.test(event.eventId)) throw new TypeError(`eventId is not a UUID: ${event.eventId}`);
+      const eventId = event.eventId.toLowerCase();
+      if (ids.has(eventId)) throw new TypeError(`eventId ${eventId} appears twice in one batch`);
+      ids.add(eventId);
+      const schemaVersion = event.schemaVersion ?? 1;
+      if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
+        throw new TypeError(`schemaVersion must be a positive integer: ${schemaVersion}`);
+      }
+      const occurredAt = event.metadata.occurredAt.toISOString();
+      const data = canonicalJson(event.data);
+      const { head, tail } = canonicalEventParts({
+        streamId,
+        eventId,
+        type: event.type,
+        schemaVersion,
+        data: JSON.parse(data) as Record<string, unknown>,
+        correlationId: event.metadata.correlationId,
+        causationId: event.metadata.causationId ?? null,
+        actor: event.metadata.actor,
+        occurredAt,
+      });
+      columns.eventIds.push(eventId);
+      columns.types.push(event.type);
+      columns.schemaVersions.push(schemaVersion);
+      columns.data.push(data);
+      columns.correlationIds.push(event.metadata.correlationId);
+      columns.causationIds.push(event.metadata.causationId ?? null);
+      columns.actors.push(event.metadata.actor);
+      columns.occurredAt.push(occurredAt);
+      columns.heads.push(head);
+      columns.tails.push(tail);
+    }
+    return [
+      streamId,
+      expected,
+      columns.eventIds,
+      columns.types,
+      columns.schemaVersions,
+      columns.data,
+      columns.correlationIds,
+      columns.causationIds,
+      columns.actors,
+      columns.occurredAt,
+      columns.heads,
+      columns.tails,
+    ];
+  }
+}
+
+function toExpectedCode(expected: ExpectedVersion): number {
+  if (expected === 'any') return -1;
+  if (expected === 'no_stream') return 0;
+  if (!Number.isSafeInteger(expected) || expected < 0) {
+    throw new RangeError(`expected version must be a non-negative integer: ${expected}`);
+  }
+  return expected;
+}
+
+function isDuplicateEventId(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: string }).code === '23505' &&
+    (error as { constraint?: string }).constraint === 'events_stream_event_id_key'
+  );
+}

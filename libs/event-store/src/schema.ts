@@ -1,0 +1,225 @@
+import { type MigrationClass, quoteIdent, sqlMigration } from '@lib/platform';
+import type { Pool } from 'pg';
+
+/** Channel that appends NOTIFY (payload empty) so subscribers wake; one per store schema. */
+export function eventsChannel(schema: string): string {
+  quoteIdent(schema);
+  return `${schema}_events`;
+}
+
+/**
+ * DDL of one event store, every statement idempotent. Tables live in `schema`.
+ * `append_events` does the whole append in one round trip: idempotency check, one-statement version
+ * check-and-bump on `streams` (the row lock serializes writers of one stream), hash chain, insert, notify.
+ */
+export function eventStoreDdl(schema: string): string[] {
+  const s = quoteIdent(schema);
+  const channel = eventsChannel(schema);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}.streams (
+      stream_id text PRIMARY KEY,
+      version bigint NOT NULL CHECK (version > 0),
+      last_hash bytea NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}.events (
+      global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+      stream_id text NOT NULL,
+      stream_version bigint NOT NULL CHECK (stream_version > 0),
+      event_id uuid NOT NULL,
+      type text NOT NULL,
+      schema_version int NOT NULL DEFAULT 1 CHECK (schema_version > 0),
+      data jsonb NOT NULL,
+      correlation_id text NOT NULL,
+      causation_id text,
+      actor text NOT NULL,
+      occurred_at timestamptz NOT NULL,
+      recorded_at timestamptz NOT NULL DEFAULT now(),
+      prev_hash bytea NOT NULL,
+      hash bytea NOT NULL,
+      CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
+      CONSTRAINT events_stream_event_id_key UNIQUE (stream_id, event_id)
+    )`,
+    `CREATE INDEX IF NOT EXISTS events_transaction_position_idx ON ${s}.events (transaction_id, global_position)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.subscription_checkpoints (
+      name text PRIMARY KEY,
+      transaction_id xid8 NOT NULL DEFAULT '0',
+      global_position bigint NOT NULL DEFAULT 0,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}.inbox (
+      consumer text NOT NULL,
+      event_id uuid NOT NULL,
+      processed_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer, event_id)
+    )`,
+    // Events are facts: refuse UPDATE/DELETE so only a deliberate, visible act (disabling the
+    // trigger as owner) can change history, and the hash chain then shows it.
+    `CREATE OR REPLACE FUNCTION ${s}.events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      RAISE EXCEPTION 'events are append-only (% on %.events)', TG_OP, TG_TABLE_SCHEMA
+        USING ERRCODE = 'restrict_violation';
+    END $fn$`,
+    `CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ${s}.events
+      FOR EACH ROW EXECUTE FUNCTION ${s}.events_append_only()`,
+    `CREATE OR REPLACE FUNCTION ${s}.append_events(
+      p_stream_id text,
+      p_expected bigint,
+      p_event_ids uuid[],
+      p_types text[],
+      p_schema_versions int[],
+      p_data text[],
+      p_correlation_ids text[],
+      p_causation_ids text[],
+      p_actors text[],
+      p_occurred_at timestamptz[],
+      p_hash_heads text[],
+      p_hash_tails text[],
+      p_notify boolean
+    ) RETURNS TABLE (outcome text, stream_version bigint, global_positions bigint[], duplicate_ids uuid[])
+    LANGUAGE plpgsql AS $fn$
+    #variable_conflict use_column
+    -- p_expected: -1 = any, 0 = stream must not exist, n > 0 = stream must be at version n.
+    DECLARE
+      n int := cardinality(p_event_ids);
+      v_version bigint;
+      v_hash bytea;
+      v_prev bytea[] := '{}';
+      v_hashes bytea[] := '{}';
+      v_existing uuid[];
+      v_positions bigint[];
+    BEGIN
+      IF n IS NULL OR n = 0 THEN
+        RAISE EXCEPTION 'append_events: empty batch' USING ERRCODE = 'invalid_parameter_value';
+      END IF;
+      -- A retry of an earlier append: report it, write nothing, take no lock.
+      SELECT array_agg(e.event_id), array_agg(e.global_position ORDER BY e.stream_version)
+        INTO v_existing, v_positions
+        FROM ${s}.events e WHERE e.stream_id = p_stream_id AND e.event_id = ANY (p_event_ids);
+      IF cardinality(v_existing) > 0 THEN
+        SELECT st.version INTO v_version FROM ${s}.streams st WHERE st.stream_id = p_stream_id;
+        IF cardinality(v_existing) = n THEN
+          RETURN QUERY SELECT 'already_appended'::text, v_version, v_positions, NULL::uuid[];
+        ELSE
+          RETURN QUERY SELECT 'partial_duplicate'::text, v_version, NULL::bigint[], v_existing;
+        END IF;
+        RETURN;
+      END IF;
+
+      -- Version check and bump in one statement; concurrent writers queue on the row lock and
+      -- re-check the condition against the committed row, so exactly one wins per version.
+      IF p_expected = -1 THEN
+        INSERT INTO ${s}.streams AS st (stream_id, version, last_hash)
+          VALUES (p_stream_id, n, '\\x${'00'.repeat(32)}'::bytea)
+          ON CONFLICT (stream_id) DO UPDATE SET version = st.version + n, updated_at = now()
+          RETURNING st.version, st.last_hash INTO v_version, v_hash;
+      ELSIF p_expected = 0 THEN
+        INSERT INTO ${s}.streams AS st (stream_id, version, last_hash)
+          VALUES (p_stream_id, n, '\\x${'00'.repeat(32)}'::bytea)
+          ON CONFLICT (stream_id) DO NOTHING
+          RETURNING st.version, st.last_hash INTO v_version, v_hash;
+      ELSE
+        UPDATE ${s}.streams AS st SET version = st.version + n, updated_at = now()
+          WHERE st.stream_id = p_stream_id AND st.version = p_expected
+          RETURNING st.version, st.last_hash INTO v_version, v_hash;
+      END IF;
+
+      IF v_version IS NULL THEN
+        -- Lost the race. The winner may have been a retry of this very batch (fresh snapshot).
+        SELECT array_agg(e.event_id), array_agg(e.global_position ORDER BY e.stream_version)
+          INTO v_existing, v_positions
+          FROM ${s}.events e WHERE e.stream_id = p_stream_id AND e.event_id = ANY (p_event_ids);
+        SELECT st.version INTO v_version FROM ${s}.streams st WHERE st.stream_id = p_stream_id;
+        IF cardinality(v_existing) = n THEN
+          RETURN QUERY SELECT 'already_appended'::text, v_version, v_positions, NULL::uuid[];
+        ELSE
+          RETURN QUERY SELECT 'conflict'::text, coalesce(v_version, 0), NULL::bigint[], NULL::uuid[];
+        END IF;
+        RETURN;
+      END IF;
+
+      FOR i IN 1..n LOOP
+        v_prev[i] := v_hash;
+        v_hash := sha256(v_hash || convert_to(
+          p_hash_heads[i] || (v_version - n + i)::text || p_hash_tails[i], 'UTF8'));
+        v_hashes[i] := v_hash;
+      END LOOP;
+
+      WITH inserted AS (
+        INSERT INTO ${s}.events (stream_id, stream_version, event_id, type, schema_version, data,
+          correlation_id, causation_id, actor, occurred_at, prev_hash, hash)
+        SELECT p_stream_id, v_version - n + u.ord, u.event_id, u.type, u.schema_version, u.data::jsonb,
+          u.correlation_id, u.causation_id, u.actor, u.occurred_at, v_prev[u.ord], v_hashes[u.ord]
+        FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_correlation_ids,
+          p_causation_ids, p_actors, p_occurred_at)
+          WITH ORDINALITY AS u(event_id, type, schema_version, data, correlation_id, causation_id,
+            actor, occurred_at, ord)
+        ORDER BY u.ord
+        RETURNING events.global_position, events.stream_version
+      )
+      SELECT array_agg(inserted.global_position ORDER BY inserted.stream_version) INTO v_positions
+        FROM inserted;
+
+      UPDATE ${s}.streams AS st SET last_hash = v_hash WHERE st.stream_id = p_stream_id;
+      IF p_notify THEN
+        PERFORM pg_notify('${channel}', '');
+      END IF;
+      RETURN QUERY SELECT 'appended'::text, v_version, v_positions, NULL::uuid[];
+    END $fn$`,
+  ];
+}
+
+const DROP = (schema: string): string[] => {
+  const s = quoteIdent(schema);
+  return [
+    `DROP FUNCTION IF EXISTS ${s}.append_events`,
+    `DROP TABLE IF EXISTS ${s}.inbox`,
+    `DROP TABLE IF EXISTS ${s}.subscription_checkpoints`,
+    `DROP TABLE IF EXISTS ${s}.events`,
+    `DROP FUNCTION IF EXISTS ${s}.events_append_only`,
+    `DROP TABLE IF EXISTS ${s}.streams`,
+  ];
+};
+
+function pascal(schema: string): string {
+  return schema
+    .split('_')
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * TypeORM migrations that create the event store in `schema`. The class name is
+ * `EventStore<Schema>1732600000000` (unique per schema, 13-digit timestamp suffix as TypeORM needs).
+ */
+export function eventStoreMigrations(schema: string): MigrationClass[] {
+  quoteIdent(schema);
+  return [
+    sqlMigration(`EventStore${pascal(schema)}1732600000000`, eventStoreDdl(schema), DROP(schema)),
+  ];
+}
+
+/**
+ * Creates the event store in `schema` if missing (same DDL as the migration), under an advisory
+ * lock so concurrent callers do not race. For tests, benchmarks and tools.
+ */
+export async function installEventStoreSchema(pool: Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `event-store-ddl:${schema}`,
+    ]);
+    for (const statement of eventStoreDdl(schema)) await client.query(statement);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
