@@ -20,6 +20,11 @@ export interface HandleCommandOptions<Command, State, Event extends DecidedEvent
   command: Command;
   /** Re-load and re-decide on a version conflict (bounded by `maxAttempts`). Default false. */
   retryOnConflict?: boolean;
+  /**
+   * The version the caller last saw (HTTP If-Match). When the stream is elsewhere the command is
+   * not decided and a {@link StreamVersionConflictError} is thrown; never retried.
+   */
+  expectedVersion?: number;
   /** Attempts in total when retrying; default 3. */
   maxAttempts?: number;
   metadata: EventMetadata;
@@ -54,12 +59,16 @@ export async function handleCommand<Command, State, Event extends DecidedEvent>(
   store: PostgresEventStore,
   options: HandleCommandOptions<Command, State, Event>,
 ): Promise<HandleCommandResult<State>> {
-  const attempts = options.retryOnConflict ? Math.max(1, options.maxAttempts ?? 3) : 1;
+  const retry = options.retryOnConflict && options.expectedVersion === undefined;
+  const attempts = retry ? Math.max(1, options.maxAttempts ?? 3) : 1;
   for (let attempt = 1; ; attempt++) {
     const history = await store.readStream(options.streamId, { client: options.client });
     let state = options.initialState();
     for (const event of history) state = options.evolve(state, asDecided<Event>(event));
     const version = history.length === 0 ? 0 : history[history.length - 1].streamVersion;
+    if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+      throw new StreamVersionConflictError(options.streamId, options.expectedVersion, version);
+    }
 
     const decided = options.decide(options.command, state);
     const events = Array.isArray(decided) ? decided : [decided];

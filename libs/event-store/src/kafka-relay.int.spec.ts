@@ -1,0 +1,168 @@
+import { HEADERS, integrationEnvelopeSchema } from '@lib/contracts';
+import { randomUUID } from 'node:crypto';
+import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { createRelayProducer, KafkaRelay, toIntegrationEnvelope, withInbox } from '.';
+import { freshStore, newEvent, streamOf, waitFor, type TestStore } from '../test/support';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const quiet = (): void => undefined;
+
+describe('KafkaRelay (real Postgres + Kafka)', () => {
+  let t: TestStore;
+  let kafka: Kafka;
+  let producer: Producer;
+  let consumer: Consumer | undefined;
+  const topic = `test.event-store-relay.${randomUUID().slice(0, 8)}.v1`;
+
+  beforeAll(async () => {
+    t = await freshStore({ max: 8 });
+    await t.pool.query(
+      `CREATE TABLE "${t.schema}".payout_effects (event_id uuid PRIMARY KEY, applied int NOT NULL)`,
+    );
+    kafka = new Kafka({ clientId: 'event-store-relay-int', brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+    });
+    await admin.disconnect();
+    producer = createRelayProducer(kafka);
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+    await t.drop();
+  });
+
+  it('re-publishes a batch after a crash between publish and checkpoint; an inbox consumer applies each effect once', async () => {
+    const name = `relay-${randomUUID()}`;
+    const streamId = streamOf('payout');
+    const aggregateId = streamId.slice('payout-'.length);
+    await t.store.append(streamId, 'no_stream', [
+      newEvent('PayoutRequested', { amount: '10.00' }),
+      newEvent('PayoutInternalNote', { note: 'private' }),
+      newEvent('PayoutSigned', { amount: '10.00' }),
+    ]);
+    const toMessage = (event: Parameters<typeof toIntegrationEnvelope>[0]) =>
+      event.type === 'PayoutInternalNote'
+        ? null
+        : { topic, envelope: toIntegrationEnvelope(event) };
+
+    // Consumer: counts raw deliveries, applies effects through the inbox.
+    const deliveries = new Map<string, number>();
+    const received: { key: string | null; headers: Record<string, string>; value: unknown }[] = [];
+    consumer = kafka.consumer({
+      groupId: `test-relay-${randomUUID().slice(0, 8)}`,
+      sessionTimeout: 6000,
+      rebalanceTimeout: 6000,
+      heartbeatInterval: 300,
+      maxWaitTimeInMs: 100,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        const envelope = integrationEnvelopeSchema.parse(JSON.parse(String(message.value)));
+        received.push({ key: message.key?.toString() ?? null, headers, value: envelope });
+        deliveries.set(envelope.eventId, (deliveries.get(envelope.eventId) ?? 0) + 1);
+        await withInbox(t.pool, t.schema, 'payout-effects', envelope.eventId, async (client) => {
+          await client.query(
+            `INSERT INTO "${t.schema}".payout_effects VALUES ($1, 1)
+             ON CONFLICT (event_id) DO UPDATE SET applied = payout_effects.applied + 1`,
+            [envelope.eventId],
+          );
+        });
+      },
+    });
+
+    // First relay "crashes" after Kafka acknowledged the batch, before the checkpoint commits.
+    let crashes = 0;
+    const crashing = new KafkaRelay({
+      store: t.store,
+      name,
+      producer,
+      toMessage,
+      onError: quiet,
+      pollIntervalMs: 100,
+      afterPublish: async () => {
+        crashes++;
+        throw new Error('process killed after publish');
+      },
+    });
+    crashing.start();
+    await waitFor(async () => crashes > 0);
+    await crashing.stop();
+    const { rows: cp } = await t.pool.query(
+      `SELECT global_position::text AS p FROM "${t.schema}".subscription_checkpoints WHERE name = $1`,
+      [name],
+    );
+    expect(cp[0].p).toBe('0');
+
+    // Restart: the same batch is published again, then the checkpoint moves.
+    const relay = new KafkaRelay({
+      store: t.store,
+      name,
+      producer,
+      toMessage,
+      onError: quiet,
+      pollIntervalMs: 100,
+    });
+    relay.start();
+    try {
+      const published = (await t.store.readStream(streamId)).filter(
+        (e) => e.type !== 'PayoutInternalNote',
+      );
+      await waitFor(async () => published.every((e) => (deliveries.get(e.eventId) ?? 0) >= 2));
+      await waitFor(async () => {
+        const { rows } = await t.pool.query(
+          `SELECT global_position::text AS p FROM "${t.schema}".subscription_checkpoints WHERE name = $1`,
+          [name],
+        );
+        return rows[0].p !== '0';
+      });
+
+      const { rows: effects } = await t.pool.query(
+        `SELECT event_id, applied FROM "${t.schema}".payout_effects`,
+      );
+      expect(effects.map((r) => r.applied)).toEqual([1, 1]);
+      expect(new Set(effects.map((r) => r.event_id))).toEqual(
+        new Set(published.map((e) => e.eventId)),
+      );
+      expect(
+        received.some((r) => (r.value as { type: string }).type === 'PayoutInternalNote'),
+      ).toBe(false);
+
+      const first = received.find(
+        (r) => (r.value as { eventId: string }).eventId === published[0].eventId,
+      )!;
+      expect(first.key).toBe(aggregateId);
+      expect(first.headers).toMatchObject({
+        [HEADERS.eventId]: published[0].eventId,
+        [HEADERS.eventType]: 'PayoutRequested',
+        [HEADERS.schemaVersion]: '1',
+        [HEADERS.correlationId]: published[0].metadata.correlationId,
+      });
+      expect(first.value).toMatchObject({
+        aggregateId,
+        streamVersion: 1,
+        data: { amount: '10.00' },
+      });
+
+      // Live: a new event goes through once the relay is caught up.
+      const next = newEvent('PayoutConfirmed', { txHash: 'abc' });
+      await t.store.append(streamId, 3, [next]);
+      await waitFor(async () => deliveries.get(next.eventId) === 1);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
