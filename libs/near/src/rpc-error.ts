@@ -89,27 +89,41 @@ export class NearRpcError extends Error {
   }
 }
 
+// Duck-typed on purpose: fetch errors come from Node's own realm, so `instanceof Error` can fail
+// (e.g. under Jest's vm sandbox).
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+  constructor?: { name?: string };
+}
+
+function asErrorLike(err: unknown): ErrorLike | undefined {
+  return err !== null && typeof err === 'object' ? (err as ErrorLike) : undefined;
+}
+
 function httpStatusOf(err: unknown): number | undefined {
   // near-api-js's ProviderError is not exported; it carries the HTTP status in `cause`.
-  if (err instanceof Error && err.constructor.name === 'ProviderError' && typeof err.cause === 'number') {
-    return err.cause;
-  }
+  const e = asErrorLike(err);
+  if (e?.constructor?.name === 'ProviderError' && typeof e.cause === 'number') return e.cause;
   return undefined;
 }
 
 function isNetworkError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
+  const e = asErrorLike(err);
+  if (!e) return false;
+  const code = e.code ?? asErrorLike(e.cause)?.code;
   if (typeof code === 'string' && /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR)/.test(code)) {
     return true;
   }
-  return /fetch failed|socket hang up|other side closed|Failed to fetch/i.test(err.message);
+  return /fetch failed|socket hang up|other side closed|Failed to fetch/i.test(String(e.message));
 }
 
 /** Maps whatever near-api-js (or fetch) threw into a NearRpcError; returns it unchanged if it already is one. */
 export function classifyNearRpcError(err: unknown): NearRpcError {
   if (err instanceof NearRpcError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = String(asErrorLike(err)?.message ?? err);
   const wrap = (code: NearRpcErrorCode, details: NearRpcError['details'] = {}) =>
     new NearRpcError(code, message || code, details, { cause: err });
 
