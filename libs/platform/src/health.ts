@@ -5,6 +5,7 @@ import {
   Injectable,
   Res,
   ServiceUnavailableException,
+  SetMetadata,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
@@ -72,7 +73,11 @@ export class KafkaHealth {
   }
 }
 
+/** Route metadata read by @lib/auth's AuthGuard: no token needed (its `@Public()` sets the same). */
+export const PUBLIC_ROUTE_METADATA = 'auth:public';
+
 @Controller('health')
+@SetMetadata(PUBLIC_ROUTE_METADATA, true)
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

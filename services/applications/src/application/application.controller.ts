@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
+import { IdempotencyInterceptor, ProblemError, ValidationProblem } from '@lib/platform';
+import {
+  APPLICATION_CATEGORIES,
+  type Application,
+  type ApplicationCommand,
+  ApplicationError,
+} from './application.decider';
+import {
+  assignReviewersBody,
+  createApplicationBody,
+  decisionBody,
+  editApplicationBody,
+  submitReviewBody,
+  toFieldProblems,
+  validateBody,
+  withdrawApplicationBody,
+} from './application.dto';
+import { ApplicationHandler, type LoadedApplication } from './application.handler';
+import { ApplicationQueue } from './application-queue.projection';
+import { applicationView, type Audience, queueItemView } from './application-view.dto';
+
+const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const STATUSES = [
+  'draft',
+  'submitted',
+  'under_review',
+  'changes_requested',
+  'approved',
+  'rejected',
+  'withdrawn',
+] as const;
+
+const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .max(500)
+    .transform((s) => s.split(',').map((v) => v.trim()))
+    .pipe(z.array(z.enum(values)).min(1));
+
+const listQuery = z
+  .object({
+    status: csv(STATUSES).optional(),
+    category: csv(APPLICATION_CATEGORIES).optional(),
+    reviewer: z.string().min(1).max(200).optional(),
+    createdFrom: z.string().datetime({ offset: true }).or(z.string().date()).optional(),
+    createdTo: z.string().datetime({ offset: true }).or(z.string().date()).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(500).optional(),
+  })
+  .strict();
+
+const audienceOf = (user: AuthUser): Audience =>
+  user.roles.some((r) => (STAFF_ROLES as readonly string[]).includes(r)) ? 'staff' : 'founder';
+
+/** Founders may only see their own application; staff see all. */
+function assertCanRead(user: AuthUser, state: Application): void {
+  if (audienceOf(user) === 'founder' && state.owner !== user.sub) {
+    throw new ApplicationError('not_owner', 'this application belongs to another founder');
+  }
+}
+
+function applicationId(raw: string): string {
+  if (!UUID.test(raw)) throw new ApplicationError('application_not_found', 'no such application');
+  return raw;
+}
+
+/** `If-Match: "<version>"` (a weak or bare number is accepted too); absent → no precondition. */
+function ifMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!match) {
+    throw new ProblemError(400, 'invalid_if_match', 'If-Match must be the version, e.g. "3"');
+  }
+  return Number(match[1]);
+}
+
+@Controller('v1/applications')
+@UseInterceptors(IdempotencyInterceptor)
+export class ApplicationController {
+  constructor(
+    private readonly handler: ApplicationHandler,
+    private readonly queue: ApplicationQueue,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles('founder')
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const now = new Date();
+    const fields = validateBody(createApplicationBody({ now }), body);
+    const id = randomUUID();
+    const result = await this.handler.execute(id, {
+      type: 'CreateDraft',
+      data: { applicationId: id, fields },
+      metadata: { now, actor: user },
+    });
+    res.setHeader('location', `/v1/applications/${id}`);
+    return this.respond(res, result, user);
+  }
+
+  @Get()
+  async list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
+    const parsed = listQuery.safeParse(query);
+    if (!parsed.success) throw new ValidationProblem(toFieldProblems(parsed.error), 400);
+    const audience = audienceOf(user);
+    const filters = parsed.data;
+    const page = await this.queue.list({
+      ...filters,
+      // Founders see their own applications whatever they ask for.
+      owner: audience === 'founder' ? user.sub : undefined,
+      reviewer: audience === 'staff' ? filters.reviewer : undefined,
+      createdFrom: filters.createdFrom ? new Date(filters.createdFrom) : undefined,
+      createdTo: filters.createdTo ? new Date(filters.createdTo) : undefined,
+    });
+    return {
+      items: page.items.map((row) => queueItemView(row, audience)),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  @Get(':id')
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const loaded = await this.handler.load(applicationId(id));
+    assertCanRead(user, loaded.state);
+    return this.respond(res, loaded, user);
+  }
+
+  @Patch(':id')
+  @Roles('founder')
+  async edit(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const now = new Date();
+    const changes = validateBody(editApplicationBody({ now }), body);
+    return this.run(res, user, id, match, {
+      type: 'EditApplication',
+      data: { changes },
+      metadata: { now, actor: user },
+    });
+  }
+
+  @Post(':id/submit')
+  @HttpCode(200)
+  @Roles('founder')
+  async submit(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.run(res, user, id, match, {
+      type: 'SubmitApplication',
+      data: {},
+      metadata: { now: new Date(), actor: user },
+    });
+  }
+
+  @Post(':id/withdraw')
+  @HttpCode(200)
+  @Roles('founder')
+  async withdraw(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const data: { reason?: string } = validateBody(withdrawApplicationBody, body);
+    return this.run(res, user, id, match, {
+      type: 'WithdrawApplication',
+      data,
+      metadata: { now: new Date(), actor: user },
+    });
+  }
+
+  @Post(':id/reviewers')
+  @HttpCode(200)
+  @Roles('admin')
+  async assignReviewers(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { reviewers } = validateBody(assignReviewersBody, body);
+    return this.run(res, user, id, match, {
+      type: 'AssignReviewers',
+      data: { reviewers },
+      metadata: { now: new Date(), actor: user },
+    });
+  }
+
+  @Post(':id/reviews')
+  @HttpCode(200)
+  @Roles('reviewer')
+  async review(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const review = validateBody(submitReviewBody, body);
+    return this.run(res, user, id, match, {
+      type: 'SubmitReview',
+      data: review,
+      metadata: { now: new Date(), actor: user },
+    });
+  }
+
+  @Post(':id/decision')
+  @HttpCode(200)
+  @Roles('admin')
+  async decide(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const decision = validateBody(decisionBody(), body);
+    return this.run(res, user, id, match, {
+      type: 'DecideApplication',
+      data: decision,
+      metadata: { now: new Date(), actor: user },
+    });
+  }
+
+  private async run(
+    res: Response,
+    user: AuthUser,
+    id: string,
+    match: string | undefined,
+    command: ApplicationCommand,
+  ) {
+    const expectedVersion = ifMatch(match);
+    const result = await this.handler.execute(applicationId(id), command, { expectedVersion });
+    return this.respond(res, result, user);
+  }
+
+  private respond(res: Response, loaded: LoadedApplication, user: AuthUser) {
+    res.setHeader('etag', `"${loaded.version}"`);
+    return applicationView(loaded.state, loaded.version, audienceOf(user));
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { handleCommand, PostgresEventStore, StreamVersionConflictError } from '@lib/event-store';
+import { currentCorrelationId, ProblemError, SERVICE_CONFIG } from '@lib/platform';
+import type { ApplicationsConfig } from '../config';
+import {
+  type Application,
+  type ApplicationCommand,
+  type ApplicationEvent,
+  ApplicationError,
+  decide,
+  evolve,
+  initialState,
+  type ApplicationState,
+} from './application.decider';
+
+export const APPLICATION_EVENT_STORE = Symbol('APPLICATION_EVENT_STORE');
+
+export const applicationStreamId = (applicationId: string) => `application-${applicationId}`;
+
+export interface LoadedApplication {
+  state: Application;
+  version: number;
+}
+
+/** The only write path of the Application aggregate: load → decide → append. */
+@Injectable()
+export class ApplicationHandler {
+  constructor(
+    @Inject(APPLICATION_EVENT_STORE) private readonly store: PostgresEventStore,
+    @Inject(SERVICE_CONFIG) private readonly config: ApplicationsConfig,
+  ) {}
+
+  /**
+   * Runs `command` against application `applicationId`. With `expectedVersion` (If-Match) the
+   * stream must be exactly there; either way a concurrent change makes this a 409, never a lost write.
+   */
+  async execute(
+    applicationId: string,
+    command: ApplicationCommand,
+    options: { expectedVersion?: number } = {},
+  ): Promise<LoadedApplication> {
+    const command_ =
+      command.type === 'DecideApplication'
+        ? { ...command, data: { ...command.data, reviewQuorum: this.config.REVIEW_QUORUM } }
+        : command;
+    try {
+      const result = await handleCommand<ApplicationCommand, ApplicationState, ApplicationEvent>(
+        this.store,
+        {
+          streamId: applicationStreamId(applicationId),
+          decide,
+          evolve,
+          initialState,
+          command: command_,
+          expectedVersion: options.expectedVersion,
+          metadata: {
+            correlationId: currentCorrelationId() ?? randomUUID(),
+            actor: command.metadata.actor.sub,
+            occurredAt: command.metadata.now,
+          },
+          newEventId: randomUUID,
+        },
+      );
+      if (result.state.status === 'empty') throw notFound();
+      return { state: result.state, version: result.nextVersion };
+    } catch (error) {
+      if (error instanceof StreamVersionConflictError) {
+        throw new ProblemError(
+          HttpStatus.CONFLICT,
+          'version_conflict',
+          `application changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Current state folded from the stream (authoritative, not a projection). */
+  async load(applicationId: string): Promise<LoadedApplication> {
+    const events = await this.store.readStream(applicationStreamId(applicationId));
+    let state = initialState();
+    for (const event of events) state = evolve(state, event as unknown as ApplicationEvent);
+    if (state.status === 'empty') throw notFound();
+    return { state, version: events[events.length - 1].streamVersion };
+  }
+}
+
+const notFound = () => new ApplicationError('application_not_found', 'no such application');

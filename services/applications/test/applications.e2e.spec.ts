@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { type IntegrationEnvelope, integrationContracts, TOPICS } from '@lib/contracts';
+import { parseIntegrationEvent } from '@lib/messaging';
+import { applicationBody, eventually, type Harness, startHarness } from './harness';
+
+const brokers = (process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+describe('applications end to end (gateway → service → Postgres → Kafka)', () => {
+  let h: Harness;
+  let consumer: Consumer;
+  const published: IntegrationEnvelope[] = [];
+  let admin: string;
+  const reviewers = [
+    `rev-alice-${randomBytes(3).toString('hex')}`,
+    `rev-bob-${randomBytes(3).toString('hex')}`,
+  ];
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    h = await startHarness();
+    admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
+    for (const reviewer of reviewers) tokens[reviewer] = await h.staffToken(reviewer, ['reviewer']);
+    // A test consumer reads what the relay published, parsed against the contracts as any consumer would.
+    const kafka = new Kafka({ clientId: 'applications-e2e', brokers, logLevel: logLevel.NOTHING });
+    consumer = kafka.consumer({ groupId: `applications-e2e-${randomBytes(4).toString('hex')}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: TOPICS.application, fromBeginning: true });
+    const registry = integrationContracts();
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        published.push(parseIntegrationEvent(registry, message.value));
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await h?.close();
+  });
+
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const listed = (token: string, id: string, query = '') =>
+    eventually(async () => {
+      const response = await h.api().get(`/v1/applications${query}`).set(auth(token)).expect(200);
+      return (response.body.items as { id: string; status: string }[]).find((i) => i.id === id);
+    });
+  const listedWithStatus = (token: string, id: string, status: string) =>
+    eventually(async () => {
+      const item = await listed(token, id);
+      return item.status === status ? item : undefined;
+    });
+  const publishedEvent = (type: string, applicationId: string) =>
+    eventually(async () =>
+      published.find((e) => e.type === type && e.aggregateId === applicationId),
+    );
+
+  it('founder signs in with NEAR, applies, gets reviewed and approved; ApplicationApproved reaches Kafka', async () => {
+    const founder = await h.signInFounder();
+
+    // create
+    const created = await h
+      .api()
+      .post('/v1/applications')
+      .set(auth(founder.token))
+      .send(applicationBody(founder.accountId))
+      .expect(201);
+    const id = created.body.id as string;
+    expect(created.headers.location).toBe(`/v1/applications/${id}`);
+    expect(created.body).toMatchObject({ status: 'draft', version: 1, owner: founder.accountId });
+    expect(created.headers.etag).toBe('"1"');
+    expect((await listed(founder.token, id)).status).toBe('draft');
+
+    // edit (with If-Match) and submit
+    const edited = await h
+      .api()
+      .patch(`/v1/applications/${id}`)
+      .set({ ...auth(founder.token), 'if-match': '"1"' })
+      .send({ summary: 'Proofs of model execution, verified and settled on NEAR.' })
+      .expect(200);
+    expect(edited.body).toMatchObject({
+      version: 2,
+      summary: 'Proofs of model execution, verified and settled on NEAR.',
+    });
+    await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
+    await listedWithStatus(founder.token, id, 'submitted');
+    expect((await publishedEvent('ApplicationSubmitted', id)).data).toMatchObject({
+      applicationId: id,
+      founder: founder.accountId,
+      round: 1,
+    });
+
+    // admin assigns two reviewers; the staff queue filters by reviewer
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(admin))
+      .send({ reviewers })
+      .expect(200);
+    const inQueue = await eventually(async () => {
+      const response = await h
+        .api()
+        .get(`/v1/applications?status=under_review&reviewer=${reviewers[0]}`)
+        .set(auth(admin))
+        .expect(200);
+      return (response.body.items as { id: string }[]).find((i) => i.id === id);
+    });
+    expect(inQueue).toMatchObject({ status: 'under_review', reviewers });
+
+    // both review
+    for (const [index, reviewer] of reviewers.entries()) {
+      const reviewed = await h
+        .api()
+        .post(`/v1/applications/${id}/reviews`)
+        .set(auth(tokens[reviewer]))
+        .send({
+          scores: { team: 4, technical: 5, impact: 4, ecosystemFit: 3 + index },
+          recommendation: 'approve',
+          comment: `private note from ${reviewer}`,
+          conflictOfInterest: false,
+        })
+        .expect(200);
+      expect(reviewed.body.reviewSummary.count).toBe(index + 1);
+    }
+
+    // admin approves with terms
+    const approved = await h
+      .api()
+      .post(`/v1/applications/${id}/decision`)
+      .set(auth(admin))
+      .send({
+        decision: 'approve',
+        reason: 'Strong team',
+        grant: {
+          asset: 'USDC',
+          amount: '45000',
+          tranches: [
+            { milestone: 1, amount: '15000' },
+            { milestone: 2, amount: '30000' },
+          ],
+        },
+      })
+      .expect(200);
+    expect(approved.body.status).toBe('approved');
+
+    // the founder sees scores and the reason, not reviewers' identities or private comments
+    const founderView = await h
+      .api()
+      .get(`/v1/applications/${id}`)
+      .set(auth(founder.token))
+      .expect(200);
+    expect(founderView.body.status).toBe('approved');
+    expect(founderView.body.decision).toMatchObject({
+      decision: 'approve',
+      reason: 'Strong team',
+      grant: { asset: 'USDC', amount: '45000' },
+    });
+    expect(founderView.body.reviewSummary.reviews).toHaveLength(2);
+    expect(JSON.stringify(founderView.body)).not.toContain('private note');
+    expect(JSON.stringify(founderView.body)).not.toContain(reviewers[0]);
+    const staffView = await h.api().get(`/v1/applications/${id}`).set(auth(admin)).expect(200);
+    expect(JSON.stringify(staffView.body)).toContain('private note');
+    await listedWithStatus(founder.token, id, 'approved');
+
+    // ApplicationApproved with those terms, from Kafka, in base units (USDC has 6 decimals)
+    const event = await publishedEvent('ApplicationApproved', id);
+    expect(event.data).toMatchObject({
+      applicationId: id,
+      founder: founder.accountId,
+      payoutAccount: founder.accountId,
+      grant: {
+        asset: 'USDC',
+        amount: '45000000000',
+        tranches: [
+          { milestone: 1, amount: '15000000000', title: 'Prototype' },
+          { milestone: 2, amount: '30000000000', title: 'Mainnet launch' },
+        ],
+      },
+    });
+    expect(event.correlationId).toBeTruthy();
+  });
+
+  it('request changes → founder edits and resubmits → approved', async () => {
+    const founder = await h.signInFounder();
+    const created = await h
+      .api()
+      .post('/v1/applications')
+      .set(auth(founder.token))
+      .send(applicationBody(founder.accountId))
+      .expect(201);
+    const id = created.body.id as string;
+    await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(admin))
+      .send({ reviewers })
+      .expect(200);
+    const review = (reviewer: string, recommendation: string) =>
+      h
+        .api()
+        .post(`/v1/applications/${id}/reviews`)
+        .set(auth(tokens[reviewer]))
+        .send({
+          scores: { team: 3, technical: 3, impact: 3, ecosystemFit: 3 },
+          recommendation,
+          comment: 'needs a clearer plan',
+          conflictOfInterest: false,
+        });
+    for (const reviewer of reviewers) await review(reviewer, 'request_changes').expect(200);
+    const changes = await h
+      .api()
+      .post(`/v1/applications/${id}/decision`)
+      .set(auth(admin))
+      .send({ decision: 'request_changes', reason: 'Split milestone 2' })
+      .expect(200);
+    expect(changes.body.status).toBe('changes_requested');
+    await listedWithStatus(founder.token, id, 'changes_requested');
+
+    await h
+      .api()
+      .patch(`/v1/applications/${id}`)
+      .set(auth(founder.token))
+      .send({ title: 'Verifiable inference, revised plan' })
+      .expect(200);
+    const resubmitted = await h
+      .api()
+      .post(`/v1/applications/${id}/submit`)
+      .set(auth(founder.token))
+      .expect(200);
+    expect(resubmitted.body.status).toBe('submitted');
+    expect(
+      (
+        await eventually(async () =>
+          published.find(
+            (e) => e.type === 'ApplicationSubmitted' && e.aggregateId === id && e.data.round === 2,
+          ),
+        )
+      ).data.resubmission,
+    ).toBe(true);
+
+    // the new round needs its own quorum
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(admin))
+      .send({ reviewers })
+      .expect(200);
+    for (const reviewer of reviewers) await review(reviewer, 'approve').expect(200);
+    const approved = await h
+      .api()
+      .post(`/v1/applications/${id}/decision`)
+      .set(auth(admin))
+      .send({
+        decision: 'approve',
+        grant: {
+          asset: 'USDC',
+          amount: '50000',
+          tranches: [
+            { milestone: 1, amount: '20000' },
+            { milestone: 2, amount: '30000' },
+          ],
+        },
+      })
+      .expect(200);
+    expect(approved.body.status).toBe('approved');
+    expect((await listed(founder.token, id)).status).toBeDefined();
+    await publishedEvent('ApplicationApproved', id);
+  });
+});

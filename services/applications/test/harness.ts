@@ -1,0 +1,143 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { KeyPairSigner } from 'near-api-js';
+import request from 'supertest';
+import { type Role, signDevToken } from '@lib/auth';
+import { createServiceApp } from '@lib/platform';
+import { type NearEmulator, startNearEmulator } from '@lib/testing';
+import { AppModule as GatewayModule } from '../../gateway/src/app.module';
+import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
+import { AppModule } from '../src/app.module';
+import { type ApplicationsConfig, loadConfig } from '../src/config';
+
+export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+const brokers = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+/**
+ * The applications service and the gateway in this process, on real PostgreSQL and Kafka, with
+ * the NEAR JSON-RPC emulator for sign-in. Requests go through the gateway, as a client's would.
+ */
+export interface Harness {
+  config: ApplicationsConfig;
+  emulator: NearEmulator;
+  applications: INestApplication;
+  gateway: INestApplication;
+  api: () => ReturnType<typeof request>;
+  staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
+  /** A fresh NEAR account signed in through NEP-413; returns its account id and founder token. */
+  signInFounder(): Promise<{ accountId: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const emulator = await startNearEmulator();
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers,
+    LOG_LEVEL: 'silent',
+    AUTH_JWT_SECRET: JWT_SECRET,
+    NEAR_NETWORK: 'local',
+    NEAR_RPC_URL: emulator.url,
+    ...env,
+  });
+  const applications = await createServiceApp(AppModule.register(config), { quiet: true });
+  await applications.listen(0, '127.0.0.1');
+  const port = (applications.getHttpServer().address() as AddressInfo).port;
+  const gatewayConfig = loadGatewayConfig({
+    APPLICATIONS_URL: `http://127.0.0.1:${port}`,
+    KAFKA_BROKERS: brokers,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_SECOND: '0',
+  });
+  const gateway = await createServiceApp(GatewayModule.register(gatewayConfig), {
+    quiet: true,
+    parseJsonBodies: false,
+  });
+  await gateway.init();
+  const api = () => request(gateway.getHttpServer());
+
+  return {
+    config,
+    emulator,
+    applications,
+    gateway,
+    api,
+    staffToken: (sub, roles, ttl = '1h') =>
+      signDevToken({ sub, roles, ttl }, JWT_SECRET, {
+        issuer: config.AUTH_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+      }),
+    async signInFounder() {
+      const accountId = `founder-${randomBytes(5).toString('hex')}.test.near`;
+      const { keyPair } = emulator.createAccount({ accountId, amount: 10n ** 24n });
+      const challenge = await api().post('/v1/auth/near/challenge').send({ accountId }).expect(200);
+      const signer = new KeyPairSigner(keyPair);
+      const signed = await signer.signNep413Message(accountId, {
+        message: challenge.body.message,
+        recipient: challenge.body.recipient,
+        nonce: Buffer.from(challenge.body.nonce, 'base64'),
+      });
+      const verified = await api()
+        .post('/v1/auth/near/verify')
+        .send({
+          accountId,
+          publicKey: keyPair.getPublicKey().toString(),
+          signature: Buffer.from(signed.signature).toString('base64'),
+          nonce: challenge.body.nonce,
+          message: challenge.body.message,
+          recipient: challenge.body.recipient,
+        })
+        .expect(200);
+      return { accountId, token: verified.body.token as string };
+    },
+    async close() {
+      await gateway.close();
+      await applications.close();
+      await emulator.close();
+    },
+  };
+}
+
+/** A valid application body; milestones due a year from now. */
+export function applicationBody(payoutAccount: string, overrides: Record<string, unknown> = {}) {
+  const due = (months: number) => {
+    const date = new Date();
+    date.setUTCMonth(date.getUTCMonth() + months);
+    return date.toISOString().slice(0, 10);
+  };
+  return {
+    title: `Verifiable inference ${randomUUID().slice(0, 8)}`,
+    summary: 'Proofs of model execution settled on NEAR.',
+    category: 'agents',
+    team: [{ name: 'Ada', role: 'CEO', contact: 'ada@example.org' }],
+    requestedFunding: { asset: 'USDC', amount: '50000' },
+    payoutAccount,
+    milestones: [
+      { title: 'Prototype', description: 'Runs end to end', dueDate: due(6), amount: '20000' },
+      {
+        title: 'Mainnet launch',
+        description: 'Live on mainnet',
+        dueDate: due(12),
+        amount: '30000',
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined (read models catch up async). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
