@@ -1,0 +1,47 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard, JWT_VERIFIER } from './auth.guard';
+import { createJwtVerifier, type JwtOptions } from './jwt';
+
+export interface AuthModuleOptions {
+  jwt: JwtOptions;
+  /** Register AuthGuard as a global guard (APP_GUARD). Default true: routes opt out with @Public(). */
+  globalGuard?: boolean;
+}
+
+/** JWT authentication for a service or the gateway: `AuthModule.register({ jwt: { … } })`. */
+@Module({})
+export class AuthModule {
+  static register(options: AuthModuleOptions): DynamicModule {
+    return AuthModule.build(
+      [{ provide: JWT_VERIFIER, useValue: createJwtVerifier(options.jwt) }],
+      options,
+    );
+  }
+
+  /** Same as register, with options from DI (e.g. the parsed service config). */
+  static registerAsync(options: {
+    imports?: DynamicModule['imports'];
+    inject?: (string | symbol | (new (...args: never[]) => unknown))[];
+    useFactory: (...args: never[]) => AuthModuleOptions['jwt'] | Promise<AuthModuleOptions['jwt']>;
+    globalGuard?: boolean;
+  }): DynamicModule {
+    const verifier: Provider = {
+      provide: JWT_VERIFIER,
+      inject: options.inject ?? [],
+      useFactory: async (...args: never[]) => createJwtVerifier(await options.useFactory(...args)),
+    };
+    return { ...AuthModule.build([verifier], options), imports: options.imports ?? [] };
+  }
+
+  private static build(providers: Provider[], options: { globalGuard?: boolean }): DynamicModule {
+    const guard: Provider[] =
+      options.globalGuard === false ? [] : [{ provide: APP_GUARD, useExisting: AuthGuard }];
+    return {
+      module: AuthModule,
+      global: true,
+      providers: [...providers, AuthGuard, ...guard],
+      exports: [JWT_VERIFIER, AuthGuard],
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { type MigrationClass, quoteIdent, sqlMigration } from '@lib/platform';
+import type { Pool } from 'pg';
+import { AuthError } from './auth-error';
+
+/** A NEP-413 sign-in challenge: the nonce and message a wallet signs for `recipient`. */
+export interface SignInChallenge {
+  /** base64 of 32 random bytes (NEP-413 nonce). */
+  nonce: string;
+  accountId: string;
+  message: string;
+  recipient: string;
+  expiresAt: Date;
+}
+
+/**
+ * Where issued NEP-413 nonces live until used once. `consume` is atomic: of two concurrent
+ * verifications with the same nonce, exactly one succeeds.
+ */
+export interface SignInChallengeStore {
+  /** Stores a new challenge; a nonce that already exists is an error. */
+  issue(challenge: SignInChallenge): Promise<void>;
+  /**
+   * Marks the challenge of `nonce` used by `accountId` at `now` and returns it. Throws AuthError
+   * 401: `challenge_unknown` (no such nonce, or issued to another account — not told apart, so
+   * the answer reveals nothing about other accounts), `challenge_reused`, `challenge_expired`.
+   */
+  consume(nonce: string, accountId: string, now: Date): Promise<SignInChallenge>;
+  /** Deletes challenges that expired before `before`; returns how many. */
+  purgeExpired(before: Date): Promise<number>;
+}
+
+/** Builds a fresh challenge with a random 32-byte nonce (default lifetime 5 minutes). */
+export function createSignInChallenge(input: {
+  accountId: string;
+  recipient: string;
+  now: Date;
+  ttlSeconds?: number;
+  appName?: string;
+}): SignInChallenge {
+  const expiresAt = new Date(input.now.getTime() + (input.ttlSeconds ?? 300) * 1000);
+  return {
+    nonce: randomBytes(32).toString('base64'),
+    accountId: input.accountId,
+    recipient: input.recipient,
+    message: `Sign in to ${input.appName ?? 'the NEAR AI incubator'} as ${input.accountId}`,
+    expiresAt,
+  };
+}
+
+/**
+ * DDL of `<schema>.signin_challenges`, for the owning service's migration list (run with
+ * `migrateSchema` from @lib/platform).
+ */
+export function signInMigrations(schema: string): MigrationClass[] {
+  const table = `${quoteIdent(schema)}.signin_challenges`;
+  return [
+    sqlMigration(
+      'CreateSignInChallenges1764547200000',
+      [
+        `CREATE TABLE ${table} (
+          nonce text PRIMARY KEY,
+          account_id text NOT NULL,
+          message text NOT NULL,
+          recipient text NOT NULL,
+          issued_at timestamptz NOT NULL DEFAULT now(),
+          expires_at timestamptz NOT NULL,
+          used_at timestamptz
+        )`,
+        `CREATE INDEX signin_challenges_expires_at_idx ON ${table} (expires_at)`,
+      ],
+      [`DROP TABLE ${table}`],
+    ),
+  ];
+}
+
+interface ChallengeRow {
+  nonce: string;
+  account_id: string;
+  message: string;
+  recipient: string;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+/** SignInChallengeStore on Postgres (`pg` pool, table in the given schema). */
+export class PgSignInChallengeStore implements SignInChallengeStore {
+  private readonly table: string;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    this.table = `${quoteIdent(schema)}.signin_challenges`;
+  }
+
+  async issue(challenge: SignInChallenge): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.table} (nonce, account_id, message, recipient, expires_at)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [
+        challenge.nonce,
+        challenge.accountId,
+        challenge.message,
+        challenge.recipient,
+        challenge.expiresAt,
+      ],
+    );
+  }
+
+  async consume(nonce: string, accountId: string, now: Date): Promise<SignInChallenge> {
+    const used = await this.pool.query<ChallengeRow>(
+      `UPDATE ${this.table} SET used_at = $3
+        WHERE nonce = $1 AND account_id = $2 AND used_at IS NULL AND expires_at > $3
+        RETURNING nonce, account_id, message, recipient, expires_at, used_at`,
+      [nonce, accountId, now],
+    );
+    if (used.rows[0]) return toChallenge(used.rows[0]);
+    // Nothing updated: find out why, for the error code only (the decision is already made).
+    const found = await this.pool.query<ChallengeRow>(
+      `SELECT nonce, account_id, message, recipient, expires_at, used_at FROM ${this.table} WHERE nonce = $1`,
+      [nonce],
+    );
+    const row = found.rows[0];
+    if (!row || row.account_id !== accountId) {
+      throw new AuthError('challenge_unknown', 'sign-in nonce is unknown');
+    }
+    if (row.used_at) throw new AuthError('challenge_reused', 'sign-in nonce was already used');
+    throw new AuthError('challenge_expired', 'sign-in nonce has expired; request a new challenge');
+  }
+
+  async purgeExpired(before: Date): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM ${this.table} WHERE expires_at < $1`, [
+      before,
+    ]);
+    return result.rowCount ?? 0;
+  }
+}
+
+function toChallenge(row: ChallengeRow): SignInChallenge {
+  return {
+    nonce: row.nonce,
+    accountId: row.account_id,
+    message: row.message,
+    recipient: row.recipient,
+    expiresAt: row.expires_at,
+  };
+}
