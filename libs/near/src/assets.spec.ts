@@ -34,10 +34,16 @@ describe('asset registry', () => {
     });
     expect(reg.list().map((a) => a.symbol)).toEqual(['NEAR', 'USDC', 'USDT']);
     expect(() =>
-      createAssetRegistry({ network: 'local', extraTokens: [{ symbol: 'USDC', decimals: 6, contractId: 'x.near' }] }),
+      createAssetRegistry({
+        network: 'local',
+        extraTokens: [{ symbol: 'USDC', decimals: 6, contractId: 'x.near' }],
+      }),
     ).toThrow(AssetError);
     expect(() =>
-      createAssetRegistry({ network: 'local', extraTokens: [{ symbol: 'BAD', decimals: 6, contractId: 'Bad!' }] }),
+      createAssetRegistry({
+        network: 'local',
+        extraTokens: [{ symbol: 'BAD', decimals: 6, contractId: 'Bad!' }],
+      }),
     ).toThrow(expect.objectContaining({ code: 'invalid_token' }));
   });
 

@@ -124,9 +124,7 @@ export function createAssetRegistry(options: {
   const tokens: NearAsset[] = [
     NEAR_ASSET,
     { kind: 'nep141', symbol: 'USDC', decimals: 6, contractId: usdcContractId },
-    ...(options.extraTokens ?? []).map(
-      (t): FungibleTokenAsset => ({ kind: 'nep141', ...t }),
-    ),
+    ...(options.extraTokens ?? []).map((t): FungibleTokenAsset => ({ kind: 'nep141', ...t })),
   ];
   return new AssetRegistry(tokens);
 }
@@ -146,7 +144,10 @@ export function parseAmount(asset: Pick<NearAsset, 'decimals' | 'symbol'>, value
   }
   const match = DECIMAL.exec(value);
   if (!match) {
-    throw new AssetError('invalid_amount', `amount ${JSON.stringify(value)} is not a decimal number`);
+    throw new AssetError(
+      'invalid_amount',
+      `amount ${JSON.stringify(value)} is not a decimal number`,
+    );
   }
   const whole = match[1];
   const fraction = match[2] ?? '';

@@ -22,12 +22,31 @@ describe('verifyNep413SignIn against the emulator', () => {
   async function founder(permission: unknown = 'FullAccess') {
     const accountId = fresh('founder');
     const keyPair = KeyPair.fromRandom('ed25519');
-    await provider.sendJsonRpc('sandbox_patch_state' as never, {
-      records: [
-        { Account: { account_id: accountId, account: { amount: '1000000000000000000000000', locked: '0', code_hash: '11111111111111111111111111111111', storage_usage: 182 } } },
-        { AccessKey: { account_id: accountId, public_key: keyPair.getPublicKey().toString(), access_key: { nonce: 0, permission } } },
-      ],
-    } as never);
+    await provider.sendJsonRpc(
+      'sandbox_patch_state' as never,
+      {
+        records: [
+          {
+            Account: {
+              account_id: accountId,
+              account: {
+                amount: '1000000000000000000000000',
+                locked: '0',
+                code_hash: '11111111111111111111111111111111',
+                storage_usage: 182,
+              },
+            },
+          },
+          {
+            AccessKey: {
+              account_id: accountId,
+              public_key: keyPair.getPublicKey().toString(),
+              access_key: { nonce: 0, permission },
+            },
+          },
+        ],
+      } as never,
+    );
     return { accountId, keyPair, signer: new KeyPairSigner(keyPair) };
   }
 
@@ -74,7 +93,11 @@ describe('verifyNep413SignIn against the emulator', () => {
       verifyMessage({
         signerAccountId: alice.accountId,
         signerPublicKey: input.publicKey,
-        payload: { message: input.message, recipient: input.recipient, nonce: Buffer.from(input.nonce, 'base64') },
+        payload: {
+          message: input.message,
+          recipient: input.recipient,
+          nonce: Buffer.from(input.nonce, 'base64'),
+        },
         signature: Buffer.from(input.signature, 'base64'),
         provider,
       }),
@@ -90,7 +113,9 @@ describe('verifyNep413SignIn against the emulator', () => {
   });
 
   it('rejects a function-call-only key', async () => {
-    const carol = await founder({ FunctionCall: { allowance: null, receiver_id: 'app.test.near', method_names: [] } });
+    const carol = await founder({
+      FunctionCall: { allowance: null, receiver_id: 'app.test.near', method_names: [] },
+    });
     const { input } = await signIn(carol);
     await rejected(verifyNep413SignIn(input), 'not_full_access_key');
   });
@@ -100,18 +125,34 @@ describe('verifyNep413SignIn against the emulator', () => {
     const forOther = await signIn(dave, 'evil.example');
     await rejected(verifyNep413SignIn(forOther.input), 'recipient_mismatch');
     // claiming our recipient while the wallet signed for another: the signature no longer verifies
-    await rejected(verifyNep413SignIn({ ...forOther.input, recipient: RECIPIENT }), 'bad_signature');
+    await rejected(
+      verifyNep413SignIn({ ...forOther.input, recipient: RECIPIENT }),
+      'bad_signature',
+    );
 
     const { input } = await signIn(dave);
-    await rejected(verifyNep413SignIn({ ...input, expected: { ...input.expected, message: 'another challenge' } }), 'message_mismatch');
     await rejected(
-      verifyNep413SignIn({ ...input, message: 'edited', expected: { ...input.expected, message: 'edited' } }),
+      verifyNep413SignIn({
+        ...input,
+        expected: { ...input.expected, message: 'another challenge' },
+      }),
+      'message_mismatch',
+    );
+    await rejected(
+      verifyNep413SignIn({
+        ...input,
+        message: 'edited',
+        expected: { ...input.expected, message: 'edited' },
+      }),
       'bad_signature',
     );
     const otherNonce = Buffer.alloc(32, 7).toString('base64');
     await rejected(verifyNep413SignIn({ ...input, nonce: otherNonce }), 'bad_signature');
     await rejected(verifyNep413SignIn({ ...input, nonce: 'AAAA' }), 'bad_nonce');
-    await rejected(verifyNep413SignIn({ ...input, signature: Buffer.alloc(64).toString('base64') }), 'bad_signature');
+    await rejected(
+      verifyNep413SignIn({ ...input, signature: Buffer.alloc(64).toString('base64') }),
+      'bad_signature',
+    );
     await rejected(verifyNep413SignIn({ ...input, publicKey: 'secp256k1:abc' }), 'bad_public_key');
   });
 });

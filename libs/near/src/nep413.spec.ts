@@ -23,7 +23,13 @@ describe('createSignInChallenge', () => {
   });
 
   it('rejects a short nonce, a bad account id and a bad ttl', () => {
-    const base = { recipient: 'r', accountId: 'alice.near', now: new Date(0), ttlMs: 1000, random32: new Uint8Array(32) };
+    const base = {
+      recipient: 'r',
+      accountId: 'alice.near',
+      now: new Date(0),
+      ttlMs: 1000,
+      random32: new Uint8Array(32),
+    };
     expect(() => createSignInChallenge({ ...base, random32: new Uint8Array(31) })).toThrow(
       expect.objectContaining({ code: 'bad_nonce' }),
     );
@@ -39,7 +45,12 @@ describe('nep413PayloadHash', () => {
     const keyPair = KeyPair.fromRandom('ed25519');
     const signer = new KeyPairSigner(keyPair);
     for (const callbackUrl of [undefined, 'https://app.example/cb']) {
-      const payload = { message: 'héllo ✓', recipient: 'app.near', nonce: new Uint8Array(32).fill(9), callbackUrl };
+      const payload = {
+        message: 'héllo ✓',
+        recipient: 'app.near',
+        nonce: new Uint8Array(32).fill(9),
+        callbackUrl,
+      };
       const signed = await signer.signNep413Message('alice.near', payload);
       expect(keyPair.verify(nep413PayloadHash(payload), signed.signature)).toBe(true);
     }

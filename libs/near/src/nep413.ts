@@ -57,7 +57,12 @@ export function nep413PayloadHash(payload: {
   return new Uint8Array(createHash('sha256').update(body).digest());
 }
 
-function decodeBase64(value: string, expectedLength: number, code: Nep413ErrorCode, what: string): Uint8Array {
+function decodeBase64(
+  value: string,
+  expectedLength: number,
+  code: Nep413ErrorCode,
+  what: string,
+): Uint8Array {
   if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
     throw new Nep413Error(code, `${what} is not base64`);
   }
@@ -125,9 +130,13 @@ export async function verifyNep413SignIn(input: {
   if (!valid) throw new Nep413Error('bad_signature', 'signature does not verify');
 
   const key = await viewAccessKey(input.provider, input.accountId, publicKey, 'final');
-  if (!key) throw new Nep413Error('key_not_found', `the key is not an access key of ${input.accountId}`);
+  if (!key)
+    throw new Nep413Error('key_not_found', `the key is not an access key of ${input.accountId}`);
   if (key.permission !== 'FullAccess') {
-    throw new Nep413Error('not_full_access_key', 'the key is a function-call key, not a full-access key');
+    throw new Nep413Error(
+      'not_full_access_key',
+      'the key is a function-call key, not a full-access key',
+    );
   }
 }
 
@@ -156,7 +165,8 @@ export function createSignInChallenge(input: {
     throw new Nep413Error('invalid_account_id', 'not a valid NEAR account id');
   }
   if (input.random32.length !== 32) throw new Nep413Error('bad_nonce', 'random32 must be 32 bytes');
-  if (!Number.isInteger(input.ttlMs) || input.ttlMs <= 0) throw new RangeError('ttlMs must be a positive integer');
+  if (!Number.isInteger(input.ttlMs) || input.ttlMs <= 0)
+    throw new RangeError('ttlMs must be a positive integer');
   const expiresAt = new Date(input.now.getTime() + input.ttlMs);
   return {
     message: `Sign in to ${input.recipient} as ${input.accountId}. This request expires at ${expiresAt.toISOString()}.`,

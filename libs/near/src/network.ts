@@ -19,9 +19,14 @@ export const PUBLIC_RPC_URLS = Object.freeze({
 export const DEFAULT_LOCAL_RPC_URL = 'http://127.0.0.1:3030';
 
 /** The RPC URL for `network`: `local` → the emulator URL, else the public endpoint, unless overridden. */
-export function rpcUrlFor(network: NearNetwork, options: { localUrl?: string; override?: string } = {}): string {
+export function rpcUrlFor(
+  network: NearNetwork,
+  options: { localUrl?: string; override?: string } = {},
+): string {
   if (options.override) return options.override;
-  return network === 'local' ? (options.localUrl ?? DEFAULT_LOCAL_RPC_URL) : PUBLIC_RPC_URLS[network];
+  return network === 'local'
+    ? (options.localUrl ?? DEFAULT_LOCAL_RPC_URL)
+    : PUBLIC_RPC_URLS[network];
 }
 
 const tokenListSchema = z

@@ -51,7 +51,12 @@ describe('@lib/near payout path against the emulator', () => {
       signer,
       signerId: signer.accountId,
       receiverId: USDC,
-      actions: fungibleTokenPayoutActions({ receiverId: grantee, amount: 250_000_000n, storageDepositYocto: bounds.min, memo: 'grant:1' }),
+      actions: fungibleTokenPayoutActions({
+        receiverId: grantee,
+        amount: 250_000_000n,
+        storageDepositYocto: bounds.min,
+        memo: 'grant:1',
+      }),
     });
     const key = await viewAccessKey(provider, signer.accountId, signer.publicKey);
     expect(record.nonce).toBe(key!.nonce + 1n);
@@ -87,42 +92,75 @@ describe('@lib/near payout path against the emulator', () => {
     const grantee = fresh('grantee');
     emulator.createAccount({ accountId: grantee, amount: NEAR });
     const tooMuch = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: grantee, actions: nativeTransferActions(5n * NEAR),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: grantee,
+      actions: nativeTransferActions(5n * NEAR),
     });
-    await expect(broadcastSignedTransaction(provider, tooMuch.signedTxBase64)).rejects.toMatchObject({
+    await expect(
+      broadcastSignedTransaction(provider, tooMuch.signedTxBase64),
+    ).rejects.toMatchObject({
       code: 'not_enough_balance',
       mayHaveLanded: false,
       details: { signerId: signer.accountId, balance: NEAR.toString() },
     });
 
     const ok = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: grantee, actions: nativeTransferActions(1n),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: grantee,
+      actions: nativeTransferActions(1n),
     });
     await broadcastSignedTransaction(provider, ok.signedTxBase64);
     const reused = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: grantee, actions: nativeTransferActions(2n), nonce: ok.nonce,
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: grantee,
+      actions: nativeTransferActions(2n),
+      nonce: ok.nonce,
     });
-    const err = await broadcastSignedTransaction(provider, reused.signedTxBase64).catch((e: unknown) => e);
+    const err = await broadcastSignedTransaction(provider, reused.signedTxBase64).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NearRpcError);
     expect(err).toMatchObject({ code: 'invalid_nonce', mayHaveLanded: false });
 
     emulator.faults.timeoutWithoutApply();
     const pending = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: grantee, actions: nativeTransferActions(3n),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: grantee,
+      actions: nativeTransferActions(3n),
     });
-    await expect(broadcastSignedTransaction(provider, pending.signedTxBase64)).rejects.toMatchObject({
+    await expect(
+      broadcastSignedTransaction(provider, pending.signedTxBase64),
+    ).rejects.toMatchObject({
       code: 'timeout',
       mayHaveLanded: true,
     });
     emulator.faults.dropConnection();
-    await expect(broadcastSignedTransaction(provider, pending.signedTxBase64)).rejects.toMatchObject({ code: 'network' });
+    await expect(
+      broadcastSignedTransaction(provider, pending.signedTxBase64),
+    ).rejects.toMatchObject({ code: 'network' });
     emulator.faults.httpError(503);
-    await expect(broadcastSignedTransaction(provider, pending.signedTxBase64)).rejects.toMatchObject({ code: 'server_error' });
+    await expect(
+      broadcastSignedTransaction(provider, pending.signedTxBase64),
+    ).rejects.toMatchObject({ code: 'server_error' });
     emulator.faults.httpError(502);
-    await expect(broadcastSignedTransaction(provider, pending.signedTxBase64)).rejects.toMatchObject({ code: 'bad_gateway' });
+    await expect(
+      broadcastSignedTransaction(provider, pending.signedTxBase64),
+    ).rejects.toMatchObject({ code: 'bad_gateway' });
     // None of those applied it; now it lands once.
-    expect(await getTransactionStatus(provider, pending.hash, signer.accountId)).toEqual({ kind: 'unknown' });
-    expect((await broadcastSignedTransaction(provider, pending.signedTxBase64)).kind).toBe('success');
+    expect(await getTransactionStatus(provider, pending.hash, signer.accountId)).toEqual({
+      kind: 'unknown',
+    });
+    expect((await broadcastSignedTransaction(provider, pending.signedTxBase64)).kind).toBe(
+      'success',
+    );
   });
 
   it('recovers a payout whose broadcast timed out after applying: status finds it, a rebroadcast does not pay twice', async () => {
@@ -130,10 +168,16 @@ describe('@lib/near payout path against the emulator', () => {
     const grantee = fresh('grantee');
     emulator.createAccount({ accountId: grantee, amount: NEAR });
     const record = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: grantee, actions: nativeTransferActions(10n * NEAR),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: grantee,
+      actions: nativeTransferActions(10n * NEAR),
     });
     emulator.faults.timeoutAfterApply();
-    await expect(broadcastSignedTransaction(provider, record.signedTxBase64, 'FINAL')).rejects.toMatchObject({
+    await expect(
+      broadcastSignedTransaction(provider, record.signedTxBase64, 'FINAL'),
+    ).rejects.toMatchObject({
       code: 'timeout',
       mayHaveLanded: true,
     });
@@ -149,39 +193,64 @@ describe('@lib/near payout path against the emulator', () => {
     emulator.setFtBalance(USDC, signer.accountId, 100n);
     const stranger = fresh('stranger');
     const noStorage = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: USDC,
-      actions: fungibleTokenPayoutActions({ receiverId: stranger, amount: 5n, storageDepositYocto: 0n }),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: USDC,
+      actions: fungibleTokenPayoutActions({
+        receiverId: stranger,
+        amount: 5n,
+        storageDepositYocto: 0n,
+      }),
     });
     const result = await broadcastSignedTransaction(provider, noStorage.signedTxBase64);
     expect(result).toMatchObject({
       kind: 'failure',
-      reason: 'Smart contract panicked: The attached deposit is less than the minimum storage balance',
+      reason:
+        'Smart contract panicked: The attached deposit is less than the minimum storage balance',
     });
 
     const missing = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: stranger, actions: nativeTransferActions(1n),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: stranger,
+      actions: nativeTransferActions(1n),
       nonce: noStorage.nonce + 1n,
     });
     const missingResult = await broadcastSignedTransaction(provider, missing.signedTxBase64);
-    expect(missingResult).toMatchObject({ kind: 'failure', reason: `AccountDoesNotExist: {"account_id":"${stranger}"}` });
+    expect(missingResult).toMatchObject({
+      kind: 'failure',
+      reason: `AccountDoesNotExist: {"account_id":"${stranger}"}`,
+    });
 
     const queued = await buildSignedTransaction({
-      provider, signer, signerId: signer.accountId, receiverId: signer.accountId, actions: nativeTransferActions(1n),
+      provider,
+      signer,
+      signerId: signer.accountId,
+      receiverId: signer.accountId,
+      actions: nativeTransferActions(1n),
       nonce: missing.nonce + 1n,
     });
     expect(await broadcastSignedTransaction(provider, queued.signedTxBase64, 'NONE')).toEqual({
       kind: 'pending',
       outcome: { final_execution_status: 'NONE' },
     });
-    expect(await getTransactionStatus(provider, queued.hash, signer.accountId)).toEqual({ kind: 'unknown' });
+    expect(await getTransactionStatus(provider, queued.hash, signer.accountId)).toEqual({
+      kind: 'unknown',
+    });
     emulator.stepBlocks(1);
-    expect((await getTransactionStatus(provider, queued.hash, signer.accountId)).kind).toBe('success');
+    expect((await getTransactionStatus(provider, queued.hash, signer.accountId)).kind).toBe(
+      'success',
+    );
   });
 
   it('views: missing account and key are null', async () => {
     expect(await viewAccount(provider, fresh('nobody'))).toBeNull();
     const signer = treasury();
-    expect(await viewAccessKey(provider, signer.accountId, KeyPair.fromRandom('ed25519').getPublicKey())).toBeNull();
+    expect(
+      await viewAccessKey(provider, signer.accountId, KeyPair.fromRandom('ed25519').getPublicKey()),
+    ).toBeNull();
     expect((await viewAccount(provider, signer.accountId))!.amount).toBe(100n * NEAR);
   });
 });

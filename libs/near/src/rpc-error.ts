@@ -100,7 +100,7 @@ interface ErrorLike {
 }
 
 function asErrorLike(err: unknown): ErrorLike | undefined {
-  return err !== null && typeof err === 'object' ? (err as ErrorLike) : undefined;
+  return err !== null && typeof err === 'object' ? err : undefined;
 }
 
 function httpStatusOf(err: unknown): number | undefined {
@@ -114,7 +114,10 @@ function isNetworkError(err: unknown): boolean {
   const e = asErrorLike(err);
   if (!e) return false;
   const code = e.code ?? asErrorLike(e.cause)?.code;
-  if (typeof code === 'string' && /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR)/.test(code)) {
+  if (
+    typeof code === 'string' &&
+    /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR)/.test(code)
+  ) {
     return true;
   }
   return /fetch failed|socket hang up|other side closed|Failed to fetch/i.test(String(e.message));
@@ -145,7 +148,8 @@ export function classifyNearRpcError(err: unknown): NearRpcError {
   if (err instanceof SignerDoesNotExistError) return wrap('signer_does_not_exist');
   if (err instanceof AccessKeyNotFoundActionError) return wrap('access_key_not_found');
   if (err instanceof InvalidSignatureError) return wrap('invalid_signature');
-  if (err instanceof ShardCongestedError || err instanceof ShardStuckError) return wrap('shard_congested');
+  if (err instanceof ShardCongestedError || err instanceof ShardStuckError)
+    return wrap('shard_congested');
   if (
     err instanceof AccessKeyReceiverMismatchActionError ||
     err instanceof AccessKeyMethodNameMismatchActionError ||
@@ -156,8 +160,10 @@ export function classifyNearRpcError(err: unknown): NearRpcError {
     return wrap('access_key_permission');
   }
   if (err instanceof TransactionExecutionError) return wrap('invalid_transaction');
-  if (err instanceof UnknownTransactionError) return wrap('unknown_transaction', { txHash: err.txHash });
-  if (err instanceof AccountDoesNotExistError) return wrap('unknown_account', { accountId: err.accountId });
+  if (err instanceof UnknownTransactionError)
+    return wrap('unknown_transaction', { txHash: err.txHash });
+  if (err instanceof AccountDoesNotExistError)
+    return wrap('unknown_account', { accountId: err.accountId });
   if (err instanceof AccessKeyDoesNotExistError) {
     return wrap('unknown_access_key', { publicKey: err.publicKey.toString() });
   }

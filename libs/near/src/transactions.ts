@@ -20,7 +20,8 @@ export const FT_CALL_GAS = 30_000_000_000_000n;
 export const ONE_YOCTO = 1n;
 
 /** Where a transaction's block hash is read from; defaults to the `final` block like near-api-js. */
-export type BlockReferenceInput = { finality: 'final' | 'optimistic' | 'near-final' } | { blockId: number | string };
+export type BlockReferenceInput =
+  { finality: 'final' | 'optimistic' | 'near-final' } | { blockId: number | string };
 
 /** What the settlement service persists before any network call. */
 export interface SignedTransactionRecord {
@@ -56,7 +57,8 @@ export function fungibleTokenPayoutActions(options: {
   gasPerCall?: bigint;
 }): Action[] {
   if (options.amount <= 0n) throw new RangeError('token amount must be positive');
-  if (options.storageDepositYocto < 0n) throw new RangeError('storage deposit must not be negative');
+  if (options.storageDepositYocto < 0n)
+    throw new RangeError('storage deposit must not be negative');
   const gas = options.gasPerCall ?? FT_CALL_GAS;
   const transferArgs: Record<string, string> = {
     receiver_id: options.receiverId,
@@ -98,11 +100,13 @@ export async function buildSignedTransaction(options: {
   try {
     const nonce =
       options.nonce ??
-      (await provider.viewAccessKey({
-        accountId: signerId,
-        publicKey,
-        finalityQuery: { finality: 'final' },
-      })).nonce + 1n;
+      (
+        await provider.viewAccessKey({
+          accountId: signerId,
+          publicKey,
+          finalityQuery: { finality: 'final' },
+        })
+      ).nonce + 1n;
     if (nonce <= 0n) throw new RangeError('nonce must be positive');
     const block = await provider.viewBlock(options.blockReference ?? { finality: 'final' });
     const tx = createTransaction(
@@ -132,11 +136,21 @@ export interface NearExecutionOutcome {
   final_execution_status: TxExecutionStatus;
   status?: 'NotStarted' | 'Started' | { SuccessValue: string } | { Failure: unknown };
   transaction?: { hash: string; signer_id: string; receiver_id: string; nonce: number };
-  transaction_outcome?: { id: string; block_hash: string; outcome: { tokens_burnt: string; gas_burnt: number } };
+  transaction_outcome?: {
+    id: string;
+    block_hash: string;
+    outcome: { tokens_burnt: string; gas_burnt: number };
+  };
   receipts_outcome?: {
     id: string;
     block_hash: string;
-    outcome: { executor_id: string; logs: string[]; tokens_burnt: string; gas_burnt: number; status: unknown };
+    outcome: {
+      executor_id: string;
+      logs: string[];
+      tokens_burnt: string;
+      gas_burnt: number;
+      status: unknown;
+    };
   }[];
 }
 
@@ -159,9 +173,10 @@ export function failureReason(failure: unknown): string {
   if (kind && typeof kind === 'object') {
     const functionCall = (kind as { FunctionCallError?: unknown }).FunctionCallError;
     if (functionCall && typeof functionCall === 'object' && 'ExecutionError' in functionCall) {
-      return String((functionCall as { ExecutionError: unknown }).ExecutionError);
+      return String(functionCall.ExecutionError);
     }
-    const [name, detail] = Object.entries(kind)[0] ?? ['ActionError', {}];
+    const entries: [string, unknown][] = Object.entries(kind as Record<string, unknown>);
+    const [name, detail] = entries[0] ?? ['ActionError', {}];
     return `${name}: ${JSON.stringify(detail)}`;
   }
   if (typeof kind === 'string') return kind;
@@ -173,7 +188,8 @@ export function classifyOutcome(outcome: NearExecutionOutcome): TransactionStatu
   const status = outcome.status;
   if (status && typeof status === 'object') {
     if ('SuccessValue' in status) return { kind: 'success', outcome };
-    if ('Failure' in status) return { kind: 'failure', reason: failureReason(status.Failure), outcome };
+    if ('Failure' in status)
+      return { kind: 'failure', reason: failureReason(status.Failure), outcome };
   }
   return { kind: 'pending', outcome };
 }
@@ -223,4 +239,3 @@ export async function getTransactionStatus(
     throw classified;
   }
 }
-

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { KeyPair, type KeyPairString } from 'near-api-js';
+import { KeyPair, KeyPairSigner } from 'near-api-js';
 import { TreasuryKeyError, TreasurySigner } from './treasury-signer';
 
 describe('TreasurySigner', () => {
@@ -33,9 +33,9 @@ describe('TreasurySigner', () => {
   it('loads from a plain key file and from a near-cli credentials file', () => {
     const plain = join(dir, 'plain.key');
     writeFileSync(plain, `${secret}\n`);
-    expect(TreasurySigner.load({ accountId: 'treasury.test.near', secretKeyFile: plain }).publicKey).toBe(
-      keyPair.getPublicKey().toString(),
-    );
+    expect(
+      TreasurySigner.load({ accountId: 'treasury.test.near', secretKeyFile: plain }).publicKey,
+    ).toBe(keyPair.getPublicKey().toString());
     const creds = join(dir, 'creds.json');
     writeFileSync(
       creds,
@@ -45,12 +45,12 @@ describe('TreasurySigner', () => {
         private_key: secret,
       }),
     );
-    expect(TreasurySigner.load({ accountId: 'treasury.test.near', secretKeyFile: creds }).publicKey).toBe(
-      keyPair.getPublicKey().toString(),
-    );
-    expect(() => TreasurySigner.load({ accountId: 'other.test.near', secretKeyFile: creds })).toThrow(
-      expect.objectContaining({ code: 'account_mismatch' }),
-    );
+    expect(
+      TreasurySigner.load({ accountId: 'treasury.test.near', secretKeyFile: creds }).publicKey,
+    ).toBe(keyPair.getPublicKey().toString());
+    expect(() =>
+      TreasurySigner.load({ accountId: 'other.test.near', secretKeyFile: creds }),
+    ).toThrow(expect.objectContaining({ code: 'account_mismatch' }));
   });
 
   it('rejects missing, doubled or malformed keys without echoing them', () => {
@@ -66,25 +66,46 @@ describe('TreasurySigner', () => {
     };
     expectCode(() => TreasurySigner.load({ accountId: 'treasury.test.near' }), 'missing_key');
     expectCode(
-      () => TreasurySigner.load({ accountId: 'treasury.test.near', secretKey: secret, secretKeyFile: '/x' }),
+      () =>
+        TreasurySigner.load({
+          accountId: 'treasury.test.near',
+          secretKey: secret,
+          secretKeyFile: '/x',
+        }),
       'ambiguous_key',
     );
     expectCode(
-      () => TreasurySigner.load({ accountId: 'treasury.test.near', secretKey: 'ed25519:not-a-key-secret' }),
+      () =>
+        TreasurySigner.load({
+          accountId: 'treasury.test.near',
+          secretKey: 'ed25519:not-a-key-secret',
+        }),
       'invalid_key',
     );
     expectCode(
-      () => TreasurySigner.load({ accountId: 'treasury.test.near', secretKeyFile: join(dir, 'missing') }),
+      () =>
+        TreasurySigner.load({
+          accountId: 'treasury.test.near',
+          secretKeyFile: join(dir, 'missing'),
+        }),
       'unreadable_key_file',
     );
-    expectCode(() => TreasurySigner.load({ accountId: 'Bad', secretKey: secret }), 'invalid_account');
+    expectCode(
+      () => TreasurySigner.load({ accountId: 'Bad', secretKey: secret }),
+      'invalid_account',
+    );
   });
 
   it('signs NEP-413 messages like near-api-js KeyPairSigner (it is a near-api-js Signer)', async () => {
-    const signer = TreasurySigner.fromKeyPair('treasury.test.near', KeyPair.fromString(secret as KeyPairString));
+    const signer = TreasurySigner.fromKeyPair('treasury.test.near', KeyPair.fromString(secret));
     const payload = { message: 'hi', recipient: 'app', nonce: new Uint8Array(32).fill(1) };
     const signed = await signer.signNep413Message('treasury.test.near', payload);
     expect(signed.publicKey.toString()).toBe(signer.publicKey);
     expect(signed.signature).toHaveLength(64);
+    const reference = await new KeyPairSigner(keyPair).signNep413Message(
+      'treasury.test.near',
+      payload,
+    );
+    expect(Buffer.from(signed.signature)).toEqual(Buffer.from(reference.signature));
   });
 });

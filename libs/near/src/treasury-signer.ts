@@ -6,7 +6,13 @@ import { isValidNearAccountId } from './account-id';
 /** Raised when the treasury key cannot be loaded; never contains the secret. */
 export class TreasuryKeyError extends Error {
   constructor(
-    readonly code: 'missing_key' | 'ambiguous_key' | 'unreadable_key_file' | 'invalid_key' | 'account_mismatch' | 'invalid_account',
+    readonly code:
+      | 'missing_key'
+      | 'ambiguous_key'
+      | 'unreadable_key_file'
+      | 'invalid_key'
+      | 'account_mismatch'
+      | 'invalid_account',
     message: string,
   ) {
     super(message);
@@ -49,7 +55,10 @@ export class TreasurySigner extends Signer {
   private constructor(accountId: string, keyPair: KeyPair) {
     super();
     if (!isValidNearAccountId(accountId)) {
-      throw new TreasuryKeyError('invalid_account', `invalid treasury account id ${JSON.stringify(accountId)}`);
+      throw new TreasuryKeyError(
+        'invalid_account',
+        `invalid treasury account id ${JSON.stringify(accountId)}`,
+      );
     }
     this.#keyPair = keyPair;
     this.accountId = accountId;
@@ -60,18 +69,30 @@ export class TreasurySigner extends Signer {
    * Loads the key from exactly one of `secretKey` (an `ed25519:…` string, e.g. from an env value)
    * or `secretKeyFile` (a file holding that string, or a near-cli credentials JSON).
    */
-  static load(options: { accountId: string; secretKey?: string; secretKeyFile?: string }): TreasurySigner {
+  static load(options: {
+    accountId: string;
+    secretKey?: string;
+    secretKeyFile?: string;
+  }): TreasurySigner {
     const { accountId, secretKey, secretKeyFile } = options;
     if (secretKey && secretKeyFile) {
-      throw new TreasuryKeyError('ambiguous_key', 'give the treasury key as a value or as a file, not both');
+      throw new TreasuryKeyError(
+        'ambiguous_key',
+        'give the treasury key as a value or as a file, not both',
+      );
     }
-    if (secretKey) return new TreasurySigner(accountId, parseKeyPair(secretKey, 'the treasury secret key'));
-    if (!secretKeyFile) throw new TreasuryKeyError('missing_key', 'no treasury secret key configured');
+    if (secretKey)
+      return new TreasurySigner(accountId, parseKeyPair(secretKey, 'the treasury secret key'));
+    if (!secretKeyFile)
+      throw new TreasuryKeyError('missing_key', 'no treasury secret key configured');
     let raw: string;
     try {
       raw = readFileSync(secretKeyFile, 'utf8');
     } catch {
-      throw new TreasuryKeyError('unreadable_key_file', `cannot read treasury key file ${secretKeyFile}`);
+      throw new TreasuryKeyError(
+        'unreadable_key_file',
+        `cannot read treasury key file ${secretKeyFile}`,
+      );
     }
     const trimmed = raw.trim();
     if (!trimmed.startsWith('{')) {
@@ -90,10 +111,14 @@ export class TreasurySigner extends Signer {
       );
     }
     const secret = credentials.private_key ?? credentials.secret_key;
-    if (!secret) throw new TreasuryKeyError('invalid_key', `key file ${secretKeyFile} has no private_key`);
+    if (!secret)
+      throw new TreasuryKeyError('invalid_key', `key file ${secretKeyFile} has no private_key`);
     const signer = new TreasurySigner(accountId, parseKeyPair(secret, `key file ${secretKeyFile}`));
     if (credentials.public_key && credentials.public_key !== signer.publicKey) {
-      throw new TreasuryKeyError('invalid_key', `key file ${secretKeyFile}: public_key does not match private_key`);
+      throw new TreasuryKeyError(
+        'invalid_key',
+        `key file ${secretKeyFile}: public_key does not match private_key`,
+      );
     }
     return signer;
   }

@@ -102,7 +102,13 @@ export async function viewFtBalance(
   accountId: string,
   finality: ViewFinality = 'final',
 ): Promise<bigint> {
-  const balance = await callView<string>(provider, contractId, 'ft_balance_of', { account_id: accountId }, finality);
+  const balance = await callView<string>(
+    provider,
+    contractId,
+    'ft_balance_of',
+    { account_id: accountId },
+    finality,
+  );
   return BigInt(balance ?? '0');
 }
 

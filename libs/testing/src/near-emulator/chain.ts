@@ -1,7 +1,7 @@
 // The emulated chain: blocks, state, transaction validation and execution, all in memory.
 // It is synchronous; waiting, HTTP and faults live in server.ts.
 import { createHash } from 'node:crypto';
-import { base64Encode, baseEncode, PublicKey, SignedTransaction } from 'near-api-js';
+import { base64Encode, baseEncode, KeyType, PublicKey, SignedTransaction } from 'near-api-js';
 import {
   callFungibleToken,
   ContractPanic,
@@ -112,6 +112,13 @@ interface ParsedTransaction {
 /** What a sandbox_patch_state record may hold (near-sandbox's StateRecord plus emulator tokens). */
 export type StateRecord = Record<string, Record<string, unknown>>;
 
+/** A JSON scalar from RPC params or state records as a string (objects are rejected). */
+function scalar(value: unknown, fallback?: string | bigint | number): string {
+  const v = value ?? fallback;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') return String(v);
+  throw parseError(`expected a string or number, got ${JSON.stringify(v)}`);
+}
+
 function sha256(bytes: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
@@ -145,7 +152,8 @@ export function permissionFromJson(value: unknown): AccessKeyPermission {
   if (!fc || typeof fc.receiver_id !== 'string') throw parseError('invalid access key permission');
   return {
     FunctionCall: {
-      allowance: fc.allowance === null || fc.allowance === undefined ? null : BigInt(String(fc.allowance)),
+      allowance:
+        fc.allowance === null || fc.allowance === undefined ? null : BigInt(scalar(fc.allowance)),
       receiverId: fc.receiver_id,
       methodNames: Array.isArray(fc.method_names) ? (fc.method_names as string[]) : [],
     },
@@ -159,7 +167,10 @@ function decodedKeyToString(value: unknown): string {
 }
 
 function decodedPermission(value: unknown): AccessKeyPermission {
-  const p = value as { fullAccess?: unknown; functionCall?: { allowance?: bigint | null; receiverId: string; methodNames: string[] } };
+  const p = value as {
+    fullAccess?: unknown;
+    functionCall?: { allowance?: bigint | null; receiverId: string; methodNames: string[] };
+  };
   if (p.functionCall) {
     return {
       FunctionCall: {
@@ -172,7 +183,13 @@ function decodedPermission(value: unknown): AccessKeyPermission {
   return 'FullAccess';
 }
 
-const SUPPORTED_ACTIONS = new Set(['transfer', 'functionCall', 'createAccount', 'addKey', 'deleteKey']);
+const SUPPORTED_ACTIONS = new Set([
+  'transfer',
+  'functionCall',
+  'createAccount',
+  'addKey',
+  'deleteKey',
+]);
 
 /** An action as nearcore's ActionView JSON. */
 function actionView(action: DecodedAction): Json {
@@ -196,7 +213,10 @@ function actionView(action: DecodedAction): Json {
       return {
         AddKey: {
           public_key: decodedKeyToString(body.publicKey),
-          access_key: { nonce: Number(accessKey.nonce), permission: permissionToJson(decodedPermission(accessKey.permission)) },
+          access_key: {
+            nonce: Number(accessKey.nonce),
+            permission: permissionToJson(decodedPermission(accessKey.permission)),
+          },
         },
       };
     }
@@ -281,7 +301,9 @@ export class NearChain {
 
   private makeBlock(height: number, prevHash: string): Block {
     const hash = baseEncode(sha256(`${this.options.chainId}:${height}:${prevHash}`));
-    const timestampNs = BigInt(this.startedAt + (height - this.options.genesisHeight) * this.options.nominalBlockMs) * 1_000_000n;
+    const timestampNs =
+      BigInt(this.startedAt + (height - this.options.genesisHeight) * this.options.nominalBlockMs) *
+      1_000_000n;
     const block = { height, hash, prevHash, timestampNs };
     this.blocksByHash.set(hash, block);
     this.blocksByHeight.set(height, block);
@@ -319,7 +341,9 @@ export class NearChain {
     const blockId = params.block_id;
     if (blockId !== undefined && blockId !== null) {
       const block =
-        typeof blockId === 'number' ? this.blocksByHeight.get(blockId) : this.blocksByHash.get(String(blockId));
+        typeof blockId === 'number'
+          ? this.blocksByHeight.get(blockId)
+          : this.blocksByHash.get(scalar(blockId));
       if (!block) throw unknownBlock({ block_id: blockId });
       return block;
     }
@@ -352,33 +376,33 @@ export class NearChain {
   }
 
   private applyStateRecord(state: ChainState, type: string, body: Record<string, unknown>): void {
-    const accountId = String(body.account_id ?? body.contract_id ?? '');
+    const accountId = scalar(body.account_id ?? body.contract_id, '');
     switch (type) {
       case 'Account': {
         const account = body.account as Record<string, unknown> | undefined;
         if (!account) throw parseError('Account record needs `account`');
         const existing = state.accounts.get(accountId);
         state.accounts.set(accountId, {
-          amount: BigInt(String(account.amount ?? existing?.amount ?? 0)),
-          locked: BigInt(String(account.locked ?? existing?.locked ?? 0)),
-          codeHash: String(account.code_hash ?? existing?.codeHash ?? EMPTY_CODE_HASH),
+          amount: BigInt(scalar(account.amount, existing?.amount ?? 0n)),
+          locked: BigInt(scalar(account.locked, existing?.locked ?? 0n)),
+          codeHash: scalar(account.code_hash, existing?.codeHash ?? EMPTY_CODE_HASH),
           storageUsage: Number(account.storage_usage ?? existing?.storageUsage ?? 182),
         });
         return;
       }
       case 'AccessKey': {
         const accessKey = body.access_key as Record<string, unknown> | undefined;
-        const publicKey = PublicKey.fromString(String(body.public_key)).toString();
+        const publicKey = PublicKey.fromString(scalar(body.public_key)).toString();
         const keys = state.accessKeys.get(accountId) ?? new Map<string, AccessKeyState>();
         keys.set(publicKey, {
-          nonce: BigInt(String(accessKey?.nonce ?? 0)),
+          nonce: BigInt(scalar(accessKey?.nonce, 0)),
           permission: permissionFromJson(accessKey?.permission),
         });
         state.accessKeys.set(accountId, keys);
         return;
       }
       case 'Contract': {
-        const code = Buffer.from(String(body.code ?? ''), 'base64');
+        const code = Buffer.from(scalar(body.code, ''), 'base64');
         const account = state.accounts.get(accountId);
         if (!account) throw parseError(`Contract record for missing account ${accountId}`);
         account.codeHash = code.length === 0 ? EMPTY_CODE_HASH : baseEncode(sha256(code));
@@ -388,10 +412,12 @@ export class NearChain {
       case 'FungibleToken': {
         const existing = state.tokens.get(accountId);
         state.tokens.set(accountId, {
-          name: String(body.name ?? existing?.name ?? body.symbol ?? 'Token'),
-          symbol: String(body.symbol ?? existing?.symbol ?? 'FT'),
+          name: scalar(body.name ?? existing?.name ?? body.symbol, 'Token'),
+          symbol: scalar(body.symbol ?? existing?.symbol, 'FT'),
           decimals: Number(body.decimals ?? existing?.decimals ?? 6),
-          storageMin: BigInt(String(body.storage_min ?? existing?.storageMin ?? '1250000000000000000000')),
+          storageMin: BigInt(
+            scalar(body.storage_min, existing?.storageMin ?? '1250000000000000000000'),
+          ),
           totalSupply: existing?.totalSupply ?? 0n,
           balances: existing?.balances ?? new Map(),
         });
@@ -409,10 +435,10 @@ export class NearChain {
       }
       // Emulator extension: register `account_id` with token `contract_id` and set its balance.
       case 'FungibleTokenBalance': {
-        const token = state.tokens.get(String(body.contract_id));
-        if (!token) throw parseError(`no emulated token contract ${String(body.contract_id)}`);
-        const holder = String(body.account_id);
-        const balance = BigInt(String(body.balance ?? 0));
+        const token = state.tokens.get(scalar(body.contract_id));
+        if (!token) throw parseError(`no emulated token contract ${scalar(body.contract_id)}`);
+        const holder = scalar(body.account_id);
+        const balance = BigInt(scalar(body.balance, 0));
         token.totalSupply += balance - (token.balances.get(holder) ?? 0n);
         token.balances.set(holder, balance);
         return;
@@ -438,7 +464,12 @@ export class NearChain {
     };
   }
 
-  viewAccessKey(state: ChainState, block: Block, accountId: string, publicKey: string): Record<string, Json> {
+  viewAccessKey(
+    state: ChainState,
+    block: Block,
+    accountId: string,
+    publicKey: string,
+  ): Record<string, Json> {
     let normalized: string;
     try {
       normalized = PublicKey.fromString(publicKey).toString();
@@ -447,7 +478,11 @@ export class NearChain {
     }
     const key = state.accessKeys.get(accountId)?.get(normalized);
     if (!key) {
-      return legacyQueryError(`access key ${normalized} does not exist while viewing`, block.height, block.hash);
+      return legacyQueryError(
+        `access key ${normalized} does not exist while viewing`,
+        block.height,
+        block.hash,
+      );
     }
     return {
       nonce: Number(key.nonce),
@@ -458,19 +493,31 @@ export class NearChain {
   }
 
   viewAccessKeyList(state: ChainState, block: Block, accountId: string): Record<string, Json> {
-    const keys = [...(state.accessKeys.get(accountId)?.entries() ?? [])].map(([publicKey, key]) => ({
-      public_key: publicKey,
-      access_key: { nonce: Number(key.nonce), permission: permissionToJson(key.permission) },
-    }));
+    const keys = [...(state.accessKeys.get(accountId)?.entries() ?? [])].map(
+      ([publicKey, key]) => ({
+        public_key: publicKey,
+        access_key: { nonce: Number(key.nonce), permission: permissionToJson(key.permission) },
+      }),
+    );
     return { keys, block_height: block.height, block_hash: block.hash };
   }
 
-  callView(state: ChainState, block: Block, contractId: string, method: string, args: Uint8Array): Record<string, Json> {
+  callView(
+    state: ChainState,
+    block: Block,
+    contractId: string,
+    method: string,
+    args: Uint8Array,
+  ): Record<string, Json> {
     const account = state.accounts.get(contractId);
     if (!account) throw unknownAccount(contractId, block.height, block.hash);
     const token = state.tokens.get(contractId);
     const fail = (inner: string) =>
-      legacyQueryError(`wasm execution failed with error: FunctionCallError(${inner})`, block.height, block.hash);
+      legacyQueryError(
+        `wasm execution failed with error: FunctionCallError(${inner})`,
+        block.height,
+        block.hash,
+      );
     if (!token) return fail(`CompilationError(CodeDoesNotExist { account_id: "${contractId}" })`);
     try {
       // Views never change state: run against a copy.
@@ -479,8 +526,14 @@ export class NearChain {
         attachedDeposit: 0n,
         view: true,
       });
-      const bytes = result.value === undefined ? [] : [...Buffer.from(JSON.stringify(result.value), 'utf8')];
-      return { result: bytes, logs: result.logs, block_height: block.height, block_hash: block.hash };
+      const bytes =
+        result.value === undefined ? [] : [...Buffer.from(JSON.stringify(result.value), 'utf8')];
+      return {
+        result: bytes,
+        logs: result.logs,
+        block_height: block.height,
+        block_hash: block.hash,
+      };
     } catch (err) {
       if (err instanceof MethodNotFound) return fail('MethodResolveError(MethodNotFound)');
       if (err instanceof ProhibitedInView) return fail(`HostError(${err.message})`);
@@ -515,20 +568,27 @@ export class NearChain {
     let decoded: ReturnType<typeof SignedTransaction.decode>;
     try {
       decoded = SignedTransaction.decode(bytes);
-      if (Buffer.compare(Buffer.from(decoded.encode()), Buffer.from(bytes)) !== 0) throw new Error('trailing bytes');
+      if (Buffer.compare(Buffer.from(decoded.encode()), Buffer.from(bytes)) !== 0)
+        throw new Error('trailing bytes');
     } catch (err) {
       throw parseError(`Failed to decode transaction: ${(err as Error).message}`);
     }
     const tx = decoded.transaction;
     const txBytes = tx.encode();
     const hashBytes = sha256(txBytes);
-    const signatureData = (decoded.signature as unknown as { ed25519Signature?: { data: unknown } }).ed25519Signature
-      ?.data;
+    const signatureData = (decoded.signature as unknown as { ed25519Signature?: { data: unknown } })
+      .ed25519Signature?.data;
     const signature = signatureData ? bytesOf(signatureData) : null;
     const actions = tx.actions as unknown as DecodedAction[];
     for (const account of [tx.signerId, tx.receiverId]) {
-      if (!/^(?:[a-z\d]+[-_])*[a-z\d]+(?:\.(?:[a-z\d]+[-_])*[a-z\d]+)*$/.test(account) || account.length < 2 || account.length > 64) {
-        throw parseError(`Failed to decode transaction: invalid account id ${JSON.stringify(account)}`);
+      if (
+        !/^(?:[a-z\d]+[-_])*[a-z\d]+(?:\.(?:[a-z\d]+[-_])*[a-z\d]+)*$/.test(account) ||
+        account.length < 2 ||
+        account.length > 64
+      ) {
+        throw parseError(
+          `Failed to decode transaction: invalid account id ${JSON.stringify(account)}`,
+        );
       }
     }
     return {
@@ -574,7 +634,10 @@ export class NearChain {
     // 2. Signature over sha256(borsh(tx)) by tx.public_key.
     let signatureOk = false;
     try {
-      signatureOk = tx.signature !== null && tx.publicKey.keyType === 0 && tx.publicKey.verify(tx.hashBytes, tx.signature);
+      signatureOk =
+        tx.signature !== null &&
+        tx.publicKey.keyType === KeyType.ED25519 &&
+        tx.publicKey.verify(tx.hashBytes, tx.signature);
     } catch {
       signatureOk = false;
     }
@@ -586,23 +649,30 @@ export class NearChain {
     const accessKey = this.state.accessKeys.get(tx.signerId)?.get(tx.publicKeyString);
     if (!accessKey) {
       throw invalidTransaction({
-        InvalidAccessKeyError: { AccessKeyNotFound: { account_id: tx.signerId, public_key: tx.publicKeyString } },
+        InvalidAccessKeyError: {
+          AccessKeyNotFound: { account_id: tx.signerId, public_key: tx.publicKeyString },
+        },
       });
     }
 
     // 5. Nonce above the key's; 6. below height × 10^6.
     if (tx.nonce <= accessKey.nonce) {
-      throw invalidTransaction({ InvalidNonce: { tx_nonce: Number(tx.nonce), ak_nonce: Number(accessKey.nonce) } });
+      throw invalidTransaction({
+        InvalidNonce: { tx_nonce: Number(tx.nonce), ak_nonce: Number(accessKey.nonce) },
+      });
     }
     const upperBound = BigInt(head.height) * NONCE_RANGE_MULTIPLIER;
     if (tx.nonce >= upperBound) {
-      throw invalidTransaction({ NonceTooLarge: { tx_nonce: Number(tx.nonce), upper_bound: Number(upperBound) } });
+      throw invalidTransaction({
+        NonceTooLarge: { tx_nonce: Number(tx.nonce), upper_bound: Number(upperBound) },
+      });
     }
 
     // Actions must be ones the emulator runs, and function calls must carry gas.
     for (const action of tx.actions) {
       const kind = Object.keys(action)[0];
-      if (!SUPPORTED_ACTIONS.has(kind)) throw internalError(`the NEAR emulator does not support ${kind} actions`);
+      if (!SUPPORTED_ACTIONS.has(kind))
+        throw internalError(`the NEAR emulator does not support ${kind} actions`);
       if (action.functionCall && BigInt(action.functionCall.gas as bigint) === 0n) {
         throw invalidTransaction({ ActionsValidation: 'FunctionCallZeroAttachedGas' });
       }
@@ -616,7 +686,11 @@ export class NearChain {
     const cost = gasCost + deposits;
     if (signer.amount < cost) {
       throw invalidTransaction({
-        NotEnoughBalance: { signer_id: tx.signerId, balance: signer.amount.toString(), cost: cost.toString() },
+        NotEnoughBalance: {
+          signer_id: tx.signerId,
+          balance: signer.amount.toString(),
+          cost: cost.toString(),
+        },
       });
     }
 
@@ -638,7 +712,9 @@ export class NearChain {
       if (!only) throw keyError('RequiresFullAccess');
       if (BigInt(only.deposit as bigint) > 0n) throw keyError('DepositWithFunctionCall');
       if (tx.receiverId !== permission.receiverId) {
-        throw keyError({ ReceiverMismatch: { tx_receiver: tx.receiverId, ak_receiver: permission.receiverId } });
+        throw keyError({
+          ReceiverMismatch: { tx_receiver: tx.receiverId, ak_receiver: permission.receiverId },
+        });
       }
       const method = String(only.methodName);
       if (permission.methodNames.length > 0 && !permission.methodNames.includes(method)) {
@@ -680,7 +756,9 @@ export class NearChain {
         if (!receiver) {
           if (action.createAccount) {
             if (!tx.receiverId.endsWith(`.${tx.signerId}`) && !isImplicitHex(tx.receiverId)) {
-              fail({ CreateAccountNotAllowed: { account_id: tx.receiverId, predecessor_id: tx.signerId } });
+              fail({
+                CreateAccountNotAllowed: { account_id: tx.receiverId, predecessor_id: tx.signerId },
+              });
             }
             receiver = { amount: 0n, locked: 0n, codeHash: EMPTY_CODE_HASH, storageUsage: 182 };
             this.state.accounts.set(tx.receiverId, receiver);
@@ -694,7 +772,15 @@ export class NearChain {
             const publicKey = `ed25519:${baseEncode(Buffer.from(tx.receiverId, 'hex'))}`;
             this.state.accessKeys.set(
               tx.receiverId,
-              new Map([[publicKey, { nonce: BigInt(head.height - 1) * NONCE_RANGE_MULTIPLIER, permission: 'FullAccess' }]]),
+              new Map([
+                [
+                  publicKey,
+                  {
+                    nonce: BigInt(head.height - 1) * NONCE_RANGE_MULTIPLIER,
+                    permission: 'FullAccess',
+                  },
+                ],
+              ]),
             );
           } else {
             fail({ AccountDoesNotExist: { account_id: tx.receiverId } });
@@ -711,12 +797,14 @@ export class NearChain {
           if (tx.receiverId !== tx.signerId) {
             fail({ ActorNoPermission: { account_id: tx.receiverId, actor_id: tx.signerId } });
           }
-          const body = (action.addKey ?? action.deleteKey)!;
+          const body = action.addKey ?? action.deleteKey;
           const publicKey = decodedKeyToString(body.publicKey);
-          const keys = this.state.accessKeys.get(tx.receiverId) ?? new Map<string, AccessKeyState>();
+          const keys =
+            this.state.accessKeys.get(tx.receiverId) ?? new Map<string, AccessKeyState>();
           this.state.accessKeys.set(tx.receiverId, keys);
           if (action.addKey) {
-            if (keys.has(publicKey)) fail({ AddKeyAlreadyExists: { account_id: tx.receiverId, public_key: publicKey } });
+            if (keys.has(publicKey))
+              fail({ AddKeyAlreadyExists: { account_id: tx.receiverId, public_key: publicKey } });
             const accessKey = body.accessKey as { permission: unknown };
             keys.set(publicKey, {
               nonce: BigInt(head.height - 1) * NONCE_RANGE_MULTIPLIER,
@@ -737,7 +825,11 @@ export class NearChain {
         account.amount += deposit;
         const token = this.state.tokens.get(tx.receiverId);
         if (!token) {
-          fail({ FunctionCallError: { CompilationError: { CodeDoesNotExist: { account_id: tx.receiverId } } } });
+          fail({
+            FunctionCallError: {
+              CompilationError: { CodeDoesNotExist: { account_id: tx.receiverId } },
+            },
+          });
         }
         if (attachedGas < FUNCTION_CALL_GAS) {
           fail({ FunctionCallError: { ExecutionError: 'Exceeded the prepaid gas.' } }, attachedGas);
@@ -754,12 +846,22 @@ export class NearChain {
             account.amount -= refund.amount;
             refunds.push({ from: tx.receiverId, to: refund.to, amount: refund.amount });
           }
-          returnValue = result.value === undefined ? '' : base64Encode(Buffer.from(JSON.stringify(result.value)));
+          returnValue =
+            result.value === undefined
+              ? ''
+              : base64Encode(Buffer.from(JSON.stringify(result.value)));
         } catch (err) {
           if (err instanceof ContractPanic) {
-            fail({ FunctionCallError: { ExecutionError: `Smart contract panicked: ${err.message}` } }, FUNCTION_CALL_GAS);
+            fail(
+              { FunctionCallError: { ExecutionError: `Smart contract panicked: ${err.message}` } },
+              FUNCTION_CALL_GAS,
+            );
           }
-          if (err instanceof MethodNotFound) fail({ FunctionCallError: { MethodResolveError: 'MethodNotFound' } }, FUNCTION_CALL_GAS);
+          if (err instanceof MethodNotFound)
+            fail(
+              { FunctionCallError: { MethodResolveError: 'MethodNotFound' } },
+              FUNCTION_CALL_GAS,
+            );
           throw err;
         }
       });
@@ -818,7 +920,9 @@ export class NearChain {
         failure ? { Failure: failure } : { SuccessValue: returnValue },
         receiptMetadata,
       ),
-      ...refunds.map((r, i) => outcome(refundIds[i], r.to, 0n, [], [], { SuccessValue: '' }, receiptMetadata)),
+      ...refunds.map((r, i) =>
+        outcome(refundIds[i], r.to, 0n, [], [], { SuccessValue: '' }, receiptMetadata),
+      ),
     ];
     const actionViews = tx.actions.map(actionView);
     const receipts: Json[] = [
@@ -851,7 +955,8 @@ export class NearChain {
             input_data_ids: [],
             output_data_receivers: [],
             signer_id: r.from === 'system' ? 'system' : tx.signerId,
-            signer_public_key: r.from === 'system' ? `ed25519:${EMPTY_CODE_HASH}` : tx.publicKeyString,
+            signer_public_key:
+              r.from === 'system' ? `ed25519:${EMPTY_CODE_HASH}` : tx.publicKeyString,
             is_promise_yield: false,
           },
         },
@@ -888,7 +993,7 @@ export class NearChain {
           [mainReceipt],
           { SuccessReceiptId: mainReceipt },
           { version: 1, gas_profile: null },
-        ) as Record<string, Json>,
+        ),
         receipts_outcome: receiptsOutcome,
       },
     };
@@ -897,9 +1002,16 @@ export class NearChain {
   // ---------------------------------------------------------------- JSON views of chain objects
 
   blockView(block: Block): Record<string, Json> {
-    const final = this.blocksByHeight.get(Math.max(block.height - 2, this.options.genesisHeight - 2))!;
-    const dsFinal = this.blocksByHeight.get(Math.max(block.height - 1, this.options.genesisHeight - 2))!;
-    const totalSupply = [...this.state.accounts.values()].reduce((sum, a) => sum + a.amount + a.locked, 0n);
+    const final = this.blocksByHeight.get(
+      Math.max(block.height - 2, this.options.genesisHeight - 2),
+    )!;
+    const dsFinal = this.blocksByHeight.get(
+      Math.max(block.height - 1, this.options.genesisHeight - 2),
+    )!;
+    const totalSupply = [...this.state.accounts.values()].reduce(
+      (sum, a) => sum + a.amount + a.locked,
+      0n,
+    );
     return {
       author: 'emulator.near',
       chunks: [],
@@ -966,9 +1078,11 @@ export class NearChain {
 
   /** The outcome view at the level the tx has reached. */
   outcomeView(record: TransactionRecord, withReceipts: boolean): Record<string, Json> {
-    const view: Record<string, Json> = { final_execution_status: this.levelOf(record), ...record.outcome };
+    const view: Record<string, Json> = {
+      final_execution_status: this.levelOf(record),
+      ...record.outcome,
+    };
     if (withReceipts) view.receipts = record.receipts;
     return view;
   }
-
 }

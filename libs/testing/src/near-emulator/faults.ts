@@ -1,7 +1,11 @@
 // Fault injection: rules consumed by the next matching requests, in the order they were added.
 
 /** Methods that submit transactions; the default target of every fault. */
-export const SEND_METHODS: readonly string[] = ['send_tx', 'broadcast_tx_commit', 'broadcast_tx_async'];
+export const SEND_METHODS: readonly string[] = [
+  'send_tx',
+  'broadcast_tx_commit',
+  'broadcast_tx_async',
+];
 
 export type FaultKind =
   /** Process the request (apply the tx), then answer 408 TIMEOUT_ERROR instead of the result. */
@@ -41,7 +45,8 @@ export class FaultController {
   /** Adds a rule; returns the controller for chaining. */
   inject(rule: { kind: FaultKind; delayMs?: number; status?: number } & FaultOptions): this {
     const times = rule.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) throw new RangeError('times must be a positive integer');
+    if (!Number.isInteger(times) || times < 1)
+      throw new RangeError('times must be a positive integer');
     this.rules.push({
       kind: rule.kind,
       times,
@@ -69,7 +74,10 @@ export class FaultController {
 
   /** Destroy the connection; with `afterApply` the tx is applied first. */
   dropConnection(options: FaultOptions & { afterApply?: boolean } = {}): this {
-    return this.inject({ kind: options.afterApply ? 'drop-connection-after-apply' : 'drop-connection', ...options });
+    return this.inject({
+      kind: options.afterApply ? 'drop-connection-after-apply' : 'drop-connection',
+      ...options,
+    });
   }
 
   /** Delay matching requests by `ms`, then answer normally. */

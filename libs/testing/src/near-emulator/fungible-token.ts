@@ -45,7 +45,8 @@ function parseArgs(raw: Uint8Array): Record<string, unknown> {
   if (raw.length === 0) return {};
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw).toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // fall through to the near-sdk panic below
   }
@@ -118,7 +119,11 @@ export function callFungibleToken(
       return { value: storageBalanceOf(ft, accountId), logs, refunds };
     }
     case 'storage_balance_bounds':
-      return { value: { min: ft.storageMin.toString(), max: ft.storageMin.toString() }, logs, refunds };
+      return {
+        value: { min: ft.storageMin.toString(), max: ft.storageMin.toString() },
+        logs,
+        refunds,
+      };
     case 'storage_deposit': {
       const args = parseArgs(rawArgs);
       const amount = attachedDeposit(ctx);
@@ -146,12 +151,15 @@ export function callFungibleToken(
       const args = parseArgs(rawArgs);
       const receiverId = requireString(args, 'receiver_id');
       const amount = requireU128(args, 'amount');
-      const memo = args.memo === undefined || args.memo === null ? undefined : requireString(args, 'memo');
+      const memo =
+        args.memo === undefined || args.memo === null ? undefined : requireString(args, 'memo');
       const senderId = ctx.predecessorId;
-      if (senderId === receiverId) throw new ContractPanic('Sender and receiver should be different');
+      if (senderId === receiverId)
+        throw new ContractPanic('Sender and receiver should be different');
       if (amount <= 0n) throw new ContractPanic('The amount should be a positive number');
       const senderBalance = balanceOfRegistered(ft, senderId);
-      if (senderBalance < amount) throw new ContractPanic("The account doesn't have enough balance");
+      if (senderBalance < amount)
+        throw new ContractPanic("The account doesn't have enough balance");
       ft.balances.set(senderId, senderBalance - amount);
       const receiverBalance = balanceOfRegistered(ft, receiverId);
       ft.balances.set(receiverId, receiverBalance + amount);

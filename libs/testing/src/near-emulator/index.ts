@@ -6,7 +6,13 @@ export {
   type NearEmulator,
   type NearEmulatorOptions,
 } from './server';
-export { FaultController, SEND_METHODS, type FaultKind, type FaultOptions, type FaultRule } from './faults';
+export {
+  FaultController,
+  SEND_METHODS,
+  type FaultKind,
+  type FaultOptions,
+  type FaultRule,
+} from './faults';
 export {
   NearChain,
   FUNCTION_CALL_GAS,

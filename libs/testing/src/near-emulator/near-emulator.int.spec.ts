@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests read raw RPC JSON */
 import {
   actions,
   base64Decode,
@@ -93,11 +94,20 @@ describe('NEAR emulator through near-api-js', () => {
     expect(outcome.transaction.hash).toBe(record.hash);
     const burnt = sumBurnt(outcome);
     expect(burnt).toBeGreaterThan(0n);
-    const aliceView = await provider.viewAccount({ accountId: alice.accountId, blockQuery: { finality: 'final' } });
-    const bobView = await provider.viewAccount({ accountId: bob.accountId, blockQuery: { finality: 'final' } });
+    const aliceView = await provider.viewAccount({
+      accountId: alice.accountId,
+      blockQuery: { finality: 'final' },
+    });
+    const bobView = await provider.viewAccount({
+      accountId: bob.accountId,
+      blockQuery: { finality: 'final' },
+    });
     expect(aliceView.amount).toBe(aliceBefore - 3n * NEAR - burnt);
     expect(bobView.amount).toBe(4n * NEAR);
-    const key = await provider.viewAccessKey({ accountId: alice.accountId, publicKey: alice.keyPair.getPublicKey() });
+    const key = await provider.viewAccessKey({
+      accountId: alice.accountId,
+      publicKey: alice.keyPair.getPublicKey(),
+    });
     expect(key.nonce).toBe(record.nonce);
   });
 
@@ -136,13 +146,17 @@ describe('NEAR emulator through near-api-js', () => {
         '","amount":"2500500000","memo":"grant:42"}]}',
     );
     expect(await viewFtBalance(provider, USDC, grantee.accountId)).toBe(2_500_500_000n);
-    expect(await viewFtBalance(provider, USDC, treasury.accountId)).toBe(10_000_000_000n - 2_500_500_000n);
+    expect(await viewFtBalance(provider, USDC, treasury.accountId)).toBe(
+      10_000_000_000n - 2_500_500_000n,
+    );
     expect(await viewStorageBalance(provider, USDC, grantee.accountId)).toEqual({
       total: bounds.min,
       available: 0n,
     });
     // NEAR side: treasury paid the storage minimum + 1 yocto + gas; the contract keeps the deposits.
-    expect(emulator.balanceOf(treasury.accountId)).toBe(before - bounds.min - 1n - sumBurnt(outcome));
+    expect(emulator.balanceOf(treasury.accountId)).toBe(
+      before - bounds.min - 1n - sumBurnt(outcome),
+    );
     expect(emulator.balanceOf(USDC)).toBe(contractBefore + bounds.min + 1n);
 
     // Paying an already registered receiver: the storage deposit is refunded in full.
@@ -150,7 +164,11 @@ describe('NEAR emulator through near-api-js', () => {
     const { signed: again } = await sign(
       treasury,
       USDC,
-      fungibleTokenPayoutActions({ receiverId: grantee.accountId, amount: 1n, storageDepositYocto: bounds.min }),
+      fungibleTokenPayoutActions({
+        receiverId: grantee.accountId,
+        amount: 1n,
+        storageDepositYocto: bounds.min,
+      }),
     );
     const outcome2: any = await provider.sendTransactionUntil(again, 'FINAL');
     expect(outcome2.status).toEqual({ SuccessValue: '' });
@@ -163,7 +181,12 @@ describe('NEAR emulator through near-api-js', () => {
     const bob = funded('bob', 1n * NEAR);
     const first = await sign(alice, bob.accountId, nativeTransferActions(1n * NEAR));
     await provider.sendTransactionUntil(first.signed, 'FINAL');
-    const reuse = await sign(alice, bob.accountId, nativeTransferActions(2n * NEAR), first.record.nonce);
+    const reuse = await sign(
+      alice,
+      bob.accountId,
+      nativeTransferActions(2n * NEAR),
+      first.record.nonce,
+    );
     expect(reuse.record.hash).not.toBe(first.record.hash);
     const err = await provider.sendTransactionUntil(reuse.signed, 'FINAL').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidNonceError);
@@ -186,14 +209,26 @@ describe('NEAR emulator through near-api-js', () => {
       });
       short.stepBlocks(5);
       const err = await p
-        .sendTransactionUntil(SignedTransaction.decode(base64Decode(record.signedTxBase64)), 'FINAL')
+        .sendTransactionUntil(
+          SignedTransaction.decode(base64Decode(record.signedTxBase64)),
+          'FINAL',
+        )
         .catch((e: unknown) => e);
       // validity 5 from the `final` block (head - 2): 5 more blocks puts head 7 past it.
       expect(err).toBeInstanceOf(TransactionExpiredError);
       // An unknown block hash is Expired too.
-      const tx = createTransaction(alice.accountId, alice.keyPair.getPublicKey(), alice.accountId, record.nonce + 1n, [actions.transfer(1n)], new Uint8Array(32).fill(3));
+      const tx = createTransaction(
+        alice.accountId,
+        alice.keyPair.getPublicKey(),
+        alice.accountId,
+        record.nonce + 1n,
+        [actions.transfer(1n)],
+        new Uint8Array(32).fill(3),
+      );
       const { signedTransaction } = await signer.signTransaction(tx);
-      await expect(p.sendTransactionUntil(signedTransaction, 'FINAL')).rejects.toBeInstanceOf(TransactionExpiredError);
+      await expect(p.sendTransactionUntil(signedTransaction, 'FINAL')).rejects.toBeInstanceOf(
+        TransactionExpiredError,
+      );
     } finally {
       await short.close();
     }
@@ -213,16 +248,33 @@ describe('NEAR emulator through near-api-js', () => {
     const alice = funded('alice');
     const block = await provider.viewBlock({ finality: 'final' });
     const pk = alice.keyPair.getPublicKey();
-    const signWith = async (keyPair: KeyPair, signerId: string, nonce: bigint, acts = [actions.transfer(1n)], receiver = alice.accountId) => {
-      const tx = createTransaction(signerId, keyPair.getPublicKey(), receiver, nonce, acts, baseDecode(block.header.hash));
+    const signWith = async (
+      keyPair: KeyPair,
+      signerId: string,
+      nonce: bigint,
+      acts = [actions.transfer(1n)],
+      receiver = alice.accountId,
+    ) => {
+      const tx = createTransaction(
+        signerId,
+        keyPair.getPublicKey(),
+        receiver,
+        nonce,
+        acts,
+        baseDecode(block.header.hash),
+      );
       return (await new KeyPairSigner(keyPair).signTransaction(tx)).signedTransaction;
     };
     // signature by another key than tx.public_key
     const forged = await signWith(alice.keyPair, alice.accountId, 10n ** 12n);
     const other = KeyPair.fromRandom('ed25519');
     const reSigned = SignedTransaction.decode(forged.encode());
-    (reSigned as any).signature.ed25519Signature.data = Array.from(other.sign(new Uint8Array(32)).signature);
-    await expect(provider.sendTransactionUntil(reSigned, 'FINAL')).rejects.toBeInstanceOf(InvalidSignatureError);
+    (reSigned as any).signature.ed25519Signature.data = Array.from(
+      other.sign(new Uint8Array(32)).signature,
+    );
+    await expect(provider.sendTransactionUntil(reSigned, 'FINAL')).rejects.toBeInstanceOf(
+      InvalidSignatureError,
+    );
     // signer does not exist
     await expect(
       provider.sendTransactionUntil(await signWith(other, fresh('ghost'), 1n), 'FINAL'),
@@ -234,7 +286,10 @@ describe('NEAR emulator through near-api-js', () => {
     // nonce >= height * 1e6
     const tooLarge = BigInt(emulator.head().height) * 1_000_000n;
     await expect(
-      provider.sendTransactionUntil(await signWith(alice.keyPair, alice.accountId, tooLarge), 'FINAL'),
+      provider.sendTransactionUntil(
+        await signWith(alice.keyPair, alice.accountId, tooLarge),
+        'FINAL',
+      ),
     ).rejects.toBeInstanceOf(NonceTooLargeError);
     expect(pk).toBeDefined();
   });
@@ -249,22 +304,35 @@ describe('NEAR emulator through near-api-js', () => {
     });
     const block = await provider.viewBlock({ finality: 'final' });
     const send = async (receiver: string, act: ReturnType<typeof actions.transfer>) => {
-      const ak = await provider.viewAccessKey({ accountId: alice.accountId, publicKey: fcKey.getPublicKey() });
-      const tx = createTransaction(alice.accountId, fcKey.getPublicKey(), receiver, ak.nonce + 1n, [act], baseDecode(block.header.hash));
+      const ak = await provider.viewAccessKey({
+        accountId: alice.accountId,
+        publicKey: fcKey.getPublicKey(),
+      });
+      const tx = createTransaction(
+        alice.accountId,
+        fcKey.getPublicKey(),
+        receiver,
+        ak.nonce + 1n,
+        [act],
+        baseDecode(block.header.hash),
+      );
       const { signedTransaction } = await new KeyPairSigner(fcKey).signTransaction(tx);
       return provider.sendTransactionUntil(signedTransaction, 'FINAL');
     };
     const gas = 30_000_000_000_000n;
-    await expect(send('other.test.near', actions.functionCall('ft_balance_of', {}, gas, 0n))).rejects.toBeInstanceOf(
-      AccessKeyReceiverMismatchActionError,
+    await expect(
+      send('other.test.near', actions.functionCall('ft_balance_of', {}, gas, 0n)),
+    ).rejects.toBeInstanceOf(AccessKeyReceiverMismatchActionError);
+    await expect(
+      send(USDC, actions.functionCall('ft_transfer', {}, gas, 0n)),
+    ).rejects.toBeInstanceOf(AccessKeyMethodNameMismatchActionError);
+    await expect(
+      send(USDC, actions.functionCall('ft_balance_of', {}, gas, 1n)),
+    ).rejects.toBeInstanceOf(AccessKeyDepositWithFunctionCallActionError);
+    const ok: any = await send(
+      USDC,
+      actions.functionCall('ft_balance_of', { account_id: alice.accountId }, gas, 0n),
     );
-    await expect(send(USDC, actions.functionCall('ft_transfer', {}, gas, 0n))).rejects.toBeInstanceOf(
-      AccessKeyMethodNameMismatchActionError,
-    );
-    await expect(send(USDC, actions.functionCall('ft_balance_of', {}, gas, 1n))).rejects.toBeInstanceOf(
-      AccessKeyDepositWithFunctionCallActionError,
-    );
-    const ok: any = await send(USDC, actions.functionCall('ft_balance_of', { account_id: alice.accountId }, gas, 0n));
     expect(ok.status).toEqual({ SuccessValue: Buffer.from('"0"').toString('base64') });
   });
 
@@ -274,14 +342,23 @@ describe('NEAR emulator through near-api-js', () => {
     const stranger = fresh('stranger');
     const before = emulator.balanceOf(treasury.accountId)!;
     const { signed, record } = await sign(treasury, USDC, [
-      actions.functionCall('ft_transfer', { receiver_id: stranger, amount: '1000000' }, 30_000_000_000_000n, 1n),
+      actions.functionCall(
+        'ft_transfer',
+        { receiver_id: stranger, amount: '1000000' },
+        30_000_000_000_000n,
+        1n,
+      ),
     ]);
     const outcome: any = await provider.sendTransactionUntil(signed, 'FINAL');
     expect(outcome.status).toEqual({
       Failure: {
         ActionError: {
           index: 0,
-          kind: { FunctionCallError: { ExecutionError: `Smart contract panicked: The account ${stranger} is not registered` } },
+          kind: {
+            FunctionCallError: {
+              ExecutionError: `Smart contract panicked: The account ${stranger} is not registered`,
+            },
+          },
         },
       },
     });
@@ -300,12 +377,20 @@ describe('NEAR emulator through near-api-js', () => {
     const { signed } = await sign(
       treasury,
       USDC,
-      fungibleTokenPayoutActions({ receiverId: grantee, amount: 11n, storageDepositYocto: 1_250_000_000_000_000_000_000n }),
+      fungibleTokenPayoutActions({
+        receiverId: grantee,
+        amount: 11n,
+        storageDepositYocto: 1_250_000_000_000_000_000_000n,
+      }),
     );
     const outcome: any = await provider.sendTransactionUntil(signed, 'FINAL');
     expect(outcome.status.Failure.ActionError).toEqual({
       index: 1,
-      kind: { FunctionCallError: { ExecutionError: "Smart contract panicked: The account doesn't have enough balance" } },
+      kind: {
+        FunctionCallError: {
+          ExecutionError: "Smart contract panicked: The account doesn't have enough balance",
+        },
+      },
     });
     expect(await viewStorageBalance(provider, USDC, grantee)).toBeNull();
   });
@@ -320,7 +405,9 @@ describe('NEAR emulator through near-api-js', () => {
       Failure: { ActionError: { index: 0, kind: { AccountDoesNotExist: { account_id: nobody } } } },
     });
     expect(emulator.balanceOf(alice.accountId)).toBe(before - sumBurnt(outcome));
-    await expect(provider.viewAccount({ accountId: nobody })).rejects.toBeInstanceOf(AccountDoesNotExistError);
+    await expect(provider.viewAccount({ accountId: nobody })).rejects.toBeInstanceOf(
+      AccountDoesNotExistError,
+    );
   });
 
   it('creates a 64-hex implicit account on transfer', async () => {
@@ -330,17 +417,27 @@ describe('NEAR emulator through near-api-js', () => {
     const { signed } = await sign(alice, implicitId, nativeTransferActions(1n * NEAR));
     const outcome: any = await provider.sendTransactionUntil(signed, 'FINAL');
     expect(outcome.status).toEqual({ SuccessValue: '' });
-    const key = await provider.viewAccessKey({ accountId: implicitId, publicKey: implicitKey.getPublicKey() });
+    const key = await provider.viewAccessKey({
+      accountId: implicitId,
+      publicKey: implicitKey.getPublicKey(),
+    });
     expect(key.permission).toBe('FullAccess');
   });
 
   it('answers view errors like nearcore (unknown key, unknown tx)', async () => {
     const alice = funded('alice');
     await expect(
-      provider.viewAccessKey({ accountId: alice.accountId, publicKey: KeyPair.fromRandom('ed25519').getPublicKey() }),
+      provider.viewAccessKey({
+        accountId: alice.accountId,
+        publicKey: KeyPair.fromRandom('ed25519').getPublicKey(),
+      }),
     ).rejects.toBeInstanceOf(AccessKeyDoesNotExistError);
     await expect(
-      provider.viewTransactionStatus({ txHash: '11111111111111111111111111111111', accountId: alice.accountId, waitUntil: 'NONE' }),
+      provider.viewTransactionStatus({
+        txHash: '11111111111111111111111111111111',
+        accountId: alice.accountId,
+        waitUntil: 'NONE',
+      }),
     ).rejects.toBeInstanceOf(UnknownTransactionError);
   });
 
@@ -351,7 +448,11 @@ describe('NEAR emulator through near-api-js', () => {
     emulator.faults.timeoutAfterApply();
     const err: any = await provider.sendTransactionUntil(signed, 'FINAL').catch((e: unknown) => e);
     expect(err.cause).toBe(408);
-    const status: any = await provider.viewTransactionStatus({ txHash: record.hash, accountId: alice.accountId, waitUntil: 'NONE' });
+    const status: any = await provider.viewTransactionStatus({
+      txHash: record.hash,
+      accountId: alice.accountId,
+      waitUntil: 'NONE',
+    });
     expect(status.status).toEqual({ SuccessValue: '' });
     const afterFirst = emulator.balanceOf(alice.accountId)!;
 
@@ -375,19 +476,37 @@ describe('NEAR emulator through near-api-js', () => {
         actions: nativeTransferActions(1n),
       });
       const signed = SignedTransaction.decode(base64Decode(record.signedTxBase64));
-      expect(await p.sendTransactionUntil(signed, 'NONE')).toEqual({ final_execution_status: 'NONE' });
+      expect(await p.sendTransactionUntil(signed, 'NONE')).toEqual({
+        final_execution_status: 'NONE',
+      });
       await expect(
-        p.viewTransactionStatus({ txHash: record.hash, accountId: alice.accountId, waitUntil: 'NONE' }),
+        p.viewTransactionStatus({
+          txHash: record.hash,
+          accountId: alice.accountId,
+          waitUntil: 'NONE',
+        }),
       ).rejects.toBeInstanceOf(UnknownTransactionError);
       // waiting for a level on an unknown tx ends in 408 after waitTimeoutMs
       await expect(
-        p.viewTransactionStatus({ txHash: record.hash, accountId: alice.accountId, waitUntil: 'FINAL' }),
+        p.viewTransactionStatus({
+          txHash: record.hash,
+          accountId: alice.accountId,
+          waitUntil: 'FINAL',
+        }),
       ).rejects.toMatchObject({ cause: 408 });
       manual.stepBlocks(1);
-      const optimistic: any = await p.viewTransactionStatus({ txHash: record.hash, accountId: alice.accountId, waitUntil: 'NONE' });
+      const optimistic: any = await p.viewTransactionStatus({
+        txHash: record.hash,
+        accountId: alice.accountId,
+        waitUntil: 'NONE',
+      });
       expect(optimistic.final_execution_status).toBe('EXECUTED_OPTIMISTIC');
       manual.stepBlocks(2);
-      const final: any = await p.viewTransactionStatusWithReceipts({ txHash: record.hash, accountId: alice.accountId, waitUntil: 'FINAL' });
+      const final: any = await p.viewTransactionStatusWithReceipts({
+        txHash: record.hash,
+        accountId: alice.accountId,
+        waitUntil: 'FINAL',
+      });
       expect(final.final_execution_status).toBe('FINAL');
       expect(final.receipts.length).toBeGreaterThan(0);
     } finally {
@@ -405,7 +524,9 @@ describe('NEAR emulator through near-api-js', () => {
     expect(emulator.transaction(record.hash)).toBeUndefined();
 
     emulator.faults.httpError(500);
-    await expect(provider.sendTransactionUntil(signed, 'FINAL')).rejects.toMatchObject({ cause: 500 });
+    await expect(provider.sendTransactionUntil(signed, 'FINAL')).rejects.toMatchObject({
+      cause: 500,
+    });
     emulator.faults.httpError(502, { methods: '*' });
     await expect(provider.viewBlock({ finality: 'final' })).rejects.toMatchObject({ cause: 502 });
 
@@ -415,7 +536,11 @@ describe('NEAR emulator through near-api-js', () => {
 
     emulator.faults.delay(120, { methods: ['tx'] });
     const started = Date.now();
-    await provider.viewTransactionStatus({ txHash: record.hash, accountId: alice.accountId, waitUntil: 'NONE' });
+    await provider.viewTransactionStatus({
+      txHash: record.hash,
+      accountId: alice.accountId,
+      waitUntil: 'NONE',
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     expect(emulator.faults.pending()).toEqual([]);
     expect(emulator.balanceOf(bob.accountId)).toBe(2n * NEAR);
@@ -437,4 +562,3 @@ describe('NEAR emulator through near-api-js', () => {
     }
   });
 });
-

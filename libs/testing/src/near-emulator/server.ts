@@ -87,16 +87,26 @@ export interface NearEmulator {
   /** Applies sandbox_patch_state records (Account, AccessKey, Contract, FungibleToken, FungibleTokenBalance). */
   patchState(records: StateRecord[]): void;
   /** Creates (or tops up) an account with a fresh full-access key. */
-  createAccount(options: { accountId: string; amount?: bigint; keyPair?: KeyPair }): EmulatorAccount;
+  createAccount(options: {
+    accountId: string;
+    amount?: bigint;
+    keyPair?: KeyPair;
+  }): EmulatorAccount;
   addAccessKey(options: {
     accountId: string;
     publicKey: string;
-    permission?: AccessKeyPermission | 'FullAccess' | { receiverId: string; methodNames?: string[]; allowance?: bigint | null };
+    permission?:
+      | AccessKeyPermission
+      | 'FullAccess'
+      | { receiverId: string; methodNames?: string[]; allowance?: bigint | null };
     nonce?: bigint;
   }): void;
   /** Current (optimistic) balance in yoctoNEAR, or undefined when the account does not exist. */
   balanceOf(accountId: string): bigint | undefined;
-  accessKey(accountId: string, publicKey: string): { nonce: bigint; permission: AccessKeyPermission } | undefined;
+  accessKey(
+    accountId: string,
+    publicKey: string,
+  ): { nonce: bigint; permission: AccessKeyPermission } | undefined;
   deployFungibleToken(config: EmulatedTokenConfig): void;
   /** Token balance; undefined when `accountId` is not registered with the token. */
   ftBalanceOf(contractId: string, accountId: string): bigint | undefined;
@@ -172,10 +182,21 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
   };
   const setFtBalance = (contractId: string, accountId: string, balance: bigint) => {
     chain.applyStateRecords([
-      { FungibleTokenBalance: { contract_id: contractId, account_id: accountId, balance: balance.toString() } },
+      {
+        FungibleTokenBalance: {
+          contract_id: contractId,
+          account_id: accountId,
+          balance: balance.toString(),
+        },
+      },
     ]);
   };
-  const addAccessKey: NearEmulator['addAccessKey'] = ({ accountId, publicKey, permission, nonce }) => {
+  const addAccessKey: NearEmulator['addAccessKey'] = ({
+    accountId,
+    publicKey,
+    permission,
+    nonce,
+  }) => {
     let resolved: AccessKeyPermission = 'FullAccess';
     if (permission && permission !== 'FullAccess') {
       if ('FunctionCall' in permission) resolved = permission;
@@ -218,7 +239,11 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
       {
         Account: {
           account_id: accountId,
-          account: { amount: (amount ?? 100n * 10n ** 24n).toString(), locked: '0', storage_usage: 182 },
+          account: {
+            amount: (amount ?? 100n * 10n ** 24n).toString(),
+            locked: '0',
+            storage_usage: 182,
+          },
         },
       },
     ]);
@@ -229,9 +254,15 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
 
   for (const account of options.accounts ?? []) {
     chain.applyStateRecords([
-      { Account: { account_id: account.accountId, account: { amount: account.amount.toString(), locked: '0' } } },
+      {
+        Account: {
+          account_id: account.accountId,
+          account: { amount: account.amount.toString(), locked: '0' },
+        },
+      },
     ]);
-    for (const publicKey of account.publicKeys ?? []) addAccessKey({ accountId: account.accountId, publicKey });
+    for (const publicKey of account.publicKeys ?? [])
+      addAccessKey({ accountId: account.accountId, publicKey });
   }
   for (const token of options.fungibleTokens ?? []) deployFungibleToken(token);
 
@@ -299,11 +330,13 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
       case 'view_access_key_list':
         return chain.viewAccessKeyList(state, block, accountId);
       case 'call_function': {
-        const args = Buffer.from(String(p.args_base64 ?? ''), 'base64');
+        const args = Buffer.from(typeof p.args_base64 === 'string' ? p.args_base64 : '', 'base64');
         return chain.callView(state, block, accountId, String(p.method_name), new Uint8Array(args));
       }
       default:
-        throw parseError(`the emulator does not support request_type ${JSON.stringify(p.request_type)}`);
+        throw parseError(
+          `the emulator does not support request_type ${JSON.stringify(p.request_type)}`,
+        );
     }
   }
 
@@ -317,7 +350,10 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
         return query(params);
       case 'send_tx': {
         const p = asObject(params);
-        return sendTx(decodeBase64Tx(p.signed_tx_base64), parseLevel(p.wait_until, 'EXECUTED_OPTIMISTIC'));
+        return sendTx(
+          decodeBase64Tx(p.signed_tx_base64),
+          parseLevel(p.wait_until, 'EXECUTED_OPTIMISTIC'),
+        );
       }
       case 'broadcast_tx_async': {
         const list = Array.isArray(params) ? params : [];
@@ -350,7 +386,8 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
       }
       case 'sandbox_fast_forward': {
         const delta = Number(asObject(params).delta_height);
-        if (!Number.isInteger(delta) || delta < 0) throw parseError('delta_height must be a non-negative integer');
+        if (!Number.isInteger(delta) || delta < 0)
+          throw parseError('delta_height must be a non-negative integer');
         for (let i = 0; i < delta; i++) chain.produceBlock();
         return {};
       }
@@ -373,7 +410,10 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
 
   function respond(res: ServerResponse, httpStatus: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(httpStatus, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.writeHead(httpStatus, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
 
@@ -403,8 +443,12 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0);
     if (fault?.kind === 'http-error') {
       const status = fault.status ?? 500;
-      if (status === 500) respond(res, 500, errorBody(id, internalError('injected internal error')));
-      else res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 502 ? 'Bad Gateway' : 'Service Unavailable');
+      if (status === 500)
+        respond(res, 500, errorBody(id, internalError('injected internal error')));
+      else
+        res
+          .writeHead(status, { 'Content-Type': 'text/plain' })
+          .end(status === 502 ? 'Bad Gateway' : 'Service Unavailable');
       return;
     }
     if (fault?.kind === 'drop-connection') {
@@ -432,7 +476,8 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
     try {
       body = { jsonrpc: '2.0', id, result: await dispatch(method, request.params) };
     } catch (err) {
-      const failure = err instanceof RpcFailure ? err : internalError((err as Error).message ?? String(err));
+      const failure =
+        err instanceof RpcFailure ? err : internalError((err as Error).message ?? String(err));
       status = failure.httpStatus;
       body = errorBody(id, failure);
     }
@@ -461,7 +506,9 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const timer = options.blockIntervalMs ? setInterval(() => chain.produceBlock(), options.blockIntervalMs) : undefined;
+  const timer = options.blockIntervalMs
+    ? setInterval(() => chain.produceBlock(), options.blockIntervalMs)
+    : undefined;
 
   return {
     url: `http://${host}:${address.port}`,
@@ -477,11 +524,14 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
     addAccessKey,
     balanceOf: (accountId) => chain.state.accounts.get(accountId)?.amount,
     accessKey(accountId, publicKey) {
-      const key = chain.state.accessKeys.get(accountId)?.get(PublicKey.fromString(publicKey).toString());
+      const key = chain.state.accessKeys
+        .get(accountId)
+        ?.get(PublicKey.fromString(publicKey).toString());
       return key ? structuredClone(key) : undefined;
     },
     deployFungibleToken,
-    ftBalanceOf: (contractId, accountId) => chain.state.tokens.get(contractId)?.balances.get(accountId),
+    ftBalanceOf: (contractId, accountId) =>
+      chain.state.tokens.get(contractId)?.balances.get(accountId),
     setFtBalance,
     transaction: (hash) => chain.transaction(hash),
     requests: () => [...methodsSeen],
@@ -492,4 +542,3 @@ export async function startNearEmulator(options: NearEmulatorOptions = {}): Prom
     },
   };
 }
-

@@ -29,7 +29,11 @@ export function handlerError(
 
 /** A send-time rejection: the tx was NOT included (`InvalidTxError` variant as nearcore spells it). */
 export function invalidTransaction(invalidTxError: unknown): RpcFailure {
-  return handlerError('INVALID_TRANSACTION', {}, { TxExecutionError: { InvalidTxError: invalidTxError } });
+  return handlerError(
+    'INVALID_TRANSACTION',
+    {},
+    { TxExecutionError: { InvalidTxError: invalidTxError } },
+  );
 }
 
 export function timeoutError(): RpcFailure {
@@ -44,7 +48,11 @@ export function unknownTransaction(hash: string): RpcFailure {
   );
 }
 
-export function unknownAccount(accountId: string, blockHeight: number, blockHash: string): RpcFailure {
+export function unknownAccount(
+  accountId: string,
+  blockHeight: number,
+  blockHash: string,
+): RpcFailure {
   return handlerError(
     'UNKNOWN_ACCOUNT',
     { requested_account_id: accountId, block_height: blockHeight, block_hash: blockHash },
@@ -53,7 +61,11 @@ export function unknownAccount(accountId: string, blockHeight: number, blockHash
 }
 
 export function unknownBlock(reference: unknown): RpcFailure {
-  return handlerError('UNKNOWN_BLOCK', { block_reference: reference }, `DB Not Found Error: BLOCK: ${JSON.stringify(reference)}`);
+  return handlerError(
+    'UNKNOWN_BLOCK',
+    { block_reference: reference },
+    `DB Not Found Error: BLOCK: ${JSON.stringify(reference)}`,
+  );
 }
 
 export function parseError(message: string): RpcFailure {
@@ -111,5 +123,7 @@ export function parseLevel(value: unknown, fallback: TxExecutionLevel): TxExecut
   if (typeof value === 'string' && (TX_EXECUTION_LEVELS as readonly string[]).includes(value)) {
     return value as TxExecutionLevel;
   }
-  throw parseError(`unknown variant \`${String(value)}\`, expected one of ${TX_EXECUTION_LEVELS.join(', ')}`);
+  throw parseError(
+    `unknown variant \`${JSON.stringify(value)}\`, expected one of ${TX_EXECUTION_LEVELS.join(', ')}`,
+  );
 }
