@@ -79,11 +79,15 @@ export function createRelayProducer(kafka: Kafka): Producer {
  * Publishes the store's public events to Kafka as a subscription: read a batch in commit-safe
  * order → `sendBatch` with acks=-1 → then commit the checkpoint. A crash between the two re-publishes
  * the batch (at-least-once); consumers dedupe by event id (`withInbox`). No dual writes.
+ * Checkpoints commit asynchronously by default (`asyncCommit`): a database crash can only move
+ * them back, which re-publishes.
  */
 export class KafkaRelay extends SubscriptionRunner {
   constructor(options: KafkaRelayOptions) {
     const { producer, toMessage, afterPublish, ...subscription } = options;
     super({
+      // A lost checkpoint only re-publishes (consumers dedupe), so don't wait for its WAL flush.
+      asyncCommit: true,
       ...subscription,
       handle: async (events) => {
         const byTopic = new Map<string, Message[]>();

@@ -1,6 +1,7 @@
 import { quoteIdent } from '@lib/platform';
 import type { Pool, PoolClient } from 'pg';
 import { canonicalEventParts, canonicalJson } from './canonical';
+import { eventsChannel } from './schema';
 import { PartialDuplicateAppendError, StreamVersionConflictError } from './errors';
 import type {
   AppendOptions,
@@ -51,6 +52,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class PostgresEventStore {
   private readonly upcasters = new Map<string, Upcaster>();
   private readonly table: string;
+  private readonly channel: string;
+  private notifying = false;
+  private notifyAgain = false;
 
   constructor(
     readonly pool: Pool,
@@ -58,6 +62,7 @@ export class PostgresEventStore {
     options: EventStoreOptions = {},
   ) {
     this.table = `${quoteIdent(schema)}.events`;
+    this.channel = eventsChannel(schema);
     for (const upcaster of options.upcasters ?? []) {
       const key = `${upcaster.type}@${upcaster.fromSchemaVersion}`;
       if (this.upcasters.has(key)) throw new Error(`duplicate upcaster for ${key}`);
@@ -80,8 +85,12 @@ export class PostgresEventStore {
     const expected = toExpectedCode(expectedVersion);
     if (events.length === 0) throw new RangeError('append: no events');
     const params = this.appendParams(streamId, expected, events);
+    // In the caller's transaction we cannot see the commit, so NOTIFY from inside it. Our own
+    // appends notify after commit instead: NOTIFY in a transaction holds a global lock through
+    // the commit's WAL flush, which would serialize every concurrent append.
     const sql = `SELECT outcome, stream_version, global_positions, duplicate_ids
-      FROM ${quoteIdent(this.schema)}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true)`;
+      FROM ${quoteIdent(this.schema)}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
+    params.push(opts.client !== undefined);
     let row: AppendRow;
     try {
       row = (await (opts.client ?? this.pool).query<AppendRow>(sql, params)).rows[0];
@@ -96,10 +105,16 @@ export class PostgresEventStore {
     const version = Number(row.stream_version ?? 0);
     switch (row.outcome) {
       case 'appended':
+        if (!opts.client) this.notifyAfterCommit();
+        return {
+          nextVersion: version,
+          alreadyAppended: false,
+          globalPositions: row.global_positions ?? [],
+        };
       case 'already_appended':
         return {
           nextVersion: version,
-          alreadyAppended: row.outcome === 'already_appended',
+          alreadyAppended: true,
           globalPositions: row.global_positions ?? [],
         };
       case 'conflict':
@@ -162,6 +177,30 @@ export class PostgresEventStore {
       recordedAt: row.recorded_at,
       hash: row.hash.toString('hex'),
     };
+  }
+
+  /**
+   * Wakes subscribers after our own commits. At most one NOTIFY is in flight; appends that commit
+   * meanwhile request one more, sent after it, so no commit goes unannounced.
+   */
+  private notifyAfterCommit(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    // NOTIFY gives the transaction an xid, so its commit would wait for a WAL flush; it carries
+    // nothing durable, so skip that wait (one implicit transaction, one round trip).
+    this.pool
+      .query(`SET LOCAL synchronous_commit = off; SELECT pg_notify('${this.channel}', '')`)
+      .catch(() => undefined) // subscribers also poll
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain) {
+          this.notifyAgain = false;
+          this.notifyAfterCommit();
+        }
+      });
   }
 
   private appendParams(streamId: string, expected: number, events: NewEvent[]): unknown[] {

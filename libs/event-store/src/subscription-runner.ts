@@ -23,6 +23,12 @@ export interface SubscriptionOptions {
   lockRetryMs?: number;
   /** Runs after `handle`, before the checkpoint is saved (tests use it to simulate a crash). */
   beforeCheckpoint?: (events: StoredEvent[], client: PoolClient) => Promise<void>;
+  /**
+   * Commit batches with `synchronous_commit = off` (no wait for the WAL flush). Only for handlers
+   * whose effects may be repeated: a crash can roll the checkpoint back (never forward), so the
+   * last batches are handled again. The Kafka relay uses it; default false.
+   */
+  asyncCommit?: boolean;
   /** Batch and connection errors (the runner retries with backoff); default console.error. */
   onError?: (error: unknown) => void;
   /** Connection for the dedicated lock/LISTEN session; default the pool's options. */
@@ -223,7 +229,9 @@ export class SubscriptionRunner {
     const last = events[events.length - 1];
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(
+        this.opts.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN',
+      );
       const locked = await client.query(this.sql.lockRow, [
         this.name,
         from.cp_transaction_id,

@@ -1,0 +1,287 @@
+/**
+ * Event store benchmark: ours vs Emmett's PostgreSQL event store, same database, separate schemas.
+ *   npm run bench:event-store
+ * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL or local incubator_test), BENCH_ROW_SECONDS
+ * (default 4), BENCH_CATCHUP_EVENTS (default 100000).
+ *
+ * Append rows: every call appends one ~250-byte event with no concurrency check ('any' for ours;
+ * Emmett's default). Writers pick streams round-robin. Emmett's no-check append still reads the
+ * version and compares-and-sets it, so concurrent writers of one stream can fail; those calls are
+ * counted as conflicts and not as appended events.
+ */
+import {
+  getPostgreSQLEventStore,
+  type PostgresEventStore as EmmettStore,
+} from '@event-driven-io/emmett-postgresql';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'pg';
+import { installEventStoreSchema, PostgresEventStore, SubscriptionRunner } from '../src';
+
+const DB =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/incubator_test';
+const ROW_SECONDS = Number(process.env.BENCH_ROW_SECONDS ?? 4);
+const CATCHUP_EVENTS = Number(process.env.BENCH_CATCHUP_EVENTS ?? 100_000);
+const WARMUP_MS = 300;
+
+interface Appender {
+  name: string;
+  /** true = appended, false = concurrency conflict */
+  append(streamId: string): Promise<boolean>;
+  appendBatch(streamId: string, count: number): Promise<void>;
+}
+
+const payload = () => ({
+  grantId: randomUUID(),
+  trancheNo: 2,
+  amount: '12500.00',
+  currency: 'NEAR',
+  memo: 'Milestone 2 accepted by the review committee; release second tranche to the payout account.',
+});
+const metadata = () => ({
+  correlationId: randomUUID(),
+  causationId: null,
+  actor: 'user:reviewer-7',
+  occurredAt: new Date(),
+});
+
+function ours(store: PostgresEventStore): Appender {
+  const event = () => ({
+    eventId: randomUUID(),
+    type: 'TrancheReleased',
+    data: payload(),
+    metadata: metadata(),
+  });
+  return {
+    name: 'ours',
+    append: async (streamId) => {
+      await store.append(streamId, 'any', [event()]);
+      return true;
+    },
+    appendBatch: async (streamId, count) => {
+      await store.append(streamId, 'any', Array.from({ length: count }, event));
+    },
+  };
+}
+
+function emmett(store: EmmettStore): Appender {
+  const event = () => {
+    const m = metadata();
+    return {
+      type: 'TrancheReleased',
+      data: payload(),
+      metadata: { ...m, occurredAt: m.occurredAt.toISOString() },
+    };
+  };
+  return {
+    name: 'emmett',
+    append: async (streamId) => {
+      try {
+        await store.appendToStream(streamId, [event() as never]);
+        return true;
+      } catch (error) {
+        if (
+          (error as Error).name === 'ExpectedVersionConflictError' ||
+          /version/i.test((error as Error).message)
+        )
+          return false;
+        throw error;
+      }
+    },
+    appendBatch: async (streamId, count) => {
+      await store.appendToStream(streamId, Array.from({ length: count }, event) as never[]);
+    },
+  };
+}
+
+interface RowResult {
+  store: string;
+  streams: number;
+  writers: number;
+  events: number;
+  conflicts: number;
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function appendRow(
+  appender: Appender,
+  streamCount: number,
+  writers: number,
+): Promise<RowResult> {
+  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const streams = Array.from({ length: streamCount }, (_, i) => `${prefix}-${i}`);
+  const latencies: number[] = [];
+  let events = 0;
+  let conflicts = 0;
+  const start = performance.now();
+  const measureFrom = start + WARMUP_MS;
+  const end = measureFrom + ROW_SECONDS * 1000;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      for (;;) {
+        const t0 = performance.now();
+        if (t0 >= end) return;
+        const ok = await appender.append(streams[next++ % streams.length]);
+        const t1 = performance.now();
+        if (t0 < measureFrom) continue;
+        latencies.push(t1 - t0);
+        if (ok) events++;
+        else conflicts++;
+      }
+    }),
+  );
+  const elapsed = (Math.max(performance.now(), end) - measureFrom) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    store: appender.name,
+    streams: streamCount,
+    writers,
+    events,
+    conflicts,
+    eventsPerSecond: events / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function seed(appender: Appender, total: number): Promise<void> {
+  const batch = 100;
+  let written = 0;
+  const streams = 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (written < total) {
+        written += batch;
+        await appender.appendBatch(`seed-${n++ % streams}`, batch);
+      }
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const tag = randomBytes(4).toString('hex');
+  const oursSchema = `bench_es_${tag}`;
+  const emtSchema = `bench_emt_${tag}`;
+  const admin = new Pool({ connectionString: DB, max: 2 });
+  const oursPool = new Pool({ connectionString: DB, max: 32, application_name: 'bench-ours' });
+  const emtUrl = `${DB}${DB.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${emtSchema}`)}`;
+  const emtPool = new Pool({ connectionString: emtUrl, max: 32, application_name: 'bench-emmett' });
+  const results: RowResult[] = [];
+  let emtStore: EmmettStore | undefined;
+  try {
+    await installEventStoreSchema(admin, oursSchema);
+    await admin.query(`CREATE SCHEMA ${emtSchema}`);
+    const store = new PostgresEventStore(oursPool, oursSchema);
+    emtStore = getPostgreSQLEventStore(emtUrl, { connectionOptions: { pool: emtPool } });
+    await emtStore.schema.migrate();
+    const appenders = [ours(store), emmett(emtStore)];
+    const { rows: pg } = await admin.query<{ v: string }>(
+      `SELECT current_setting('server_version') AS v`,
+    );
+    console.log(`PostgreSQL ${pg[0].v}, Node ${process.version}, ${ROW_SECONDS}s per row`);
+
+    for (const streams of [1, 100]) {
+      for (const writers of [1, 8, 32]) {
+        for (const appender of appenders) {
+          const row = await appendRow(appender, streams, writers);
+          results.push(row);
+          console.log(
+            `append ${row.store.padEnd(6)} streams=${String(streams).padStart(3)} writers=${String(writers).padStart(2)} ` +
+              `${row.eventsPerSecond.toFixed(0).padStart(6)} ev/s  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms` +
+              (row.conflicts ? `  conflicts ${row.conflicts}` : ''),
+          );
+        }
+      }
+    }
+
+    // Catch-up: a subscription from zero over CATCHUP_EVENTS (plus the events appended above).
+    await seed(appenders[0], CATCHUP_EVENTS);
+    await seed(appenders[1], CATCHUP_EVENTS);
+    const { rows: oursCount } = await admin.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${oursSchema}.events`,
+    );
+    const oursTotal = Number(oursCount[0].n);
+    let seen = 0;
+    let done: () => void = () => undefined;
+    const caughtUp = new Promise<void>((resolve) => (done = resolve));
+    const runner = new SubscriptionRunner({
+      store,
+      name: 'bench-catch-up',
+      handle: async (events) => {
+        seen += events.length;
+        if (seen >= oursTotal) done();
+      },
+    });
+    let t0 = performance.now();
+    runner.start();
+    await caughtUp;
+    const oursSeconds = (performance.now() - t0) / 1000;
+    await runner.stop();
+    console.log(
+      `catch-up ours   ${oursTotal} events in ${oursSeconds.toFixed(2)} s = ${(oursTotal / oursSeconds).toFixed(0)} ev/s (batch 500)`,
+    );
+
+    const { rows: emtCount } = await admin.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${emtSchema}.emt_messages`,
+    );
+    const emtTotal = Number(emtCount[0].n);
+    let emtSeen = 0;
+    const consumer = emtStore.consumer({
+      pulling: { batchSize: 500 },
+      stopWhen: { noMessagesLeft: true },
+    });
+    consumer.reactor({
+      processorId: 'bench-catch-up',
+      eachMessage: async () => {
+        emtSeen++;
+      },
+    });
+    t0 = performance.now();
+    await consumer.start();
+    const emtSeconds = (performance.now() - t0) / 1000;
+    await consumer.close();
+    console.log(
+      `catch-up emmett ${emtSeen}/${emtTotal} events in ${emtSeconds.toFixed(2)} s = ${(emtSeen / emtSeconds).toFixed(0)} ev/s (batch 500)`,
+    );
+    console.log(
+      JSON.stringify({
+        append: results,
+        catchUp: [
+          {
+            store: 'ours',
+            events: oursTotal,
+            seconds: oursSeconds,
+            eventsPerSecond: oursTotal / oursSeconds,
+          },
+          {
+            store: 'emmett',
+            events: emtSeen,
+            seconds: emtSeconds,
+            eventsPerSecond: emtSeen / emtSeconds,
+          },
+        ],
+      }),
+    );
+  } finally {
+    await emtStore?.close().catch(() => undefined);
+    await admin.query(`DROP SCHEMA IF EXISTS ${oursSchema} CASCADE`);
+    await admin.query(`DROP SCHEMA IF EXISTS ${emtSchema} CASCADE`);
+    await Promise.all([admin.end(), oursPool.end(), emtPool.end().catch(() => undefined)]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
