@@ -229,6 +229,27 @@ describe('NEAR emulator through near-api-js', () => {
       await expect(p.sendTransactionUntil(signedTransaction, 'FINAL')).rejects.toBeInstanceOf(
         TransactionExpiredError,
       );
+
+      // A tx that landed, re-sent after its validity window: Expired (as nearcore), though `tx` knows it.
+      const landed = await buildSignedTransaction({
+        provider: p,
+        signer,
+        signerId: alice.accountId,
+        receiverId: alice.accountId,
+        actions: nativeTransferActions(1n),
+      });
+      const landedTx = SignedTransaction.decode(base64Decode(landed.signedTxBase64));
+      await p.sendTransactionUntil(landedTx, 'FINAL');
+      short.stepBlocks(6);
+      await expect(p.sendTransactionUntil(landedTx, 'FINAL')).rejects.toBeInstanceOf(
+        TransactionExpiredError,
+      );
+      const status: any = await p.viewTransactionStatus({
+        txHash: landed.hash,
+        accountId: alice.accountId,
+        waitUntil: 'NONE',
+      });
+      expect(status.status).toEqual({ SuccessValue: '' });
     } finally {
       await short.close();
     }
@@ -557,6 +578,20 @@ describe('NEAR emulator through near-api-js', () => {
       const final = await p.viewBlock({ finality: 'final' });
       expect(final.header.height).toBeGreaterThanOrEqual(head.header.height - 2);
       expect(final.header.height).toBeLessThanOrEqual(head.header.height);
+      // send_tx FINAL waits for the timer's blocks
+      const alice = timed.createAccount({ accountId: 'alice.test.near' });
+      const record = await buildSignedTransaction({
+        provider: p,
+        signer: new KeyPairSigner(alice.keyPair),
+        signerId: alice.accountId,
+        receiverId: alice.accountId,
+        actions: nativeTransferActions(1n),
+      });
+      const outcome: any = await p.sendTransactionUntil(
+        SignedTransaction.decode(base64Decode(record.signedTxBase64)),
+        'FINAL',
+      );
+      expect(outcome.final_execution_status).toBe('FINAL');
     } finally {
       await timed.close();
     }
