@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto';
+import { signDevToken } from '@lib/auth';
+import { applicationBody, type Harness, JWT_SECRET, startHarness } from './harness';
+
+type Caller =
+  | 'founderOwner'
+  | 'otherFounder'
+  | 'reviewer'
+  | 'admin'
+  | 'treasurer'
+  | 'noToken'
+  | 'expiredToken'
+  | 'forgedSignature';
+
+const CALLERS: Caller[] = [
+  'founderOwner',
+  'otherFounder',
+  'reviewer',
+  'admin',
+  'treasurer',
+  'noToken',
+  'expiredToken',
+  'forgedSignature',
+];
+
+/** Expected status per caller; the authorised caller's cell is run last (it changes state). */
+type Row = Record<Caller, number>;
+const unauthenticated = { noToken: 401, expiredToken: 401, forgedSignature: 401 };
+const founderOnly = (ok: number): Row => ({
+  founderOwner: ok,
+  otherFounder: 403,
+  reviewer: 403,
+  admin: 403,
+  treasurer: 403,
+  ...unauthenticated,
+});
+
+type Stage = 'none' | 'draft' | 'submitted' | 'under_review' | 'reviewed';
+
+interface Route {
+  name: string;
+  method: 'get' | 'post' | 'patch';
+  path: (id: string) => string;
+  body?: () => object;
+  stage: Stage;
+  expected: Row;
+  /** The caller whose cell succeeds and changes state: run after every other caller. */
+  runsLast?: Caller;
+}
+
+describe('authorization: every route × every caller', () => {
+  let h: Harness;
+  const tokens = {} as Record<Caller, string | undefined>;
+  let owner: string;
+  const reviewerSub = `rev-${randomBytes(3).toString('hex')}`;
+  const secondReviewerSub = `rev2-${randomBytes(3).toString('hex')}`;
+  let secondReviewer: string;
+
+  const routes: Route[] = [
+    {
+      name: 'POST /v1/auth/near/challenge',
+      method: 'post',
+      path: () => '/v1/auth/near/challenge',
+      body: () => ({ accountId: 'someone.test.near' }),
+      stage: 'none',
+      expected: Object.fromEntries(CALLERS.map((c) => [c, 200])) as Row,
+    },
+    {
+      name: 'POST /v1/auth/near/verify (nonce never issued)',
+      method: 'post',
+      path: () => '/v1/auth/near/verify',
+      body: () => ({
+        accountId: 'someone.test.near',
+        publicKey: 'ed25519:8hSHprDq2StXwMtNd43wDTXQYsjXcD4MJTXQYsjXcc7F',
+        signature: Buffer.alloc(64, 1).toString('base64'),
+        nonce: randomBytes(32).toString('base64'),
+        message: 'Sign in',
+        recipient: 'incubator.near',
+      }),
+      stage: 'none',
+      expected: Object.fromEntries(CALLERS.map((c) => [c, 401])) as Row,
+    },
+    {
+      name: 'POST /v1/applications',
+      method: 'post',
+      path: () => '/v1/applications',
+      body: () => applicationBody(owner),
+      stage: 'none',
+      expected: { ...founderOnly(201), otherFounder: 201 },
+    },
+    {
+      name: 'GET /v1/applications',
+      method: 'get',
+      path: () => '/v1/applications',
+      stage: 'none',
+      expected: {
+        founderOwner: 200,
+        otherFounder: 200,
+        reviewer: 200,
+        admin: 200,
+        treasurer: 200,
+        ...unauthenticated,
+      },
+    },
+    {
+      name: 'GET /v1/applications/{id}',
+      method: 'get',
+      path: (id) => `/v1/applications/${id}`,
+      stage: 'draft',
+      expected: {
+        founderOwner: 200,
+        otherFounder: 403,
+        reviewer: 200,
+        admin: 200,
+        treasurer: 200,
+        ...unauthenticated,
+      },
+    },
+    {
+      name: 'PATCH /v1/applications/{id}',
+      method: 'patch',
+      path: (id) => `/v1/applications/${id}`,
+      body: () => ({ title: 'A better title' }),
+      stage: 'draft',
+      expected: founderOnly(200),
+      runsLast: 'founderOwner',
+    },
+    {
+      name: 'POST /v1/applications/{id}/submit',
+      method: 'post',
+      path: (id) => `/v1/applications/${id}/submit`,
+      stage: 'draft',
+      expected: founderOnly(200),
+      runsLast: 'founderOwner',
+    },
+    {
+      name: 'POST /v1/applications/{id}/withdraw',
+      method: 'post',
+      path: (id) => `/v1/applications/${id}/withdraw`,
+      body: () => ({ reason: 'Pivoting' }),
+      stage: 'draft',
+      expected: founderOnly(200),
+      runsLast: 'founderOwner',
+    },
+    {
+      name: 'POST /v1/applications/{id}/reviewers',
+      method: 'post',
+      path: (id) => `/v1/applications/${id}/reviewers`,
+      body: () => ({ reviewers: [reviewerSub, secondReviewerSub] }),
+      stage: 'submitted',
+      expected: {
+        founderOwner: 403,
+        otherFounder: 403,
+        reviewer: 403,
+        admin: 200,
+        treasurer: 403,
+        ...unauthenticated,
+      },
+      runsLast: 'admin',
+    },
+    {
+      name: 'POST /v1/applications/{id}/reviews',
+      method: 'post',
+      path: (id) => `/v1/applications/${id}/reviews`,
+      body: () => ({
+        scores: { team: 4, technical: 4, impact: 4, ecosystemFit: 4 },
+        recommendation: 'approve',
+        comment: 'solid',
+        conflictOfInterest: false,
+      }),
+      stage: 'under_review',
+      expected: {
+        founderOwner: 403,
+        otherFounder: 403,
+        reviewer: 200,
+        admin: 403,
+        treasurer: 403,
+        ...unauthenticated,
+      },
+      runsLast: 'reviewer',
+    },
+    {
+      name: 'POST /v1/applications/{id}/decision',
+      method: 'post',
+      path: (id) => `/v1/applications/${id}/decision`,
+      body: () => ({ decision: 'reject', reason: 'Out of scope' }),
+      stage: 'reviewed',
+      expected: {
+        founderOwner: 403,
+        otherFounder: 403,
+        reviewer: 403,
+        admin: 200,
+        treasurer: 403,
+        ...unauthenticated,
+      },
+      runsLast: 'admin',
+    },
+  ];
+
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  async function applicationAt(stage: Stage): Promise<string> {
+    if (stage === 'none') return '00000000-0000-4000-8000-000000000000';
+    const created = await h
+      .api()
+      .post('/v1/applications')
+      .set(auth(tokens.founderOwner!))
+      .send(applicationBody(owner))
+      .expect(201);
+    const id = created.body.id as string;
+    if (stage === 'draft') return id;
+    await h.api().post(`/v1/applications/${id}/submit`).set(auth(tokens.founderOwner!)).expect(200);
+    if (stage === 'submitted') return id;
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(tokens.admin!))
+      .send({ reviewers: [reviewerSub, secondReviewerSub] })
+      .expect(200);
+    if (stage === 'under_review') return id;
+    for (const token of [tokens.reviewer!, secondReviewer]) {
+      await h
+        .api()
+        .post(`/v1/applications/${id}/reviews`)
+        .set(auth(token))
+        .send({
+          scores: { team: 2, technical: 2, impact: 2, ecosystemFit: 2 },
+          recommendation: 'reject',
+          comment: 'not a fit',
+          conflictOfInterest: false,
+        })
+        .expect(200);
+    }
+    return id;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const founder = await h.signInFounder();
+    owner = founder.accountId;
+    tokens.founderOwner = founder.token;
+    tokens.otherFounder = (await h.signInFounder()).token;
+    tokens.reviewer = await h.staffToken(reviewerSub, ['reviewer']);
+    secondReviewer = await h.staffToken(secondReviewerSub, ['reviewer']);
+    tokens.admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
+    tokens.treasurer = await h.staffToken(`treasurer-${randomBytes(3).toString('hex')}`, [
+      'treasurer',
+    ]);
+    tokens.noToken = undefined;
+    tokens.expiredToken = await signDevToken(
+      { sub: owner, roles: ['founder'], ttl: 60 },
+      JWT_SECRET,
+      {
+        issuer: h.config.AUTH_ISSUER,
+        audience: h.config.AUTH_AUDIENCE,
+        now: new Date(Date.now() - 3600_000),
+      },
+    );
+    tokens.forgedSignature = await signDevToken(
+      { sub: owner, roles: ['founder', 'admin'], ttl: 600 },
+      'an-attacker-secret-0123456789-0123456789',
+      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each(routes.map((route) => [route.name, route] as const))('%s', async (_name, route) => {
+    const id = await applicationAt(route.stage);
+    const order = [
+      ...CALLERS.filter((c) => c !== route.runsLast),
+      ...(route.runsLast ? [route.runsLast] : []),
+    ];
+    const actual = {} as Row;
+    for (const caller of order) {
+      let call = h.api()[route.method](route.path(id));
+      const token = tokens[caller];
+      if (token) call = call.set(auth(token));
+      const response = route.body ? await call.send(route.body()) : await call;
+      actual[caller] = response.status;
+      if (response.status >= 400) {
+        expect(response.headers['content-type']).toContain('application/problem+json');
+      }
+    }
+    expect(actual).toEqual(route.expected);
+  });
+});

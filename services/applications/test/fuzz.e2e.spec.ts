@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { Pool } from 'pg';
+import { applicationBody, type Harness, startHarness } from './harness';
+
+const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+
+/** Values a careless or hostile client might send: wrong types, huge and unicode strings, deep nesting. */
+const hostileValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'grapheme', maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 50 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\u202e',
+    '💸'.repeat(2000),
+    '1e309',
+    '-1',
+    '0.0000001',
+    'NaN',
+  ),
+  fc.integer(),
+  fc.double(),
+  fc.constant(null),
+);
+
+/** A valid body with fields replaced, removed or added, or something else entirely. */
+const mutated = (valid: Record<string, unknown>) =>
+  fc.oneof(
+    hostileValue,
+    fc
+      .record({
+        key: fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'constructor'),
+        value: hostileValue,
+        drop: fc.boolean(),
+      })
+      .map(({ key, value, drop }) => {
+        const copy: Record<string, unknown> = JSON.parse(JSON.stringify(valid));
+        if (drop) delete copy[key];
+        else copy[key] = value;
+        return copy;
+      }),
+    fc.dictionary(fc.string({ maxLength: 20 }), hostileValue, { maxKeys: 8 }),
+  );
+
+describe('fuzzing every mutating route with malformed bodies', () => {
+  let h: Harness;
+  let pool: Pool;
+  let founder: { accountId: string; token: string };
+  let admin: string;
+  let reviewer: string;
+  const reviewerSub = `rev-fuzz-${Date.now()}`;
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  const eventCount = async () =>
+    Number((await pool.query('SELECT count(*) AS n FROM applications.events')).rows[0].n);
+
+  beforeAll(async () => {
+    h = await startHarness();
+    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    founder = await h.signInFounder();
+    admin = await h.staffToken(`admin-fuzz-${Date.now()}`, ['admin']);
+    reviewer = await h.staffToken(reviewerSub, ['reviewer']);
+  }, 120_000);
+
+  afterAll(async () => {
+    await pool?.end();
+    await h?.close();
+  });
+
+  async function applicationUnderReview(): Promise<{ draft: string; underReview: string }> {
+    const post = () =>
+      h
+        .api()
+        .post('/v1/applications')
+        .set(auth(founder.token))
+        .send(applicationBody(founder.accountId))
+        .expect(201);
+    const draft = (await post()).body.id as string;
+    const underReview = (await post()).body.id as string;
+    await h
+      .api()
+      .post(`/v1/applications/${underReview}/submit`)
+      .set(auth(founder.token))
+      .expect(200);
+    await h
+      .api()
+      .post(`/v1/applications/${underReview}/reviewers`)
+      .set(auth(admin))
+      .send({ reviewers: [reviewerSub] })
+      .expect(200);
+    return { draft, underReview };
+  }
+
+  it('never answers 5xx, always problem+json on errors, and a rejected body appends nothing', async () => {
+    const { draft, underReview } = await applicationUnderReview();
+    const routes = [
+      {
+        method: 'post' as const,
+        path: '/v1/applications',
+        token: founder.token,
+        valid: applicationBody(founder.accountId),
+      },
+      {
+        method: 'patch' as const,
+        path: `/v1/applications/${draft}`,
+        token: founder.token,
+        valid: { title: 'x'.repeat(10) },
+      },
+      {
+        method: 'post' as const,
+        path: `/v1/applications/${draft}/withdraw`,
+        token: founder.token,
+        valid: { reason: 'because' },
+      },
+      {
+        method: 'post' as const,
+        path: `/v1/applications/${underReview}/reviewers`,
+        token: admin,
+        valid: { reviewers: ['someone'] },
+      },
+      {
+        method: 'post' as const,
+        path: `/v1/applications/${underReview}/reviews`,
+        token: reviewer,
+        valid: {
+          scores: { team: 1, technical: 2, impact: 3, ecosystemFit: 4 },
+          recommendation: 'reject',
+          comment: 'c',
+          conflictOfInterest: false,
+        },
+      },
+      {
+        method: 'post' as const,
+        path: `/v1/applications/${underReview}/decision`,
+        token: admin,
+        valid: { decision: 'reject', reason: 'r' },
+      },
+      {
+        method: 'post' as const,
+        path: '/v1/auth/near/challenge',
+        token: founder.token,
+        valid: { accountId: 'a.near' },
+      },
+      {
+        method: 'post' as const,
+        path: '/v1/auth/near/verify',
+        token: founder.token,
+        valid: { accountId: 'a.near' },
+      },
+    ];
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(mutated(route.valid), fc.boolean(), async (body, raw) => {
+          const before = await eventCount();
+          const call = h.api()[route.method](route.path).set(auth(route.token));
+          // Half the time send the bytes as-is with a JSON content type (may not even parse).
+          const isObject = typeof body === 'object' && body !== null;
+          const payload = raw && typeof body === 'string' ? body : JSON.stringify(body);
+          const response =
+            raw || !isObject
+              ? await call.set('content-type', 'application/json').send(payload)
+              : await call.send(body);
+          expect(response.status).toBeLessThan(500);
+          if (response.status >= 400) {
+            expect(response.headers['content-type']).toContain('application/problem+json');
+            expect(typeof response.body.status).toBe('number');
+            expect(await eventCount()).toBe(before);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    }
+  }, 300_000);
+});

@@ -1,0 +1,270 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { applicationBody, type Harness, startHarness } from './harness';
+
+const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+
+describe('separation of duties, concurrency and idempotency', () => {
+  let h: Harness;
+  let pool: Pool;
+  let founder: { accountId: string; token: string };
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const sub = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
+  const review = {
+    scores: { team: 4, technical: 4, impact: 4, ecosystemFit: 4 },
+    recommendation: 'approve',
+    comment: 'ok',
+    conflictOfInterest: false,
+  };
+  const approve = {
+    decision: 'approve',
+    grant: {
+      asset: 'USDC',
+      amount: '50000',
+      tranches: [
+        { milestone: 1, amount: '20000' },
+        { milestone: 2, amount: '30000' },
+      ],
+    },
+  };
+  const eventsOf = async (id: string) =>
+    (
+      await pool.query<{ type: string }>(
+        'SELECT type FROM applications.events WHERE stream_id = $1 ORDER BY stream_version',
+        [`application-${id}`],
+      )
+    ).rows.map((r) => r.type);
+
+  async function submitted(): Promise<string> {
+    const created = await h
+      .api()
+      .post('/v1/applications')
+      .set(auth(founder.token))
+      .send(applicationBody(founder.accountId))
+      .expect(201);
+    await h
+      .api()
+      .post(`/v1/applications/${created.body.id}/submit`)
+      .set(auth(founder.token))
+      .expect(200);
+    return created.body.id as string;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness();
+    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    founder = await h.signInFounder();
+  }, 120_000);
+
+  afterAll(async () => {
+    await pool?.end();
+    await h?.close();
+  });
+
+  it('a reviewer who declared a conflict can neither review nor decide, and does not count towards quorum', async () => {
+    const id = await submitted();
+    const conflicted = sub('rev-conflicted');
+    const clean = sub('rev-clean');
+    const third = sub('rev-third');
+    const adminReviewer = sub('admin-reviewer');
+    const tokens = {
+      conflicted: await h.staffToken(conflicted, ['reviewer']),
+      clean: await h.staffToken(clean, ['reviewer']),
+      third: await h.staffToken(third, ['reviewer']),
+      adminReviewer: await h.staffToken(adminReviewer, ['admin', 'reviewer']),
+      admin: await h.staffToken(sub('admin'), ['admin']),
+    };
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(tokens.admin))
+      .send({ reviewers: [conflicted, clean, adminReviewer] })
+      .expect(200);
+
+    // declaring a conflict is recorded; a review afterwards is refused
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviews`)
+      .set(auth(tokens.conflicted))
+      .send({ conflictOfInterest: true, comment: 'I advise this team' })
+      .expect(200);
+    const blocked = await h
+      .api()
+      .post(`/v1/applications/${id}/reviews`)
+      .set(auth(tokens.conflicted))
+      .send(review)
+      .expect(403);
+    expect(blocked.body.code).toBe('reviewer_conflicted');
+
+    // an admin who is also a conflicted reviewer cannot decide
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviews`)
+      .set(auth(tokens.adminReviewer))
+      .send({ conflictOfInterest: true })
+      .expect(200);
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviews`)
+      .set(auth(tokens.clean))
+      .send(review)
+      .expect(200);
+    const conflictedDecider = await h
+      .api()
+      .post(`/v1/applications/${id}/decision`)
+      .set(auth(tokens.adminReviewer))
+      .send(approve)
+      .expect(403);
+    expect(conflictedDecider.body.code).toBe('decider_conflicted');
+
+    // one clean review out of a quorum of two: the conflicted ones do not count
+    const short = await h
+      .api()
+      .post(`/v1/applications/${id}/decision`)
+      .set(auth(tokens.admin))
+      .send(approve)
+      .expect(409);
+    expect(short.body.code).toBe('quorum_not_met');
+
+    // re-assigning a conflicted reviewer is refused; a further, clean reviewer completes the quorum
+    const reassign = await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(tokens.admin))
+      .send({ reviewers: [conflicted] })
+      .expect(403);
+    expect(reassign.body.code).toBe('reviewer_conflicted');
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(tokens.admin))
+      .send({ reviewers: [third] })
+      .expect(200);
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviews`)
+      .set(auth(tokens.third))
+      .send(review)
+      .expect(200);
+    const approved = await h
+      .api()
+      .post(`/v1/applications/${id}/decision`)
+      .set(auth(tokens.admin))
+      .send(approve)
+      .expect(200);
+    expect(approved.body.status).toBe('approved');
+  });
+
+  it('two admins deciding at once: one succeeds, the other gets 409, one decision is stored', async () => {
+    const id = await submitted();
+    const reviewers = [sub('rev-a'), sub('rev-b')];
+    const admins = [
+      await h.staffToken(sub('admin-1'), ['admin']),
+      await h.staffToken(sub('admin-2'), ['admin']),
+    ];
+    await h
+      .api()
+      .post(`/v1/applications/${id}/reviewers`)
+      .set(auth(admins[0]))
+      .send({ reviewers })
+      .expect(200);
+    for (const reviewer of reviewers) {
+      await h
+        .api()
+        .post(`/v1/applications/${id}/reviews`)
+        .set(auth(await h.staffToken(reviewer, ['reviewer'])))
+        .send(review)
+        .expect(200);
+    }
+    const [first, second] = await Promise.all([
+      h.api().post(`/v1/applications/${id}/decision`).set(auth(admins[0])).send(approve),
+      h
+        .api()
+        .post(`/v1/applications/${id}/decision`)
+        .set(auth(admins[1]))
+        .send({ decision: 'reject', reason: 'Not now' }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([200, 409]);
+    const loser = first.status === 409 ? first : second;
+    expect(loser.headers['content-type']).toContain('application/problem+json');
+    const decisions = (await eventsOf(id)).filter(
+      (t) => t === 'ApplicationApproved' || t === 'ApplicationRejected',
+    );
+    expect(decisions).toHaveLength(1);
+  });
+
+  it('a stale If-Match is a 409 and changes nothing', async () => {
+    const created = await h
+      .api()
+      .post('/v1/applications')
+      .set(auth(founder.token))
+      .send(applicationBody(founder.accountId))
+      .expect(201);
+    const id = created.body.id as string;
+    await h
+      .api()
+      .patch(`/v1/applications/${id}`)
+      .set({ ...auth(founder.token), 'if-match': '"1"' })
+      .send({ title: 'First edit' })
+      .expect(200);
+    const stale = await h
+      .api()
+      .patch(`/v1/applications/${id}`)
+      .set({ ...auth(founder.token), 'if-match': '"1"' })
+      .send({ title: 'Lost update' })
+      .expect(409);
+    expect(stale.body.code).toBe('version_conflict');
+    const current = await h
+      .api()
+      .get(`/v1/applications/${id}`)
+      .set(auth(founder.token))
+      .expect(200);
+    expect(current.body).toMatchObject({ title: 'First edit', version: 2 });
+  });
+
+  it('the same POST with the same Idempotency-Key returns the same response and appends one event', async () => {
+    const key = randomUUID();
+    const body = applicationBody(founder.accountId);
+    const first = await h
+      .api()
+      .post('/v1/applications')
+      .set({ ...auth(founder.token), 'idempotency-key': key })
+      .send(body)
+      .expect(201);
+    const again = await h
+      .api()
+      .post('/v1/applications')
+      .set({ ...auth(founder.token), 'idempotency-key': key })
+      .send(body)
+      .expect(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.location).toBe(first.headers.location);
+    const drafted = await pool.query(
+      `SELECT count(*)::int AS n FROM applications.events WHERE type = 'ApplicationDrafted' AND data->'fields'->>'title' = $1`,
+      [body.title],
+    );
+    expect(drafted.rows[0].n).toBe(1);
+
+    const submitKey = randomUUID();
+    const id = first.body.id as string;
+    const submits = await Promise.all(
+      [0, 1].map(() =>
+        h
+          .api()
+          .post(`/v1/applications/${id}/submit`)
+          .set({ ...auth(founder.token), 'idempotency-key': submitKey }),
+      ),
+    );
+    // Concurrent repeats: one runs; the other replays it or is told the first is still running.
+    expect(submits.map((s) => s.status).sort()).toEqual(expect.arrayContaining([200]));
+    for (const s of submits) expect([200, 409]).toContain(s.status);
+    const replay = await h
+      .api()
+      .post(`/v1/applications/${id}/submit`)
+      .set({ ...auth(founder.token), 'idempotency-key': submitKey })
+      .expect(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect((await eventsOf(id)).filter((t) => t === 'ApplicationSubmitted')).toHaveLength(1);
+  });
+});
