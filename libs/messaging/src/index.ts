@@ -14,3 +14,4 @@ export {
   parseIntegrationEvent,
   type EncodedIntegrationEvent,
 } from '@lib/contracts';
+export * from './nest/hybrid-service';

@@ -1,0 +1,36 @@
+import type { DynamicModule } from '@nestjs/common';
+import { integrationContracts } from '@lib/contracts';
+import { type BaseConfig, createServiceApp, runService } from '@lib/platform';
+import { connectKafkaEvents } from './kafka-event.server';
+
+/** What a service's main.ts hands over: its name, config parser and root module. */
+export interface HybridServiceDefinition<C extends BaseConfig & { PORT: number }> {
+  name: string;
+  loadConfig: () => C;
+  module: (config: C) => DynamicModule;
+  /** false for the gateway, which streams request bodies to the owning service. */
+  parseJsonBodies?: boolean;
+}
+
+/**
+ * Starts a service the one way all of them start: config parsed once (exit 1 naming a bad
+ * variable), HTTP app from the shared bootstrap, Kafka `@EventPattern` consumers attached as the
+ * hybrid side, then listen.
+ */
+export function runHybridService<C extends BaseConfig & { PORT: number }>(
+  definition: HybridServiceDefinition<C>,
+): Promise<void> {
+  return runService(definition.name, async () => {
+    const config = definition.loadConfig();
+    const app = await createServiceApp(definition.module(config), {
+      parseJsonBodies: definition.parseJsonBodies,
+      connectKafka: (nest) =>
+        connectKafkaEvents(nest, {
+          service: definition.name,
+          registry: integrationContracts(),
+          brokers: config.KAFKA_BROKERS,
+        }),
+    });
+    return { app, port: config.PORT };
+  });
+}
