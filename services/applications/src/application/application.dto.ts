@@ -1,5 +1,6 @@
 import { type FieldProblem, ValidationProblem } from '@lib/platform';
 import { z } from 'zod';
+import { createAssetRegistry, isValidNearAccountId } from '@lib/near';
 import {
   APPLICATION_CATEGORIES,
   type ApplicationChanges,
@@ -14,17 +15,10 @@ import {
 // HTTP bodies of DESIGN.md §7 → command data. Every body is a strict object; strings are NFC
 // normalised and trimmed; amounts arrive as decimal strings and leave as bigint base units.
 
-////////// NEAR rules (local until @lib/near is wired in: swap the bodies of these two functions)
-
-const NAMED_ACCOUNT = /^(?:[a-z\d]+[-_])*[a-z\d]+(?:\.(?:[a-z\d]+[-_])*[a-z\d]+)*$/;
-const IMPLICIT_ACCOUNT = /^[0-9a-f]{64}$/;
-const ETH_IMPLICIT_ACCOUNT = /^0x[0-9a-f]{40}$/;
+////////// NEAR rules (from @lib/near, the one place they are written down)
 
 /** NEAR account id rules: named (2–64), implicit (64 hex) or 0x-implicit (0x + 40 hex). */
-export function isNearAccountId(id: string): boolean {
-  if (id.length < 2 || id.length > 64) return false;
-  return IMPLICIT_ACCOUNT.test(id) || ETH_IMPLICIT_ACCOUNT.test(id) || NAMED_ACCOUNT.test(id);
-}
+export const isNearAccountId = (id: string): boolean => isValidNearAccountId(id);
 
 const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
 const MAX_BASE_UNITS = (1n << 128n) - 1n; // NEAR and NEP-141 balances are u128
@@ -50,9 +44,11 @@ export function baseUnitsToDecimal(amount: bigint, decimals: number): string {
 /** Decimals of each asset code; unknown codes are rejected. */
 export type AssetDecimals = (asset: string) => number | undefined;
 
-/** NEAR (yocto, 24) and USDC (6) until the network's asset registry from @lib/near is passed in. */
-export const defaultAssetDecimals: AssetDecimals = (asset) =>
-  ({ NEAR: 24, USDC: 6 })[asset as 'NEAR' | 'USDC'];
+// Decimals do not differ between networks (only contract ids do), so any network's registry answers.
+const assets = createAssetRegistry({ network: 'local' });
+
+/** Decimals of the configured assets (NEAR 24, USDC 6, …) from @lib/near's asset registry. */
+export const defaultAssetDecimals: AssetDecimals = (asset) => assets.find(asset)?.decimals;
 
 /** What validation needs from the caller: the clock (due dates) and the configured assets. */
 export interface BodyContext {

@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PgSignInChallengeStore } from '@lib/auth';
+import { PgSignInChallengeStore, type SignInChallengeStore } from '@lib/auth';
 import { createNearProvider, resolveNearNetwork } from '@lib/near';
 import { PG_POOL, SERVICE_CONFIG, SERVICE_CONTEXT, type ServiceContext } from '@lib/platform';
 import type { ApplicationsConfig } from '../config';
@@ -23,4 +23,27 @@ import { NEAR_PROVIDER, SIGNIN_CHALLENGE_STORE, SignInController } from './signi
     },
   ],
 })
-export class SignInModule {}
+export class SignInModule implements OnModuleInit, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  private readonly logger = new Logger('SignIn');
+
+  constructor(@Inject(SIGNIN_CHALLENGE_STORE) private readonly challenges: SignInChallengeStore) {}
+
+  /** Expired challenges are useless (consume refuses them); drop them so the table stays small. */
+  onModuleInit(): void {
+    this.timer = setInterval(() => {
+      this.challenges
+        .purgeExpired(new Date(Date.now() - 3600_000))
+        .catch((error: unknown) =>
+          this.logger.warn(`purging expired challenges failed: ${String(error)}`),
+        );
+    }, PURGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const PURGE_INTERVAL_MS = 10 * 60_000;
