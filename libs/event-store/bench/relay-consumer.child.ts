@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     sessionTimeout: 6000,
     rebalanceTimeout: 6000,
     heartbeatInterval: 300,
-    maxWaitTimeInMs: 50,
+    maxWaitTimeInMs: 10,
   });
   consumer.on(consumer.events.GROUP_JOIN, () => process.send?.({ kind: 'ready' }));
   await consumer.connect();

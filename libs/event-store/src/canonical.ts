@@ -74,12 +74,27 @@ export function canonicalEventParts(fields: Omit<HashedEventFields, 'streamVersi
   head: string;
   tail: string;
 } {
-  // 'streamVersion' sorts between 'streamId' and 'type', the last key, so only `type` follows it.
-  const { type, ...rest } = fields;
-  const before = canonicalJson(rest);
+  return canonicalEventPartsWithData(fields, canonicalJson(fields.data));
+}
+
+/**
+ * {@link canonicalEventParts} with `data` already in canonical JSON (`canonicalData`), so the
+ * append path serializes each payload once. Keys are written in sorted order by hand; the unit
+ * test checks this against {@link canonicalEvent}.
+ */
+export function canonicalEventPartsWithData(
+  fields: Omit<HashedEventFields, 'streamVersion' | 'data'>,
+  canonicalData: string,
+): { head: string; tail: string } {
+  const str = JSON.stringify;
+  if (!Number.isFinite(fields.schemaVersion)) throw new TypeError('schemaVersion must be finite');
   return {
-    head: `${before.slice(0, -1)},"streamVersion":`,
-    tail: `,"type":${JSON.stringify(type)}}`,
+    head:
+      `{"actor":${str(fields.actor)},"causationId":${fields.causationId === null ? 'null' : str(fields.causationId)}` +
+      `,"correlationId":${str(fields.correlationId)},"data":${canonicalData},"eventId":${str(fields.eventId)}` +
+      `,"occurredAt":${str(fields.occurredAt)},"schemaVersion":${str(fields.schemaVersion)}` +
+      `,"streamId":${str(fields.streamId)},"streamVersion":`,
+    tail: `,"type":${str(fields.type)}}`,
   };
 }
 

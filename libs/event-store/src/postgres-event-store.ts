@@ -1,6 +1,6 @@
 import { quoteIdent } from '@lib/platform';
 import type { Pool, PoolClient } from 'pg';
-import { canonicalEventParts, canonicalJson } from './canonical';
+import { canonicalEventPartsWithData, canonicalJson } from './canonical';
 import { eventsChannel } from './schema';
 import { PartialDuplicateAppendError, StreamVersionConflictError } from './errors';
 import type {
@@ -89,7 +89,7 @@ export class PostgresEventStore {
     // appends notify after commit instead: NOTIFY in a transaction holds a global lock through
     // the commit's WAL flush, which would serialize every concurrent append.
     const sql = `SELECT outcome, stream_version, global_positions, duplicate_ids
-      FROM ${quoteIdent(this.schema)}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
+      FROM ${quoteIdent(this.schema)}.append_events($1, $2, $3, $4, $5, $6)`;
     params.push(opts.client !== undefined);
     let row: AppendRow;
     try {
@@ -204,66 +204,39 @@ export class PostgresEventStore {
   }
 
   private appendParams(streamId: string, expected: number, events: NewEvent[]): unknown[] {
-    const ids = new Set<string>();
-    const columns = {
-      eventIds: [] as string[],
-      types: [] as string[],
-      schemaVersions: [] as number[],
-      data: [] as string[],
-      correlationIds: [] as string[],
-      causationIds: [] as (string | null)[],
-      actors: [] as string[],
-      occurredAt: [] as string[],
-      heads: [] as string[],
-      tails: [] as string[],
-    };
+    const eventIds: string[] = [];
+    const heads: string[] = [];
+    const tails: string[] = [];
     for (const event of events) {
       if (!UUID.test(event.eventId)) throw new TypeError(`eventId is not a UUID: ${event.eventId}`);
       const eventId = event.eventId.toLowerCase();
-      if (ids.has(eventId)) throw new TypeError(`eventId ${eventId} appears twice in one batch`);
-      ids.add(eventId);
+      if (eventIds.includes(eventId)) {
+        throw new TypeError(`eventId ${eventId} appears twice in one batch`);
+      }
       const schemaVersion = event.schemaVersion ?? 1;
       if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
         throw new TypeError(`schemaVersion must be a positive integer: ${schemaVersion}`);
       }
-      const occurredAt = event.metadata.occurredAt.toISOString();
-      const data = canonicalJson(event.data);
-      const { head, tail } = canonicalEventParts({
-        streamId,
-        eventId,
-        type: event.type,
-        schemaVersion,
-        data: JSON.parse(data) as Record<string, unknown>,
-        correlationId: event.metadata.correlationId,
-        causationId: event.metadata.causationId ?? null,
-        actor: event.metadata.actor,
-        occurredAt,
-      });
-      columns.eventIds.push(eventId);
-      columns.types.push(event.type);
-      columns.schemaVersions.push(schemaVersion);
-      columns.data.push(data);
-      columns.correlationIds.push(event.metadata.correlationId);
-      columns.causationIds.push(event.metadata.causationId ?? null);
-      columns.actors.push(event.metadata.actor);
-      columns.occurredAt.push(occurredAt);
-      columns.heads.push(head);
-      columns.tails.push(tail);
+      // The canonical text is the single source of every stored column (SQL parses it), so the
+      // hash covers exactly what is stored.
+      const { head, tail } = canonicalEventPartsWithData(
+        {
+          streamId,
+          eventId,
+          type: event.type,
+          schemaVersion,
+          correlationId: event.metadata.correlationId,
+          causationId: event.metadata.causationId ?? null,
+          actor: event.metadata.actor,
+          occurredAt: event.metadata.occurredAt.toISOString(),
+        },
+        canonicalJson(event.data),
+      );
+      eventIds.push(eventId);
+      heads.push(head);
+      tails.push(tail);
     }
-    return [
-      streamId,
-      expected,
-      columns.eventIds,
-      columns.types,
-      columns.schemaVersions,
-      columns.data,
-      columns.correlationIds,
-      columns.causationIds,
-      columns.actors,
-      columns.occurredAt,
-      columns.heads,
-      columns.tails,
-    ];
+    return [streamId, expected, eventIds, heads, tails];
   }
 }
 

@@ -69,26 +69,22 @@ export function eventStoreDdl(schema: string): string[] {
       p_stream_id text,
       p_expected bigint,
       p_event_ids uuid[],
-      p_types text[],
-      p_schema_versions int[],
-      p_data text[],
-      p_correlation_ids text[],
-      p_causation_ids text[],
-      p_actors text[],
-      p_occurred_at timestamptz[],
-      p_hash_heads text[],
-      p_hash_tails text[],
+      p_heads text[],
+      p_tails text[],
       p_notify boolean
     ) RETURNS TABLE (outcome text, stream_version bigint, global_positions bigint[], duplicate_ids uuid[])
     LANGUAGE plpgsql AS $fn$
     #variable_conflict use_column
     -- p_expected: -1 = any, 0 = stream must not exist, n > 0 = stream must be at version n.
+    -- Event i is the canonical JSON p_heads[i] || <its stream version> || p_tails[i]; every column
+    -- is taken from that text, and the hash covers exactly that text.
     DECLARE
       n int := cardinality(p_event_ids);
       v_version bigint;
       v_hash bytea;
       v_prev bytea[] := '{}';
       v_hashes bytea[] := '{}';
+      v_events text[] := '{}';
       v_existing uuid[];
       v_positions bigint[];
     BEGIN
@@ -142,21 +138,20 @@ export function eventStoreDdl(schema: string): string[] {
       END IF;
 
       FOR i IN 1..n LOOP
+        v_events[i] := p_heads[i] || (v_version - n + i)::text || p_tails[i];
         v_prev[i] := v_hash;
-        v_hash := sha256(v_hash || convert_to(
-          p_hash_heads[i] || (v_version - n + i)::text || p_hash_tails[i], 'UTF8'));
+        v_hash := sha256(v_hash || convert_to(v_events[i], 'UTF8'));
         v_hashes[i] := v_hash;
       END LOOP;
 
       WITH inserted AS (
         INSERT INTO ${s}.events (stream_id, stream_version, event_id, type, schema_version, data,
           correlation_id, causation_id, actor, occurred_at, prev_hash, hash)
-        SELECT p_stream_id, v_version - n + u.ord, u.event_id, u.type, u.schema_version, u.data::jsonb,
-          u.correlation_id, u.causation_id, u.actor, u.occurred_at, v_prev[u.ord], v_hashes[u.ord]
-        FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_correlation_ids,
-          p_causation_ids, p_actors, p_occurred_at)
-          WITH ORDINALITY AS u(event_id, type, schema_version, data, correlation_id, causation_id,
-            actor, occurred_at, ord)
+        SELECT p_stream_id, v_version - n + u.ord, (u.c ->> 'eventId')::uuid, u.c ->> 'type',
+          (u.c ->> 'schemaVersion')::int, u.c -> 'data', u.c ->> 'correlationId',
+          u.c ->> 'causationId', u.c ->> 'actor', (u.c ->> 'occurredAt')::timestamptz,
+          v_prev[u.ord], v_hashes[u.ord]
+        FROM (SELECT e::jsonb AS c, ord FROM unnest(v_events) WITH ORDINALITY AS x(e, ord)) u
         ORDER BY u.ord
         RETURNING events.global_position, events.stream_version
       )

@@ -69,6 +69,8 @@ export class SubscriptionRunner {
   private wakeRequested = false;
   private wakeSleeper: (() => void) | null = null;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
+  /** After losing its session, a holder waits this long so a standby can take over. */
+  private yieldUntil = 0;
 
   constructor(options: SubscriptionOptions) {
     this.name = options.name;
@@ -153,6 +155,10 @@ export class SubscriptionRunner {
     let heldBackDelay = 5;
     while (this.running) {
       try {
+        if (!this.holdsLock && Date.now() < this.yieldUntil) {
+          await this.sleep(this.yieldUntil - Date.now());
+          continue;
+        }
         if (!this.holdsLock && !(await this.acquire())) {
           await this.sleep(this.opts.lockRetryMs);
           continue;
@@ -298,6 +304,7 @@ export class SubscriptionRunner {
   private dropSession(): void {
     const session = this.session;
     this.session = null;
+    if (this.holdsLock) this.yieldUntil = Date.now() + 3 * this.opts.lockRetryMs;
     this.holdsLock = false;
     this.wake();
     session?.end().catch(() => undefined);
