@@ -43,6 +43,9 @@ interface AppendRow {
   duplicate_ids: string[] | null;
 }
 
+/** Minimum gap between two NOTIFYs of one store instance (they coalesce). */
+const NOTIFY_INTERVAL_MS = 5;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -55,6 +58,8 @@ export class PostgresEventStore {
   private readonly channel: string;
   private notifying = false;
   private notifyAgain = false;
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private lastNotifyAt = 0;
 
   constructor(
     readonly pool: Pool,
@@ -180,15 +185,31 @@ export class PostgresEventStore {
   }
 
   /**
-   * Wakes subscribers after our own commits. At most one NOTIFY is in flight; appends that commit
-   * meanwhile request one more, sent after it, so no commit goes unannounced.
+   * Wakes subscribers after our own commits, at most once per {@link NOTIFY_INTERVAL_MS} and one
+   * at a time: a commit during a pending or in-flight NOTIFY gets a later one, so none goes
+   * unannounced, and busy writers do not pay one NOTIFY transaction per append.
    */
   private notifyAfterCommit(): void {
+    if (this.notifyTimer) return;
     if (this.notifying) {
       this.notifyAgain = true;
       return;
     }
+    const wait = this.lastNotifyAt + NOTIFY_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      this.notifyTimer = setTimeout(() => {
+        this.notifyTimer = null;
+        this.sendNotify();
+      }, wait);
+      this.notifyTimer.unref(); // a lost wake-up only delays subscribers until their poll
+      return;
+    }
+    this.sendNotify();
+  }
+
+  private sendNotify(): void {
     this.notifying = true;
+    this.lastNotifyAt = Date.now();
     // NOTIFY gives the transaction an xid, so its commit would wait for a WAL flush; it carries
     // nothing durable, so skip that wait (one implicit transaction, one round trip).
     this.pool
