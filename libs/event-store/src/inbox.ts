@@ -15,6 +15,7 @@ export async function withInbox(
   fn: (client: PoolClient) => Promise<void>,
 ): Promise<'processed' | 'duplicate'> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const inserted = await client.query(
@@ -30,9 +31,11 @@ export async function withInbox(
     await client.query('COMMIT');
     return 'processed';
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError; // connection unusable: do not return it to the pool
+    });
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

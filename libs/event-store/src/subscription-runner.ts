@@ -1,5 +1,5 @@
 import { quoteIdent } from '@lib/platform';
-import { Client, type ClientConfig, type PoolClient } from 'pg';
+import { Client, type ClientConfig, type PoolClient, type QueryResult } from 'pg';
 import { EVENT_COLUMNS, type EventRow, type PostgresEventStore } from './postgres-event-store';
 import { eventsChannel } from './schema';
 import type { StoredEvent } from './types';
@@ -44,6 +44,11 @@ type BatchRow = CheckpointRow & Partial<EventRow>;
 
 const MAX_ERROR_BACKOFF_MS = 10_000;
 
+function digits(value: string): string {
+  if (!/^\d+$/.test(value)) throw new Error(`not a position: ${value}`);
+  return value;
+}
+
 /**
  * Delivers every event of the store exactly once per checkpoint, in `(transaction_id,
  * global_position)` order, reading only below `pg_snapshot_xmin(pg_current_snapshot())` so a
@@ -61,7 +66,7 @@ export class SubscriptionRunner {
     Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'lockRetryMs' | 'onError'>
   > &
     SubscriptionOptions;
-  private readonly sql: { read: string; heldBack: string; lockRow: string; save: string };
+  private readonly sql: { read: string; heldBack: string };
   private running = false;
   private loop: Promise<void> | null = null;
   private session: Client | null = null;
@@ -97,10 +102,6 @@ export class SubscriptionRunner {
         WHERE cp.name = $1`,
       heldBack: `SELECT EXISTS (SELECT 1 FROM ${s}.events
         WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
-      lockRow: `SELECT 1 FROM ${s}.subscription_checkpoints
-        WHERE name = $1 AND transaction_id = $2::xid8 AND global_position = $3 FOR UPDATE`,
-      save: `UPDATE ${s}.subscription_checkpoints
-        SET transaction_id = $2::xid8, global_position = $3, updated_at = now() WHERE name = $1`,
     };
   }
 
@@ -234,29 +235,43 @@ export class SubscriptionRunner {
     const events = eventRows.map((row) => this.store.toStoredEvent(row));
     const last = events[events.length - 1];
     const client = await pool.connect();
+    let broken: Error | undefined;
     try {
-      await client.query(
-        this.opts.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN',
-      );
-      const locked = await client.query(this.sql.lockRow, [
-        this.name,
+      // Positions come from the database as digits and the name is escaped, so the statements
+      // around the handler can be sent as one simple query each (fewer round trips per batch).
+      const name = client.escapeLiteral(this.name);
+      const [fromTx, fromPos, toTx, toPos] = [
         from.cp_transaction_id,
         from.cp_global_position,
-      ]);
-      if (locked.rowCount !== 1) {
+        last.transactionId,
+        last.globalPosition,
+      ].map(digits);
+      const s = quoteIdent(this.store.schema);
+      const opened = (await client.query(
+        `BEGIN;${this.opts.asyncCommit ? ' SET LOCAL synchronous_commit = off;' : ''}
+         SELECT 1 FROM ${s}.subscription_checkpoints
+         WHERE name = ${name} AND transaction_id = '${fromTx}' AND global_position = ${fromPos}
+         FOR UPDATE`,
+      )) as unknown as QueryResult[];
+      if (opened[opened.length - 1].rowCount !== 1) {
         // Checkpoint moved under us (rebuild, or a second runner): drop the batch and re-read.
         await client.query('ROLLBACK');
         return { delivered: 0, heldBack: true };
       }
       await this.opts.handle(events, client);
       await this.opts.beforeCheckpoint?.(events, client);
-      await client.query(this.sql.save, [this.name, last.transactionId, last.globalPosition]);
-      await client.query('COMMIT');
+      await client.query(
+        `UPDATE ${s}.subscription_checkpoints
+         SET transaction_id = '${toTx}', global_position = ${toPos}, updated_at = now()
+         WHERE name = ${name}; COMMIT`,
+      );
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError; // connection unusable: do not return it to the pool
+      });
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
     return { delivered: events.length, heldBack: false };
   }
