@@ -14,7 +14,8 @@
  * API_BENCH_SECONDS (20), API_BENCH_WARMUP_SECONDS (5), API_BENCH_CONNECTIONS (32),
  * API_BENCH_FOUNDERS (10), API_BENCH_TARGET (`gateway`, or `applications` to skip the gateway
  * hop), API_BENCH_IDEMPOTENCY (`1` sends an Idempotency-Key on every request), API_BENCH_LOG_LEVEL
- * (`info`, the services' default; logs go to files under the OS temp dir).
+ * (`info`, the services' default; logs go to files under the OS temp dir), API_BENCH_V8_PROFILE
+ * (`1` writes V8 tick profiles of both services there).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -38,6 +39,8 @@ const FOUNDERS = Number(process.env.API_BENCH_FOUNDERS ?? 10);
 const TARGET = process.env.API_BENCH_TARGET === 'applications' ? 'applications' : 'gateway';
 const IDEMPOTENCY = process.env.API_BENCH_IDEMPOTENCY === '1';
 const LOG_LEVEL = process.env.API_BENCH_LOG_LEVEL ?? 'info';
+/** `1`: V8 tick profiles of both services into the log dir (`node --prof-process <file>`). */
+const V8_PROFILE = process.env.API_BENCH_V8_PROFILE === '1';
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'api-bench-'));
@@ -80,7 +83,14 @@ async function startService(
   const log = createWriteStream(join(LOG_DIR, `${name}.log`));
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', `services/${name}/src/main.ts`],
+    [
+      ...(V8_PROFILE
+        ? ['--prof', '--no-logfile-per-isolate', `--logfile=${join(LOG_DIR, `${name}-v8.log`)}`]
+        : []),
+      '-r',
+      '@swc-node/register',
+      `services/${name}/src/main.ts`,
+    ],
     {
       cwd: ROOT,
       env: {
