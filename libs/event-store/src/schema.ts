@@ -15,6 +15,11 @@ export function eventsChannel(schema: string): string {
 export function eventStoreDdl(schema: string): string[] {
   const s = quoteIdent(schema);
   const channel = eventsChannel(schema);
+  // One unique-index probe per id. Written as a LATERAL with LIMIT so the cached generic plan of
+  // the function cannot degrade into scanning the whole stream with `event_id = ANY(...)` as a
+  // filter (it did, when planned while the table was empty).
+  const EXISTING_EVENT = `SELECT x.event_id, x.global_position, x.stream_version FROM ${s}.events x
+    WHERE x.stream_id = p_stream_id AND x.event_id = ids.event_id LIMIT 1`;
   return [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
     `CREATE TABLE IF NOT EXISTS ${s}.streams (
@@ -94,7 +99,7 @@ export function eventStoreDdl(schema: string): string[] {
       -- A retry of an earlier append: report it, write nothing, take no lock.
       SELECT array_agg(e.event_id), array_agg(e.global_position ORDER BY e.stream_version)
         INTO v_existing, v_positions
-        FROM ${s}.events e WHERE e.stream_id = p_stream_id AND e.event_id = ANY (p_event_ids);
+        FROM unnest(p_event_ids) AS ids(event_id), LATERAL (${EXISTING_EVENT}) e;
       IF cardinality(v_existing) > 0 THEN
         SELECT st.version INTO v_version FROM ${s}.streams st WHERE st.stream_id = p_stream_id;
         IF cardinality(v_existing) = n THEN
@@ -127,7 +132,7 @@ export function eventStoreDdl(schema: string): string[] {
         -- Lost the race. The winner may have been a retry of this very batch (fresh snapshot).
         SELECT array_agg(e.event_id), array_agg(e.global_position ORDER BY e.stream_version)
           INTO v_existing, v_positions
-          FROM ${s}.events e WHERE e.stream_id = p_stream_id AND e.event_id = ANY (p_event_ids);
+          FROM unnest(p_event_ids) AS ids(event_id), LATERAL (${EXISTING_EVENT}) e;
         SELECT st.version INTO v_version FROM ${s}.streams st WHERE st.stream_id = p_stream_id;
         IF cardinality(v_existing) = n THEN
           RETURN QUERY SELECT 'already_appended'::text, v_version, v_positions, NULL::uuid[];
