@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL answers on 127.0.0.1:5432 and that the run and test databases exist.
-#   postgres.sh            ensure server + databases `incubator` and `incubator_test`
+#   postgres.sh               ensure server + databases `incubator` and `incubator_test`
+#   postgres.sh --fresh-test  same, but drop and recreate `incubator_test` first (npm test does)
 set -euo pipefail
+FRESH_TEST=0
+[[ "${1:-}" == "--fresh-test" ]] && FRESH_TEST=1
 
 HOST="${PGHOST:-127.0.0.1}"
 PORT="${PGPORT:-5432}"
@@ -22,6 +25,11 @@ if ! pg_isready -q -h "$HOST" -p "$PORT"; then
     log "Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
     exit 1
   fi
+fi
+
+if [[ $FRESH_TEST == 1 ]]; then
+  # Every test run starts from an empty database: no state left over from earlier runs or code.
+  psql -h "$HOST" -p "$PORT" -U "$USER_NAME" -d postgres -qc "DROP DATABASE IF EXISTS \"${DATABASES[1]}\" WITH (FORCE)"
 fi
 
 for db in "${DATABASES[@]}"; do

@@ -32,7 +32,7 @@ check() { # name, command...: a whole-tool check counts as one test
   fi
 }
 
-bash deploy/local/postgres.sh || exit 1
+bash deploy/local/postgres.sh --fresh-test || exit 1
 if ! bash deploy/local/kafka.sh status >/dev/null 2>&1; then
   bash deploy/local/kafka.sh start || exit 1
   started_kafka=1
