@@ -56,6 +56,19 @@ describe('HS256', () => {
     expect((await rejection(at(61 * 60_000).verify(token))).code).toBe('token_expired');
   });
 
+  it('remembers a verified token only until it expires', async () => {
+    let now = new Date('2026-11-26T12:00:00Z');
+    const clocked = createJwtVerifier({ ...options, now: () => now });
+    const token = await signDevToken({ sub: 'rev-bob', roles: ['reviewer'], ttl: 120 }, secret, {
+      now,
+    });
+    await expect(clocked.verify(token)).resolves.toMatchObject({ sub: 'rev-bob' });
+    now = new Date('2026-11-26T12:00:30Z'); // served from the cache
+    await expect(clocked.verify(token)).resolves.toMatchObject({ sub: 'rev-bob' });
+    now = new Date('2026-11-26T12:03:00Z'); // past exp: the cache must not keep it alive
+    expect((await rejection(clocked.verify(token))).code).toBe('token_expired');
+  });
+
   it('rejects a token signed with another secret (forged)', async () => {
     const token = await signDevToken({ sub: 'a', roles: ['admin'], ttl: '1h' }, `${secret}-other`);
     const error = await rejection(verifier.verify(token));

@@ -54,8 +54,16 @@ export function createJwtVerifier(options: JwtOptions): JwtVerifier {
     throw new jose.errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
   };
 
+  // Tokens already verified are remembered briefly: the same session token arrives on every
+  // request, and re-verifying the signature each time is the dearest step of authentication.
+  const verified = new Map<string, { user: AuthUser; validUntil: number }>();
+  const clock = () => (options.now ? options.now() : new Date()).getTime();
+
   return {
     async verify(token: string): Promise<AuthUser> {
+      const cached = verified.get(token);
+      if (cached && cached.validUntil > clock()) return cached.user;
+      if (cached) verified.delete(token);
       let payload: JWTPayload;
       try {
         ({ payload } = await jose.jwtVerify(token, getKey, {
@@ -69,10 +77,19 @@ export function createJwtVerifier(options: JwtOptions): JwtVerifier {
       } catch (error) {
         throw toAuthError(error);
       }
-      return toUser(payload);
+      const user = toUser(payload);
+      if (verified.size >= VERIFIED_CACHE_MAX) verified.clear(); // bounded; refills from use
+      verified.set(token, {
+        user,
+        validUntil: Math.min((payload.exp ?? 0) * 1000, clock() + VERIFIED_CACHE_TTL_MS),
+      });
+      return user;
     },
   };
 }
+
+const VERIFIED_CACHE_MAX = 10_000;
+const VERIFIED_CACHE_TTL_MS = 60_000;
 
 function toAuthError(error: unknown): AuthError {
   const { errors } = jose;

@@ -24,6 +24,7 @@ import {
 } from './application.decider';
 import {
   assignReviewersBody,
+  type BodyContext,
   createApplicationBody,
   decisionBody,
   editApplicationBody,
@@ -95,6 +96,16 @@ function ifMatch(header: string | undefined): number | undefined {
 @Controller('v1/applications')
 @UseInterceptors(IdempotencyInterceptor)
 export class ApplicationController {
+  // Body schemas are built once; due dates are checked against the clock at parse time.
+  private readonly clock: BodyContext = {
+    get now() {
+      return new Date();
+    },
+  };
+  private readonly createBody = createApplicationBody(this.clock);
+  private readonly editBody = editApplicationBody(this.clock);
+  private readonly decisionBody = decisionBody();
+
   constructor(
     private readonly handler: ApplicationHandler,
     private readonly queue: ApplicationQueue,
@@ -109,7 +120,7 @@ export class ApplicationController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const now = new Date();
-    const fields = validateBody(createApplicationBody({ now }), body);
+    const fields = validateBody(this.createBody, body);
     const id = randomUUID();
     const result = await this.handler.execute(id, {
       type: 'CreateDraft',
@@ -161,7 +172,7 @@ export class ApplicationController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const now = new Date();
-    const changes = validateBody(editApplicationBody({ now }), body);
+    const changes = validateBody(this.editBody, body);
     return this.run(res, user, id, match, {
       type: 'EditApplication',
       data: { changes },
@@ -249,7 +260,7 @@ export class ApplicationController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const decision = validateBody(decisionBody(), body);
+    const decision = validateBody(this.decisionBody, body);
     return this.run(res, user, id, match, {
       type: 'DecideApplication',
       data: decision,
