@@ -10,7 +10,7 @@
  * this process. Every request makes the real hop gateway → applications; the applications service
  * runs its queue projection and Kafka relay while it serves.
  *
- * Env: BENCH_DATABASE_URL (default …/incubator_bench, created if missing), KAFKA_BROKERS,
+ * Env: BENCH_DATABASE_URL (default …/incubator_bench, dropped and created anew), KAFKA_BROKERS,
  * API_BENCH_SECONDS (20), API_BENCH_WARMUP_SECONDS (5), API_BENCH_CONNECTIONS (32),
  * API_BENCH_FOUNDERS (10), API_BENCH_TARGET (`gateway`, or `applications` to skip the gateway
  * hop), API_BENCH_IDEMPOTENCY (`1` sends an Idempotency-Key on every request), API_BENCH_LOG_LEVEL
@@ -56,14 +56,16 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A fresh database every run: no rows or migrations left over from earlier runs or code. */
 async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
   const admin = new Client({ connectionString: url.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    const quoted = `"${name.replace(/"/g, '""')}"`;
+    await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${quoted}`);
   } finally {
     await admin.end();
   }
