@@ -19,6 +19,12 @@ export interface SubscriptionOptions {
   batchSize?: number;
   /** Fallback poll when no NOTIFY arrives; default 500 ms. */
   pollIntervalMs?: number;
+  /**
+   * After a batch that was not full, wait this long before reading again (default 10 ms), so a
+   * steady stream of appends is handled in batches rather than one read-handle-commit cycle per
+   * NOTIFY. Adds at most this much latency; 0 reads again at once.
+   */
+  coalesceMs?: number;
   /** How often a standby retries the advisory lock; default 1000 ms. */
   lockRetryMs?: number;
   /** Runs after `handle`, before the checkpoint is saved (tests use it to simulate a crash). */
@@ -63,7 +69,10 @@ export class SubscriptionRunner {
   readonly name: string;
   private readonly store: PostgresEventStore;
   private readonly opts: Required<
-    Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'lockRetryMs' | 'onError'>
+    Pick<
+      SubscriptionOptions,
+      'batchSize' | 'pollIntervalMs' | 'coalesceMs' | 'lockRetryMs' | 'onError'
+    >
   > &
     SubscriptionOptions;
   private readonly sql: { read: string; heldBack: string };
@@ -83,6 +92,7 @@ export class SubscriptionRunner {
     this.opts = {
       batchSize: 500,
       pollIntervalMs: 500,
+      coalesceMs: 10,
       lockRetryMs: 1000,
       onError: (error: unknown) => console.error(`subscription ${options.name}:`, error),
       ...options,
@@ -168,6 +178,9 @@ export class SubscriptionRunner {
         errors = 0;
         if (delivered > 0) {
           heldBackDelay = 5;
+          if (delivered < this.opts.batchSize && this.opts.coalesceMs > 0) {
+            await new Promise((resolve) => setTimeout(resolve, this.opts.coalesceMs));
+          }
           continue;
         }
         if (heldBack) {

@@ -14,6 +14,11 @@ export interface ServiceAppOptions {
   quiet?: boolean;
   /** Parse JSON bodies (default); the gateway streams bodies through instead. */
   parseJsonBodies?: boolean;
+  /**
+   * Express-level set-up that must run before Nest's router and request logging (the gateway's
+   * proxy: proxied requests are logged by the service that answers them).
+   */
+  configure?: (app: INestApplication) => void;
 }
 
 /**
@@ -38,6 +43,7 @@ export async function createServiceApp(
     const id = typeof header === 'string' && header.length <= 200 ? header : undefined;
     withCorrelationId(id, () => next());
   });
+  options.configure?.(app);
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
   app.disable('x-powered-by');

@@ -7,6 +7,7 @@ import { type Role, signDevToken } from '@lib/auth';
 import { createServiceApp } from '@lib/platform';
 import { type NearEmulator, startNearEmulator } from '@lib/testing';
 import { AppModule as GatewayModule } from '../../gateway/src/app.module';
+import { installProxy } from '../../gateway/src/proxy/proxy.module';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule } from '../src/app.module';
 import { type ApplicationsConfig, loadConfig } from '../src/config';
@@ -55,6 +56,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const gateway = await createServiceApp(GatewayModule.register(gatewayConfig), {
     quiet: true,
     parseJsonBodies: false,
+    configure: installProxy,
   });
   await gateway.init();
   const api = () => request(gateway.getHttpServer());

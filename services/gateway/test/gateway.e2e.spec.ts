@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createServiceApp } from '@lib/platform';
 import { AppModule } from '../src/app.module';
+import { installProxy } from '../src/proxy/proxy.module';
 import { loadConfig } from '../src/config';
 
 /** A stand-in upstream that echoes what it received, so the test sees what the gateway forwards. */
@@ -38,6 +39,7 @@ describe('gateway', () => {
     });
     app = await createServiceApp(AppModule.register(config), {
       parseJsonBodies: false,
+      configure: installProxy,
       quiet: true,
     });
     await app.init();

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createServiceApp } from '@lib/platform';
 import { AppModule } from '../src/app.module';
+import { installProxy } from '../src/proxy/proxy.module';
 import { loadConfig } from '../src/config';
 import { openApiDocument } from '../src/openapi/document';
 
@@ -16,6 +17,7 @@ describe('gateway API docs', () => {
     });
     app = await createServiceApp(AppModule.register(config), {
       parseJsonBodies: false,
+      configure: installProxy,
       quiet: true,
     });
     await app.init();

@@ -1,4 +1,4 @@
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { integrationContracts } from '@lib/contracts';
 import { type BaseConfig, createServiceApp, runService } from '@lib/platform';
 import { connectKafkaEvents } from './kafka-event.server';
@@ -10,6 +10,8 @@ export interface HybridServiceDefinition<C extends BaseConfig & { PORT: number }
   module: (config: C) => DynamicModule;
   /** false for the gateway, which streams request bodies to the owning service. */
   parseJsonBodies?: boolean;
+  /** Express-level set-up before Nest's router (see ServiceAppOptions.configure). */
+  configure?: (app: INestApplication) => void;
 }
 
 /**
@@ -24,6 +26,7 @@ export function runHybridService<C extends BaseConfig & { PORT: number }>(
     const config = definition.loadConfig();
     const app = await createServiceApp(definition.module(config), {
       parseJsonBodies: definition.parseJsonBodies,
+      configure: definition.configure,
       connectKafka: (nest) =>
         connectKafkaEvents(nest, {
           service: definition.name,
