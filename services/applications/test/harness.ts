@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { KeyPairSigner } from 'near-api-js';
@@ -11,6 +11,8 @@ import { installProxy } from '../../gateway/src/proxy/proxy.module';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule } from '../src/app.module';
 import { type ApplicationsConfig, loadConfig } from '../src/config';
+
+export { applicationBody } from './fixtures';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
 const databaseUrl =
@@ -100,33 +102,6 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await applications.close();
       await emulator.close();
     },
-  };
-}
-
-/** A valid application body; milestones due a year from now. */
-export function applicationBody(payoutAccount: string, overrides: Record<string, unknown> = {}) {
-  const due = (months: number) => {
-    const date = new Date();
-    date.setUTCMonth(date.getUTCMonth() + months);
-    return date.toISOString().slice(0, 10);
-  };
-  return {
-    title: `Verifiable inference ${randomUUID().slice(0, 8)}`,
-    summary: 'Proofs of model execution settled on NEAR.',
-    category: 'agents',
-    team: [{ name: 'Ada', role: 'CEO', contact: 'ada@example.org' }],
-    requestedFunding: { asset: 'USDC', amount: '50000' },
-    payoutAccount,
-    milestones: [
-      { title: 'Prototype', description: 'Runs end to end', dueDate: due(6), amount: '20000' },
-      {
-        title: 'Mainnet launch',
-        description: 'Live on mainnet',
-        dueDate: due(12),
-        amount: '30000',
-      },
-    ],
-    ...overrides,
   };
 }
 

@@ -27,6 +27,7 @@ import autocannon from 'autocannon';
 import { KeyPairSigner } from 'near-api-js';
 import { Client } from 'pg';
 import { startNearEmulator } from '@lib/testing';
+import { applicationBody } from '../../applications/test/fixtures';
 
 const ROOT = resolve(__dirname, '../../..');
 const DATABASE_URL =
@@ -221,38 +222,13 @@ async function signInFounders(
   return founders;
 }
 
-function applicationBody(payoutAccount: string): string {
-  const due = (months: number) => {
-    const date = new Date();
-    date.setUTCMonth(date.getUTCMonth() + months);
-    return date.toISOString().slice(0, 10);
-  };
-  return JSON.stringify({
-    title: `Verifiable inference ${randomUUID().slice(0, 8)}`,
-    summary: 'Proofs of model execution settled on NEAR.',
-    category: 'agents',
-    team: [{ name: 'Ada', role: 'CEO', contact: 'ada@example.org' }],
-    requestedFunding: { asset: 'USDC', amount: '50000' },
-    payoutAccount,
-    milestones: [
-      { title: 'Prototype', description: 'Runs end to end', dueDate: due(6), amount: '20000' },
-      {
-        title: 'Mainnet launch',
-        description: 'Live on mainnet',
-        dueDate: due(12),
-        amount: '30000',
-      },
-    ],
-  });
-}
-
 type Context = { founder?: number; id?: string };
 
 /** create → submit of that draft, per connection, forever: exactly half creates, half submits. */
 function workload(founders: { accountId: string; token: string }[]): autocannon.Request[] {
   let next = 0;
   let key = 0;
-  const bodies = founders.map((f) => applicationBody(f.accountId));
+  const bodies = founders.map((f) => JSON.stringify(applicationBody(f.accountId)));
   const headers = (token: string) => ({
     'content-type': 'application/json',
     authorization: `Bearer ${token}`,
