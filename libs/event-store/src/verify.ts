@@ -1,6 +1,7 @@
 import { quoteIdent } from '@lib/platform';
 import type { Pool } from 'pg';
 import { GENESIS_HASH, canonicalEvent, chainHash } from './canonical';
+import type { EventRow } from './postgres-event-store';
 
 /** The first broken link of one stream. */
 export interface BrokenLink {
@@ -23,19 +24,9 @@ interface StreamState {
   broken: boolean;
 }
 
-interface VerifyRow {
-  stream_id: string;
-  stream_version: string;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: Record<string, unknown>;
-  correlation_id: string;
-  causation_id: string | null;
-  actor: string;
-  occurred_at: Date;
+/** An event row with its stored chain link and the stream's head, as the verify query reads it. */
+interface VerifyRow extends Omit<EventRow, 'global_position' | 'transaction_id' | 'recorded_at'> {
   prev_hash: Buffer;
-  hash: Buffer;
   head_version: string | null;
   head_hash: Buffer | null;
 }
