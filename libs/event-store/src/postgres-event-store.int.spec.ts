@@ -69,6 +69,25 @@ describe('PostgresEventStore (real Postgres)', () => {
     expect(await t.store.readStream(streamId, { fromVersion: 2 })).toHaveLength(1);
   });
 
+  it('reads several streams at once, each up to its own version', async () => {
+    const [x, y, z] = [streamOf('grant'), streamOf('grant'), streamOf('grant')];
+    await t.store.append(x, 'no_stream', [newEvent('A'), newEvent('B'), newEvent('C')]);
+    await t.store.append(y, 'no_stream', [newEvent('D')]);
+    const read = await t.store.readStreams([
+      { streamId: x, toVersion: 2 },
+      { streamId: y, toVersion: 5 },
+      { streamId: z, toVersion: 1 },
+    ]);
+    expect([...read.keys()].sort()).toEqual([x, y].sort());
+    expect(read.get(x)?.map((e) => [e.streamVersion, e.type])).toEqual([
+      [1, 'A'],
+      [2, 'B'],
+    ]);
+    expect(read.get(y)?.map((e) => e.type)).toEqual(['D']);
+    expect(read.get(x)?.[0]).toEqual((await t.store.readStream(x))[0]);
+    expect(await t.store.readStreams([])).toEqual(new Map());
+  });
+
   it('enforces expected versions: no_stream, exact, any', async () => {
     const streamId = streamOf('grant');
     await t.store.append(streamId, 'no_stream', [newEvent('A')]);

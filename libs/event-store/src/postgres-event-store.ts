@@ -146,6 +146,35 @@ export class PostgresEventStore {
     return rows.map((row) => this.toStoredEvent(row));
   }
 
+  /**
+   * Reads several streams in one query: for each `{ streamId, toVersion }` its events with
+   * `stream_version <= toVersion`, in version order, upcast. Streams without events are absent.
+   */
+  async readStreams(
+    ranges: readonly { streamId: string; toVersion: number }[],
+    opts: { client?: PoolClient } = {},
+  ): Promise<Map<string, StoredEvent[]>> {
+    const result = new Map<string, StoredEvent[]>();
+    if (ranges.length === 0) return result;
+    const { rows } = await (opts.client ?? this.pool).query<EventRow>(
+      // LATERAL: one index range scan per stream, whatever the row estimates (a join was
+      // planned as a hash join over the whole table).
+      `SELECT ev.* FROM unnest($1::text[], $2::bigint[]) AS r(r_stream_id, r_to_version),
+       LATERAL (SELECT ${EVENT_COLUMNS} FROM ${this.table}
+                WHERE stream_id = r.r_stream_id AND stream_version <= r.r_to_version
+                ORDER BY stream_version) ev
+       ORDER BY ev.stream_id, ev.stream_version`,
+      [ranges.map((r) => r.streamId), ranges.map((r) => r.toVersion)],
+    );
+    for (const row of rows) {
+      const event = this.toStoredEvent(row);
+      const events = result.get(event.streamId);
+      if (events) events.push(event);
+      else result.set(event.streamId, [event]);
+    }
+    return result;
+  }
+
   /** Current version of a stream, 0 if it does not exist. */
   async streamVersion(streamId: string, opts: { client?: PoolClient } = {}): Promise<number> {
     const { rows } = await (opts.client ?? this.pool).query<{ version: string }>(

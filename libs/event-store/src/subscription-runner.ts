@@ -110,8 +110,10 @@ export class SubscriptionRunner {
           LIMIT $2
         ) e ON true
         WHERE cp.name = $1`,
-      heldBack: `SELECT EXISTS (SELECT 1 FROM ${s}.events
-        WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
+      // max() reads one entry at the end of the (transaction_id, global_position) index; an
+      // EXISTS over `transaction_id >= xmin` was planned as a scan of the whole table.
+      heldBack: `SELECT coalesce((SELECT max(transaction_id) FROM ${s}.events)
+        >= pg_snapshot_xmin(pg_current_snapshot()), false) AS held_back`,
     };
   }
 

@@ -37,59 +37,110 @@ export const applicationQueueMigrations = [
   ]),
 ];
 
+/** Reads the given streams up to the given versions (with the batch's client). */
+export type ReadStreams = (
+  ranges: { streamId: string; toVersion: number }[],
+  client: PoolClient,
+) => Promise<Map<string, StoredEvent[]>>;
+
 /**
  * Projects application streams into `application_queue`. Each touched application is folded
- * from its stream with the decider's own `evolve` (read with the batch's client), so the row can
- * never disagree with the aggregate's rules.
+ * from its stream (up to the batch's last event of it) with the decider's own `evolve`, so the row
+ * can never disagree with the aggregate's rules. A stream whose whole history up to there is in
+ * the batch (versions 1..n) is folded from the batch; the others are read in one query with the
+ * batch's client. All rows are written in one statement; a row never moves back to an older version.
  */
-export const applicationQueueProjection = (
-  readStream: (streamId: string, client: PoolClient) => Promise<StoredEvent[]>,
-): Projection => ({
+export const applicationQueueProjection = (readStreams: ReadStreams): Projection => ({
   name: 'applications.application-queue',
   project: async (events, client) => {
-    const streams = [...new Set(events.map((e) => e.streamId))];
-    for (const streamId of streams) {
-      const history = await readStream(streamId, client);
-      const upTo = Math.max(
-        ...events.filter((e) => e.streamId === streamId).map((e) => e.streamVersion),
-      );
-      let state: ApplicationState = initialState();
-      for (const event of history.filter((e) => e.streamVersion <= upTo)) {
-        state = evolve(state, event as unknown as ApplicationEvent);
-      }
-      if (state.status !== 'empty') await upsert(client, state, upTo);
+    const byStream = new Map<string, StoredEvent[]>();
+    for (const event of events) {
+      const list = byStream.get(event.streamId);
+      if (list) list.push(event);
+      else byStream.set(event.streamId, [event]);
     }
+    const histories = new Map<string, StoredEvent[]>();
+    const toRead: { streamId: string; toVersion: number }[] = [];
+    for (const [streamId, list] of byStream) {
+      const sorted = [...list].sort((a, b) => a.streamVersion - b.streamVersion);
+      const upTo = sorted[sorted.length - 1].streamVersion;
+      if (sorted.every((e, i) => e.streamVersion === i + 1)) histories.set(streamId, sorted);
+      else toRead.push({ streamId, toVersion: upTo });
+    }
+    if (toRead.length > 0) {
+      for (const [streamId, history] of await readStreams(toRead, client)) {
+        histories.set(streamId, history);
+      }
+    }
+    const rows: QueueRowInput[] = [];
+    for (const history of histories.values()) {
+      let state: ApplicationState = initialState();
+      for (const event of history) state = evolve(state, event as unknown as ApplicationEvent);
+      if (state.status !== 'empty') {
+        rows.push(rowOf(state, history[history.length - 1].streamVersion));
+      }
+    }
+    if (rows.length > 0) await upsert(client, rows);
   },
   reset: async (client) => {
     await client.query(`TRUNCATE ${TABLE}`);
   },
 });
 
-async function upsert(client: PoolClient, state: Application, version: number): Promise<void> {
+interface QueueRowInput {
+  id: string;
+  owner: string;
+  title: string;
+  category: string;
+  status: string;
+  requested_asset: string;
+  requested_amount: string;
+  reviewers: string[];
+  review_count: number;
+  round: number;
+  version: number;
+  created_at: string;
+  submitted_at: string | null;
+  updated_at: string;
+}
+
+function rowOf(state: Application, version: number): QueueRowInput {
+  return {
+    id: state.id,
+    owner: state.owner,
+    title: state.fields.title,
+    category: state.fields.category,
+    status: state.status,
+    requested_asset: state.fields.requestedFunding.asset,
+    requested_amount: state.fields.requestedFunding.amount.toString(),
+    reviewers: state.reviewers,
+    review_count: state.reviews.length,
+    round: state.round,
+    version,
+    created_at: state.createdAt,
+    submitted_at: state.round > 0 ? state.updatedAt : null,
+    updated_at: state.updatedAt,
+  };
+}
+
+/** One statement for the whole batch (ids are unique in it; sorted for a stable lock order). */
+async function upsert(client: PoolClient, rows: QueueRowInput[]): Promise<void> {
+  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await client.query(
-    `INSERT INTO ${TABLE} (id, owner, title, category, status, requested_asset, requested_amount,
-       reviewers, review_count, round, version, created_at, submitted_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-     ON CONFLICT (id) DO UPDATE SET title = $3, category = $4, status = $5, requested_asset = $6,
-       requested_amount = $7, reviewers = $8, review_count = $9, round = $10, version = $11,
-       submitted_at = COALESCE(${TABLE}.submitted_at, $13), updated_at = $14
-     WHERE ${TABLE}.version < $11`,
-    [
-      state.id,
-      state.owner,
-      state.fields.title,
-      state.fields.category,
-      state.status,
-      state.fields.requestedFunding.asset,
-      state.fields.requestedFunding.amount.toString(),
-      state.reviewers,
-      state.reviews.length,
-      state.round,
-      version,
-      state.createdAt,
-      state.round > 0 ? state.updatedAt : null,
-      state.updatedAt,
-    ],
+    `INSERT INTO ${TABLE} AS t (id, owner, title, category, status, requested_asset,
+       requested_amount, reviewers, review_count, round, version, created_at, submitted_at,
+       updated_at)
+     SELECT id, owner, title, category, status, requested_asset, requested_amount, reviewers,
+       review_count, round, version, created_at, submitted_at, updated_at
+     FROM json_populate_recordset(NULL::${TABLE}, $1::json)
+     ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, category = EXCLUDED.category,
+       status = EXCLUDED.status, requested_asset = EXCLUDED.requested_asset,
+       requested_amount = EXCLUDED.requested_amount, reviewers = EXCLUDED.reviewers,
+       review_count = EXCLUDED.review_count, round = EXCLUDED.round, version = EXCLUDED.version,
+       submitted_at = COALESCE(t.submitted_at, EXCLUDED.submitted_at),
+       updated_at = EXCLUDED.updated_at
+     WHERE t.version < EXCLUDED.version`,
+    [JSON.stringify(rows)],
   );
 }
 

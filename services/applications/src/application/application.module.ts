@@ -59,7 +59,7 @@ export class ApplicationModule implements OnApplicationBootstrap, BeforeApplicat
     const onError = (name: string) => (error: unknown) =>
       this.logger.error({ err: error, subscription: name }, 'subscription batch failed; retrying');
     const projection = new ProjectionRunner(
-      applicationQueueProjection((streamId, client) => this.store.readStream(streamId, { client })),
+      applicationQueueProjection((ranges, client) => this.store.readStreams(ranges, { client })),
       { store: this.store, onError: onError('application-queue'), pollIntervalMs: 250 },
     );
     const relay = new KafkaRelay({
