@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   CORRELATION_HEADER,
-  currentCorrelationId,
   PROBLEM_CONTENT_TYPE,
   problemBody,
   SERVICE_CONFIG,
@@ -25,16 +29,46 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-function forwardable(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+  }
+  return out;
+}
+
+/** A problem+json answer written on the bare node response (no express helpers needed). */
+export function sendProblem(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  detail: string,
+  headers: OutgoingHttpHeaders = {},
+): void {
+  const body = JSON.stringify(problemBody(status, code, detail));
+  res.writeHead(status, {
+    ...headers,
+    'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** The caller's correlation id if it sent a usable one, else a new one. */
+function correlationIdOf(req: IncomingMessage): string {
+  const header = req.headers[CORRELATION_HEADER];
+  return typeof header === 'string' && header.length > 0 && header.length <= 200
+    ? header
+    : randomUUID();
 }
 
 /**
  * Streams `/v1/...` requests to the owning service unchanged (body, auth header, idempotency key)
  * and streams the answer back. The gateway holds no state; services authorise each request.
+ * Works on the bare node request/response (it runs ahead of express, see `installProxy`).
  */
 @Injectable()
-export class ProxyMiddleware implements NestMiddleware {
+export class ProxyMiddleware {
   private readonly upstreams: Record<Upstream, URL>;
 
   constructor(@Inject(SERVICE_CONFIG) private readonly config: GatewayConfig) {
@@ -44,12 +78,23 @@ export class ProxyMiddleware implements NestMiddleware {
     ) as Record<Upstream, URL>;
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    const path = req.originalUrl.split('?')[0];
-    const upstream = routeFor(path);
+  /** The service that owns `url` (path and query), if any. */
+  upstreamOf(url: string): Upstream | undefined {
+    const query = url.indexOf('?');
+    return routeFor(query === -1 ? url : url.slice(0, query));
+  }
+
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    const upstream = this.upstreamOf(req.url ?? '/');
     if (!upstream) return next();
+    this.forward(upstream, req, res);
+  }
+
+  forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse): void {
     const target = this.upstreams[upstream];
-    const correlationId = currentCorrelationId() ?? randomUUID();
+    const headers = forwardable(req.headers);
+    headers[CORRELATION_HEADER] = correlationIdOf(req);
+    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
 
     const outgoing = httpRequest(
       {
@@ -57,19 +102,12 @@ export class ProxyMiddleware implements NestMiddleware {
         hostname: target.hostname,
         port: target.port,
         method: req.method,
-        path: req.originalUrl,
-        headers: {
-          ...forwardable(req.headers),
-          [CORRELATION_HEADER]: correlationId,
-          'x-forwarded-for': req.ip ?? '',
-        },
+        path: req.url,
+        headers,
         timeout: this.config.UPSTREAM_TIMEOUT_MS,
       },
       (answer) => {
-        res.status(answer.statusCode ?? 502);
-        for (const [name, value] of Object.entries(forwardable(answer.headers))) {
-          if (value !== undefined) res.setHeader(name, value);
-        }
+        res.writeHead(answer.statusCode ?? 502, forwardable(answer.headers));
         answer.pipe(res);
       },
     );
@@ -77,19 +115,12 @@ export class ProxyMiddleware implements NestMiddleware {
     outgoing.on('error', (error) => {
       if (res.headersSent) return res.destroy(error);
       const timedOut = error.message === 'upstream timeout';
-      const status = timedOut ? 504 : 502;
-      res
-        .status(status)
-        .type(PROBLEM_CONTENT_TYPE)
-        .send(
-          JSON.stringify(
-            problemBody(
-              status,
-              timedOut ? 'upstream_timeout' : 'upstream_unavailable',
-              `${upstream} service did not answer`,
-            ),
-          ),
-        );
+      sendProblem(
+        res,
+        timedOut ? 504 : 502,
+        timedOut ? 'upstream_timeout' : 'upstream_unavailable',
+        `${upstream} service did not answer`,
+      );
     });
     req.pipe(outgoing);
   }

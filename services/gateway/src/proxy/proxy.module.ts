@@ -1,20 +1,37 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type INestApplication, Module } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import { ProxyMiddleware } from './proxy.middleware';
 import { RateLimitMiddleware } from './rate-limit.middleware';
 
 @Module({ providers: [ProxyMiddleware, RateLimitMiddleware] })
 export class ProxyModule {}
 
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
- * Mounts rate limit + proxy for `/v1` as plain express middleware, ahead of Nest's router and
- * request logging: the proxy hop stays cheap, and the service that answers logs the request under
- * the same correlation id. Paths no service owns fall through to Nest (404 problem).
+ * Rate limit + proxy for the paths a service owns under `/v1`, on the bare HTTP server ahead of
+ * express: the proxy hop pays for neither express's request set-up and router nor Nest's request
+ * logging, and the service that answers logs the request under the same correlation id. Every
+ * `/v1` request is rate limited; the rest (health, API docs) and `/v1` paths no service owns
+ * (→ 404 problem) go on to express.
  */
 export function installProxy(app: INestApplication): void {
   const limit = app.get(RateLimitMiddleware);
   const proxy = app.get(ProxyMiddleware);
-  app.use('/v1', (req: Request, res: Response, next: NextFunction) =>
-    limit.use(req, res, () => proxy.use(req, res, next)),
-  );
+  const server = app.getHttpServer() as Server;
+  const listeners = server.listeners('request') as RequestListener[];
+  if (listeners.length !== 1) throw new Error('installProxy: expected one request listener');
+  const [express] = listeners;
+  server.removeListener('request', express);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    if (!(url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?'))) {
+      return express(req, res);
+    }
+    limit.use(req, res, () => {
+      const upstream = proxy.upstreamOf(url);
+      if (upstream) proxy.forward(upstream, req, res);
+      else express(req, res);
+    });
+  });
 }

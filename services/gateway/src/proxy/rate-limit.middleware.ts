@@ -1,7 +1,8 @@
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, problemBody, SERVICE_CONFIG } from '@lib/platform';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@lib/platform';
 import type { GatewayConfig } from '../config';
+import { sendProblem } from './proxy.middleware';
 
 interface Bucket {
   tokens: number;
@@ -13,7 +14,7 @@ interface Bucket {
  * that as burst. Over the limit → 429 problem with Retry-After.
  */
 @Injectable()
-export class RateLimitMiddleware implements NestMiddleware {
+export class RateLimitMiddleware {
   private readonly buckets = new Map<string, Bucket>();
   private readonly rate: number;
   private readonly burst: number;
@@ -23,9 +24,9 @@ export class RateLimitMiddleware implements NestMiddleware {
     this.burst = config.RATE_LIMIT_PER_SECOND * 2;
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     if (this.rate === 0) return next();
-    const key = req.ip ?? 'unknown';
+    const key = req.socket.remoteAddress ?? 'unknown';
     const now = Date.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, refilledAt: now };
     bucket.tokens = Math.min(
@@ -35,11 +36,9 @@ export class RateLimitMiddleware implements NestMiddleware {
     bucket.refilledAt = now;
     if (bucket.tokens < 1) {
       this.buckets.set(key, bucket);
-      res.setHeader('retry-after', '1');
-      res
-        .status(429)
-        .type(PROBLEM_CONTENT_TYPE)
-        .send(JSON.stringify(problemBody(429, 'rate_limited', 'too many requests; slow down')));
+      sendProblem(res, 429, 'rate_limited', 'too many requests; slow down', {
+        'retry-after': '1',
+      });
       return;
     }
     bucket.tokens -= 1;
