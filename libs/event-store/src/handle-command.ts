@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { canonicalJson } from './canonical';
 import { StreamVersionConflictError } from './errors';
 import type { PostgresEventStore } from './postgres-event-store';
 import type { EventMetadata, StoredEvent } from './types';
@@ -31,6 +32,45 @@ export interface HandleCommandOptions<Command, State, Event extends DecidedEvent
   newEventId: () => string;
   /** Load and append inside the caller's transaction (e.g. together with an inbox row). */
   client?: PoolClient;
+  /**
+   * Recent states of streams this process wrote ({@link StreamStateCache}); not used with
+   * `client`. A cached state saves the read only when the command then appends at exactly its
+   * version: if `decide` throws or decides nothing, or the append conflicts (another writer got
+   * there first), the command runs again from a fresh read — so every outcome is the one the
+   * stream itself gives.
+   */
+  cache?: StreamStateCache<State>;
+  /**
+   * The stream is expected not to exist yet (e.g. its id was just generated): decide on the
+   * initial state without reading, as if cached at version 0, with the same fall-back.
+   */
+  expectNew?: boolean;
+}
+
+/**
+ * States of recently written streams by stream id, bounded (least recently set go first).
+ * Entries are immutable folds of committed events, so they may be stale but never wrong.
+ */
+export class StreamStateCache<State> {
+  private readonly entries = new Map<string, { state: State; version: number }>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  get(streamId: string): { state: State; version: number } | undefined {
+    return this.entries.get(streamId);
+  }
+
+  set(streamId: string, state: State, version: number): void {
+    this.entries.delete(streamId);
+    this.entries.set(streamId, { state, version });
+    if (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
+
+  delete(streamId: string): void {
+    this.entries.delete(streamId);
+  }
 }
 
 /** Outcome of {@link handleCommand}. */
@@ -59,6 +99,100 @@ export async function handleCommand<Command, State, Event extends DecidedEvent>(
   store: PostgresEventStore,
   options: HandleCommandOptions<Command, State, Event>,
 ): Promise<HandleCommandResult<State>> {
+  const cache = options.client ? undefined : options.cache;
+  let known =
+    options.expectNew && !options.client
+      ? { state: options.initialState(), version: 0 }
+      : cache?.get(options.streamId);
+  if (known && options.expectedVersion !== undefined && options.expectedVersion !== known.version) {
+    known = undefined; // maybe stale: let the stream decide
+  }
+  if (known) {
+    const result = await appendAtKnownVersion(store, options, known.state, known.version);
+    if (result) {
+      cache?.set(options.streamId, result.cached, result.nextVersion);
+      return result.result;
+    }
+    cache?.delete(options.streamId);
+  }
+  const result = await loadDecideAppend(store, options);
+  cache?.set(options.streamId, result.cached, result.result.nextVersion);
+  return result.result;
+}
+
+/** decide on `state` (at `version`) and append there; undefined when that did not work out. */
+async function appendAtKnownVersion<Command, State, Event extends DecidedEvent>(
+  store: PostgresEventStore,
+  options: HandleCommandOptions<Command, State, Event>,
+  state: State,
+  version: number,
+): Promise<{ result: HandleCommandResult<State>; cached: State; nextVersion: number } | undefined> {
+  let events: Event[];
+  try {
+    const decided = options.decide(options.command, state);
+    events = Array.isArray(decided) ? decided : [decided];
+  } catch {
+    return undefined; // the state may be stale: the fresh read gives the real answer
+  }
+  if (events.length === 0) return undefined;
+  try {
+    const result = await appendDecided(store, options, state, version, events);
+    return { result: result.result, cached: result.cached, nextVersion: result.result.nextVersion };
+  } catch (error) {
+    if (error instanceof StreamVersionConflictError) return undefined;
+    throw error;
+  }
+}
+
+async function appendDecided<Command, State, Event extends DecidedEvent>(
+  store: PostgresEventStore,
+  options: HandleCommandOptions<Command, State, Event>,
+  state: State,
+  version: number,
+  events: Event[],
+): Promise<{ result: HandleCommandResult<State>; cached: State }> {
+  const drafts = events.map((event, index) => ({
+    ...event,
+    eventId: options.newEventId(),
+    streamVersion: version + index + 1,
+  }));
+  const appended = await store.append(
+    options.streamId,
+    version,
+    drafts.map((draft) => ({
+      eventId: draft.eventId,
+      type: draft.type,
+      schemaVersion: draft.schemaVersion,
+      data: draft.data,
+      metadata: options.metadata,
+    })),
+    { client: options.client },
+  );
+  let next = state;
+  // What a later read of the stream folds: the data as stored (canonical JSON), not as decided.
+  let cached = state;
+  for (const event of events) {
+    next = options.evolve(next, event);
+    if (options.cache && !options.client) {
+      const data = JSON.parse(canonicalJson(event.data)) as Record<string, unknown>;
+      cached = options.evolve(cached, { ...event, data });
+    }
+  }
+  return {
+    result: {
+      nextVersion: appended.nextVersion,
+      state: next,
+      newEvents: drafts,
+      globalPositions: appended.globalPositions,
+    },
+    cached,
+  };
+}
+
+async function loadDecideAppend<Command, State, Event extends DecidedEvent>(
+  store: PostgresEventStore,
+  options: HandleCommandOptions<Command, State, Event>,
+): Promise<{ result: HandleCommandResult<State>; cached: State }> {
   const retry = options.retryOnConflict && options.expectedVersion === undefined;
   const attempts = retry ? Math.max(1, options.maxAttempts ?? 3) : 1;
   for (let attempt = 1; ; attempt++) {
@@ -73,33 +207,13 @@ export async function handleCommand<Command, State, Event extends DecidedEvent>(
     const decided = options.decide(options.command, state);
     const events = Array.isArray(decided) ? decided : [decided];
     if (events.length === 0) {
-      return { nextVersion: version, state, newEvents: [], globalPositions: [] };
-    }
-    const drafts = events.map((event, index) => ({
-      ...event,
-      eventId: options.newEventId(),
-      streamVersion: version + index + 1,
-    }));
-    try {
-      const result = await store.append(
-        options.streamId,
-        version,
-        drafts.map((draft) => ({
-          eventId: draft.eventId,
-          type: draft.type,
-          schemaVersion: draft.schemaVersion,
-          data: draft.data,
-          metadata: options.metadata,
-        })),
-        { client: options.client },
-      );
-      for (const event of events) state = options.evolve(state, event);
       return {
-        nextVersion: result.nextVersion,
-        state,
-        newEvents: drafts,
-        globalPositions: result.globalPositions,
+        result: { nextVersion: version, state, newEvents: [], globalPositions: [] },
+        cached: state,
       };
+    }
+    try {
+      return await appendDecided(store, options, state, version, events);
     } catch (error) {
       if (!(error instanceof StreamVersionConflictError) || attempt >= attempts) throw error;
     }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { handleCommand, StreamVersionConflictError, withInbox, type PostgresEventStore } from '.';
+import {
+  handleCommand,
+  StreamStateCache,
+  StreamVersionConflictError,
+  withInbox,
+  type PostgresEventStore,
+} from '.';
 import { freshStore, newEvent, streamOf, type TestStore } from '../test/support';
 
 // A tiny grant decider: pure, events are plain { type, data }.
@@ -97,6 +103,91 @@ describe('handleCommand (real Postgres)', () => {
     // Re-decided against the state that includes the competing 80 (+10 +80 already = 170 > 100).
     expect(retried.newEvents.map((e) => e.type)).toEqual(['TrancheRejected']);
     expect(retried.nextVersion).toBe(4);
+  });
+
+  describe('with a state cache', () => {
+    const counting = () => {
+      const reads = { count: 0 };
+      const store = new Proxy(t.store, {
+        get(target, prop, receiver) {
+          if (prop === 'readStream') {
+            return (...args: Parameters<PostgresEventStore['readStream']>) => {
+              reads.count += 1;
+              return target.readStream(...args);
+            };
+          }
+          return Reflect.get(target, prop, receiver) as unknown;
+        },
+      });
+      return { store, reads };
+    };
+    const cached = (
+      store: PostgresEventStore,
+      streamId: string,
+      amount: number,
+      cache: StreamStateCache<GrantState>,
+      extra: { expectNew?: boolean; expectedVersion?: number } = {},
+    ) =>
+      handleCommand(store, {
+        streamId,
+        decide,
+        evolve,
+        initialState: () => ({ requested: 0, budget: 100 }),
+        command: { type: 'RequestTranche', amount },
+        metadata,
+        newEventId: randomUUID,
+        cache,
+        ...extra,
+      });
+
+    it('skips the read for a new stream and for a stream it wrote, appending at that version', async () => {
+      const streamId = streamOf('grant');
+      const cache = new StreamStateCache<GrantState>();
+      const { store, reads } = counting();
+      await cached(store, streamId, 30, cache, { expectNew: true });
+      const second = await cached(store, streamId, 30, cache);
+      expect(reads.count).toBe(0);
+      expect(second).toMatchObject({ nextVersion: 2, state: { requested: 60 } });
+      expect(cache.get(streamId)).toEqual({ state: { requested: 60, budget: 100 }, version: 2 });
+      expect((await t.store.readStream(streamId)).map((e) => e.streamVersion)).toEqual([1, 2]);
+    });
+
+    it('redoes a command from a fresh read when the cached state was stale', async () => {
+      const streamId = streamOf('grant');
+      const cache = new StreamStateCache<GrantState>();
+      await cached(t.store, streamId, 10, cache, { expectNew: true });
+      // Another writer (another replica) appends behind the cache's back.
+      await t.store.append(streamId, 1, [newEvent('TrancheRequested', { amount: 80 })]);
+      const { store, reads } = counting();
+      const result = await cached(store, streamId, 20, cache);
+      expect(reads.count).toBe(1);
+      // Decided on the real state (10 + 80 + 20 > 100), appended after the other writer's event.
+      expect(result.newEvents.map((e) => e.type)).toEqual(['TrancheRejected']);
+      expect(result.nextVersion).toBe(3);
+      expect(cache.get(streamId)?.version).toBe(3);
+    });
+
+    it('lets the stream decide when If-Match differs from the cached version', async () => {
+      const streamId = streamOf('grant');
+      const cache = new StreamStateCache<GrantState>();
+      await cached(t.store, streamId, 10, cache, { expectNew: true });
+      await expect(
+        cached(t.store, streamId, 10, cache, { expectedVersion: 3 }),
+      ).rejects.toMatchObject({ expected: 3, actual: 1 });
+      expect((await cached(t.store, streamId, 10, cache, { expectedVersion: 1 })).nextVersion).toBe(
+        2,
+      );
+    });
+
+    it('falls back to the read when a stream expected to be new exists', async () => {
+      const streamId = streamOf('grant');
+      await run(t.store, streamId, 90);
+      const result = await cached(t.store, streamId, 20, new StreamStateCache(), {
+        expectNew: true,
+      });
+      expect(result.newEvents.map((e) => e.type)).toEqual(['TrancheRejected']);
+      expect(result.nextVersion).toBe(2);
+    });
   });
 
   it('returns without appending when the decider decides nothing', async () => {

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { handleCommand, PostgresEventStore, StreamVersionConflictError } from '@lib/event-store';
+import {
+  handleCommand,
+  PostgresEventStore,
+  StreamStateCache,
+  StreamVersionConflictError,
+} from '@lib/event-store';
 import { currentCorrelationId, ProblemError, SERVICE_CONFIG } from '@lib/platform';
 import type { ApplicationsConfig } from '../config';
 import {
@@ -26,6 +31,9 @@ export interface LoadedApplication {
 /** The only write path of the Application aggregate: load → decide → append. */
 @Injectable()
 export class ApplicationHandler {
+  /** States this replica wrote lately: a command on one of them skips the stream read. */
+  private readonly states = new StreamStateCache<ApplicationState>();
+
   constructor(
     @Inject(APPLICATION_EVENT_STORE) private readonly store: PostgresEventStore,
     @Inject(SERVICE_CONFIG) private readonly config: ApplicationsConfig,
@@ -60,6 +68,9 @@ export class ApplicationHandler {
             occurredAt: command.metadata.now,
           },
           newEventId: randomUUID,
+          cache: this.states,
+          // A draft's id was just generated: no stream to read (a clash still ends as before).
+          expectNew: command.type === 'CreateDraft',
         },
       );
       if (result.state.status === 'empty') throw notFound();
