@@ -1,5 +1,4 @@
 import type { PoolClient } from 'pg';
-import { canonicalJson } from './canonical';
 import { StreamVersionConflictError } from './errors';
 import type { PostgresEventStore } from './postgres-event-store';
 import type { EventMetadata, StoredEvent } from './types';
@@ -174,7 +173,7 @@ async function appendDecided<Command, State, Event extends DecidedEvent>(
   for (const event of events) {
     next = options.evolve(next, event);
     if (options.cache && !options.client) {
-      const data = JSON.parse(canonicalJson(event.data)) as Record<string, unknown>;
+      const data = JSON.parse(JSON.stringify(event.data)) as Record<string, unknown>;
       cached = options.evolve(cached, { ...event, data });
     }
   }

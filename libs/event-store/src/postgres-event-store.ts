@@ -98,13 +98,14 @@ export class PostgresEventStore {
     params.push(opts.client !== undefined);
     let row: AppendRow;
     try {
-      row = (await (opts.client ?? this.pool).query<AppendRow>(sql, params)).rows[0];
+      row = (await (opts.client ?? this.pool).query<AppendRow>(this.named('append', sql, params)))
+        .rows[0];
     } catch (error) {
       // Only with expectedVersion 'any': two writers of the same event ids both passed the
       // no-lock check; the loser hit the unique key. Its transaction is gone, so retry once when
       // we own it (the retry reports already appended).
       if (!opts.client && isDuplicateEventId(error)) {
-        row = (await this.pool.query<AppendRow>(sql, params)).rows[0];
+        row = (await this.pool.query<AppendRow>(this.named('append', sql, params))).rows[0];
       } else throw error;
     }
     const version = Number(row.stream_version ?? 0);
@@ -139,9 +140,12 @@ export class PostgresEventStore {
     opts: { fromVersion?: number; client?: PoolClient } = {},
   ): Promise<StoredEvent[]> {
     const { rows } = await (opts.client ?? this.pool).query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${this.table}
-       WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
-      [streamId, opts.fromVersion ?? 1],
+      this.named(
+        'read-stream',
+        `SELECT ${EVENT_COLUMNS} FROM ${this.table}
+         WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+        [streamId, opts.fromVersion ?? 1],
+      ),
     );
     return rows.map((row) => this.toStoredEvent(row));
   }
@@ -157,14 +161,17 @@ export class PostgresEventStore {
     const result = new Map<string, StoredEvent[]>();
     if (ranges.length === 0) return result;
     const { rows } = await (opts.client ?? this.pool).query<EventRow>(
-      // LATERAL: one index range scan per stream, whatever the row estimates (a join was
-      // planned as a hash join over the whole table).
-      `SELECT ev.* FROM unnest($1::text[], $2::bigint[]) AS r(r_stream_id, r_to_version),
+      this.named(
+        'read-streams',
+        // LATERAL: one index range scan per stream, whatever the row estimates (a join was
+        // planned as a hash join over the whole table).
+        `SELECT ev.* FROM unnest($1::text[], $2::bigint[]) AS r(r_stream_id, r_to_version),
        LATERAL (SELECT ${EVENT_COLUMNS} FROM ${this.table}
                 WHERE stream_id = r.r_stream_id AND stream_version <= r.r_to_version
                 ORDER BY stream_version) ev
        ORDER BY ev.stream_id, ev.stream_version`,
-      [ranges.map((r) => r.streamId), ranges.map((r) => r.toVersion)],
+        [ranges.map((r) => r.streamId), ranges.map((r) => r.toVersion)],
+      ),
     );
     for (const row of rows) {
       const event = this.toStoredEvent(row);
@@ -182,6 +189,18 @@ export class PostgresEventStore {
       [streamId],
     );
     return rows.length === 0 ? 0 : Number(rows[0].version);
+  }
+
+  /**
+   * A named (prepared) query: each pooled connection parses and plans `text` once instead of on
+   * every call. Names are per store schema, whose name is part of every statement's text.
+   */
+  named(
+    key: string,
+    text: string,
+    values: unknown[],
+  ): { name: string; text: string; values: unknown[] } {
+    return { name: `${key}:${this.schema}`, text, values };
   }
 
   /** Maps a row selected with {@link EVENT_COLUMNS} and upcasts it. */

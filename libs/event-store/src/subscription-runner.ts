@@ -235,7 +235,9 @@ export class SubscriptionRunner {
 
   private async processBatch(): Promise<{ delivered: number; heldBack: boolean }> {
     const pool = this.store.pool;
-    const { rows } = await pool.query<BatchRow>(this.sql.read, [this.name, this.opts.batchSize]);
+    const { rows } = await pool.query<BatchRow>(
+      this.store.named('subscription-read', this.sql.read, [this.name, this.opts.batchSize]),
+    );
     if (rows.length === 0) {
       await this.ensureCheckpointRow();
       return { delivered: 0, heldBack: false };

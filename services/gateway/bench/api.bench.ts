@@ -15,7 +15,8 @@
  * API_BENCH_FOUNDERS (10), API_BENCH_TARGET (`gateway`, or `applications` to skip the gateway
  * hop), API_BENCH_IDEMPOTENCY (`1` sends an Idempotency-Key on every request), API_BENCH_LOG_LEVEL
  * (`info`, the services' default; logs go to files under the OS temp dir), API_BENCH_V8_PROFILE
- * (`1` writes V8 tick profiles of both services there).
+ * (`1` writes V8 tick profiles of both services there), API_BENCH_CPU_PROFILE (`1` writes
+ * `.cpuprofile` files of both services there).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -42,6 +43,8 @@ const IDEMPOTENCY = process.env.API_BENCH_IDEMPOTENCY === '1';
 const LOG_LEVEL = process.env.API_BENCH_LOG_LEVEL ?? 'info';
 /** `1`: V8 tick profiles of both services into the log dir (`node --prof-process <file>`). */
 const V8_PROFILE = process.env.API_BENCH_V8_PROFILE === '1';
+/** `1`: V8 CPU profiles (`.cpuprofile`, for Chrome DevTools) of both services into the log dir. */
+const CPU_PROFILE = process.env.API_BENCH_CPU_PROFILE === '1';
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'api-bench-'));
@@ -89,6 +92,9 @@ async function startService(
     [
       ...(V8_PROFILE
         ? ['--prof', '--no-logfile-per-isolate', `--logfile=${join(LOG_DIR, `${name}-v8.log`)}`]
+        : []),
+      ...(CPU_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
         : []),
       '-r',
       '@swc-node/register',

@@ -126,8 +126,9 @@ function rowOf(state: Application, version: number): QueueRowInput {
 /** One statement for the whole batch (ids are unique in it; sorted for a stable lock order). */
 async function upsert(client: PoolClient, rows: QueueRowInput[]): Promise<void> {
   rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  await client.query(
-    `INSERT INTO ${TABLE} AS t (id, owner, title, category, status, requested_asset,
+  await client.query({
+    name: 'application-queue-upsert', // prepared once per connection
+    text: `INSERT INTO ${TABLE} AS t (id, owner, title, category, status, requested_asset,
        requested_amount, reviewers, review_count, round, version, created_at, submitted_at,
        updated_at)
      SELECT id, owner, title, category, status, requested_asset, requested_amount, reviewers,
@@ -140,8 +141,8 @@ async function upsert(client: PoolClient, rows: QueueRowInput[]): Promise<void> 
        submitted_at = COALESCE(t.submitted_at, EXCLUDED.submitted_at),
        updated_at = EXCLUDED.updated_at
      WHERE t.version < EXCLUDED.version`,
-    [JSON.stringify(rows)],
-  );
+    values: [JSON.stringify(rows)],
+  });
 }
 
 export interface QueueFilters {
