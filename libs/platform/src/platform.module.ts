@@ -64,7 +64,10 @@ export class PlatformModule implements OnModuleInit, OnApplicationShutdown {
               const header = req.headers[CORRELATION_HEADER];
               return typeof header === 'string' && header.length <= 200 ? header : randomUUID();
             },
-            customProps: () => ({ correlationId: currentCorrelationId() }),
+            // Every line written in a request's or message's context carries its correlation
+            // id. A mixin costs one call per line; customProps made two extra child loggers
+            // per request.
+            mixin: () => ({ correlationId: currentCorrelationId() }),
             autoLogging: {
               ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false,
             },
