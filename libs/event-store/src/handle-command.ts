@@ -51,15 +51,19 @@ export interface HandleCommandOptions<Command, State, Event extends DecidedEvent
  * Entries are immutable folds of committed events, so they may be stale but never wrong.
  */
 export class StreamStateCache<State> {
-  private readonly entries = new Map<string, { state: State; version: number }>();
+  private readonly entries = new Map<string, { state: State | (() => State); version: number }>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
   get(streamId: string): { state: State; version: number } | undefined {
-    return this.entries.get(streamId);
+    const entry = this.entries.get(streamId);
+    if (!entry) return undefined;
+    if (typeof entry.state === 'function') entry.state = (entry.state as () => State)();
+    return entry as { state: State; version: number };
   }
 
-  set(streamId: string, state: State, version: number): void {
+  /** `state` may be a function: it is then folded on first use only. */
+  set(streamId: string, state: State | (() => State), version: number): void {
     this.entries.delete(streamId);
     this.entries.set(streamId, { state, version });
     if (this.entries.size > this.maxEntries) {
@@ -125,7 +129,9 @@ async function appendAtKnownVersion<Command, State, Event extends DecidedEvent>(
   options: HandleCommandOptions<Command, State, Event>,
   state: State,
   version: number,
-): Promise<{ result: HandleCommandResult<State>; cached: State; nextVersion: number } | undefined> {
+): Promise<
+  { result: HandleCommandResult<State>; cached: () => State; nextVersion: number } | undefined
+> {
   let events: Event[];
   try {
     const decided = options.decide(options.command, state);
@@ -149,7 +155,7 @@ async function appendDecided<Command, State, Event extends DecidedEvent>(
   state: State,
   version: number,
   events: Event[],
-): Promise<{ result: HandleCommandResult<State>; cached: State }> {
+): Promise<{ result: HandleCommandResult<State>; cached: () => State }> {
   const drafts = events.map((event, index) => ({
     ...event,
     eventId: options.newEventId(),
@@ -168,15 +174,17 @@ async function appendDecided<Command, State, Event extends DecidedEvent>(
     { client: options.client },
   );
   let next = state;
-  // What a later read of the stream folds: the data as stored (canonical JSON), not as decided.
-  let cached = state;
-  for (const event of events) {
-    next = options.evolve(next, event);
-    if (options.cache && !options.client) {
+  for (const event of events) next = options.evolve(next, event);
+  // What a later read of the stream folds: the data as stored (JSON), not as decided; folded
+  // only if a later command uses it.
+  const cached = () => {
+    let folded = state;
+    for (const event of events) {
       const data = JSON.parse(JSON.stringify(event.data)) as Record<string, unknown>;
-      cached = options.evolve(cached, { ...event, data });
+      folded = options.evolve(folded, { ...event, data });
     }
-  }
+    return folded;
+  };
   return {
     result: {
       nextVersion: appended.nextVersion,
@@ -191,7 +199,7 @@ async function appendDecided<Command, State, Event extends DecidedEvent>(
 async function loadDecideAppend<Command, State, Event extends DecidedEvent>(
   store: PostgresEventStore,
   options: HandleCommandOptions<Command, State, Event>,
-): Promise<{ result: HandleCommandResult<State>; cached: State }> {
+): Promise<{ result: HandleCommandResult<State>; cached: () => State }> {
   const retry = options.retryOnConflict && options.expectedVersion === undefined;
   const attempts = retry ? Math.max(1, options.maxAttempts ?? 3) : 1;
   for (let attempt = 1; ; attempt++) {
@@ -208,7 +216,7 @@ async function loadDecideAppend<Command, State, Event extends DecidedEvent>(
     if (events.length === 0) {
       return {
         result: { nextVersion: version, state, newEvents: [], globalPositions: [] },
-        cached: state,
+        cached: () => state,
       };
     }
     try {
