@@ -230,15 +230,17 @@ async function signInFounders(
 
 type Context = { founder?: number; id?: string };
 
+/** Idempotency keys are unique across the warm-up and the measured run (one counter for both). */
+let idempotencyKey = 0;
+
 /** create → submit of that draft, per connection, forever: exactly half creates, half submits. */
 function workload(founders: { accountId: string; token: string }[]): autocannon.Request[] {
   let next = 0;
-  let key = 0;
   const bodies = founders.map((f) => JSON.stringify(applicationBody(f.accountId)));
   const headers = (token: string) => ({
     'content-type': 'application/json',
     authorization: `Bearer ${token}`,
-    ...(IDEMPOTENCY ? { 'idempotency-key': `bench-${process.pid}-${(key += 1)}` } : {}),
+    ...(IDEMPOTENCY ? { 'idempotency-key': `bench-${process.pid}-${(idempotencyKey += 1)}` } : {}),
   });
   return [
     {
