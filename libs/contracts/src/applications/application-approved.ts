@@ -7,12 +7,13 @@ import {
   founderSchema,
   nearAccountIdSchema,
   timestampSchema,
+  textSchema,
 } from './values';
 
 export const approvedTrancheV1 = z.object({
   /** 1-based number of the application's proposed milestone this tranche pays for. */
   milestone: z.number().int().min(1),
-  title: z.string().min(1).max(200),
+  title: textSchema(200),
   amount: baseUnitsSchema,
   dueDate: calendarDateSchema,
 });
@@ -26,7 +27,7 @@ export const applicationApprovedV1 = z
     applicationId: applicationIdSchema,
     founder: founderSchema,
     payoutAccount: nearAccountIdSchema,
-    title: z.string().min(1).max(200),
+    title: textSchema(200),
     grant: z.object({
       asset: assetCodeSchema,
       amount: baseUnitsSchema,

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { applicationIdSchema, founderSchema, timestampSchema } from './values';
+import { applicationIdSchema, founderSchema, timestampSchema, textSchema } from './values';
 
 /** `ApplicationRejected` v1: an admin rejected the application (final). */
 export const applicationRejectedV1 = z.object({
   applicationId: applicationIdSchema,
   founder: founderSchema,
-  reason: z.string().min(1).max(2000),
+  reason: textSchema(2000),
   decidedBy: z.string().min(1).max(200),
   rejectedAt: timestampSchema,
 });

@@ -6,13 +6,14 @@ import {
   baseUnitsSchema,
   founderSchema,
   timestampSchema,
+  textSchema,
 } from './values';
 
 /** `ApplicationSubmitted` v1: a founder submitted (or, after requested changes, resubmitted). */
 export const applicationSubmittedV1 = z.object({
   applicationId: applicationIdSchema,
   founder: founderSchema,
-  title: z.string().min(1).max(200),
+  title: textSchema(200),
   category: applicationCategorySchema,
   requestedFunding: z.object({ asset: assetCodeSchema, amount: baseUnitsSchema }),
   /** 1 for the first submission, +1 per resubmission. */

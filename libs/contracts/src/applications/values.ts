@@ -38,3 +38,14 @@ export const applicationCategorySchema = z.enum([
   'research',
   'other',
 ]);
+
+/**
+ * Free text of 1..`max` characters, counted in Unicode code points as the API counts them (a
+ * `z.string().max()` counts UTF-16 units: an accepted title of 200 emoji would then fail its own
+ * contract and could never be published).
+ */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .refine((s) => [...s].length <= max, `at most ${max} characters`);
