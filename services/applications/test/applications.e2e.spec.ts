@@ -21,8 +21,13 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
     h = await startHarness();
     admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
     for (const reviewer of reviewers) tokens[reviewer] = await h.staffToken(reviewer, ['reviewer']);
-    // A test consumer reads what the relay published, parsed against the contracts as any consumer would.
+    // A test consumer reads what the relay publishes from now on (the topic keeps every earlier
+    // run's messages), parsed against the contracts as any consumer would.
     const kafka = new Kafka({ clientId: 'applications-e2e', brokers, logLevel: logLevel.NOTHING });
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    const ends = await kafkaAdmin.fetchTopicOffsets(TOPICS.application);
+    await kafkaAdmin.disconnect();
     consumer = kafka.consumer({ groupId: `applications-e2e-${randomBytes(4).toString('hex')}` });
     await consumer.connect();
     await consumer.subscribe({ topic: TOPICS.application, fromBeginning: true });
@@ -32,6 +37,9 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
         published.push(parseIntegrationEvent(registry, message.value));
       },
     });
+    for (const { partition, offset } of ends) {
+      consumer.seek({ topic: TOPICS.application, partition, offset });
+    }
   }, 120_000);
 
   afterAll(async () => {
