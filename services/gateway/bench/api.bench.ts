@@ -11,7 +11,7 @@
  * runs its queue projection and Kafka relay while it serves.
  *
  * Env: BENCH_DATABASE_URL (default …/incubator_bench, dropped and created anew), KAFKA_BROKERS,
- * API_BENCH_SECONDS (20), API_BENCH_WARMUP_SECONDS (5), API_BENCH_CONNECTIONS (32),
+ * API_BENCH_SECONDS (20), API_BENCH_WARMUP_SECONDS (5), API_BENCH_CONNECTIONS (24),
  * API_BENCH_FOUNDERS (10), API_BENCH_TARGET (`gateway`, or `applications` to skip the gateway
  * hop), API_BENCH_IDEMPOTENCY (`1` sends an Idempotency-Key on every request), API_BENCH_LOG_LEVEL
  * (`info`, the services' default; logs go to files under the OS temp dir), API_BENCH_V8_PROFILE
@@ -36,7 +36,7 @@ const DATABASE_URL =
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const SECONDS = Number(process.env.API_BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.API_BENCH_WARMUP_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 32);
+const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 24);
 const FOUNDERS = Number(process.env.API_BENCH_FOUNDERS ?? 10);
 const TARGET = process.env.API_BENCH_TARGET === 'applications' ? 'applications' : 'gateway';
 const IDEMPOTENCY = process.env.API_BENCH_IDEMPOTENCY === '1';
