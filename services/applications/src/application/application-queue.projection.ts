@@ -87,7 +87,8 @@ export const applicationQueueProjection = (readStreams: ReadStreams): Projection
   },
 });
 
-interface QueueRowInput {
+/** A row of `application_queue`; timestamps are written as ISO strings and read back as Dates. */
+interface QueueTableRow<Time> {
   id: string;
   owner: string;
   title: string;
@@ -99,10 +100,12 @@ interface QueueRowInput {
   review_count: number;
   round: number;
   version: number;
-  created_at: string;
-  submitted_at: string | null;
-  updated_at: string;
+  created_at: Time;
+  submitted_at: Time | null;
+  updated_at: Time;
 }
+
+type QueueRowInput = QueueTableRow<string>;
 
 function rowOf(state: Application, version: number): QueueRowInput {
   return {
@@ -226,21 +229,7 @@ export class ApplicationQueue {
       );
     }
     params.push(filters.limit + 1);
-    const { rows } = await this.pool.query<{
-      id: string;
-      owner: string;
-      title: string;
-      category: string;
-      status: string;
-      requested_asset: string;
-      requested_amount: string;
-      reviewers: string[];
-      review_count: number;
-      version: number;
-      created_at: Date;
-      submitted_at: Date | null;
-      updated_at: Date;
-    }>(
+    const { rows } = await this.pool.query<QueueTableRow<Date>>(
       `SELECT * FROM ${TABLE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
