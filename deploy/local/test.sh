@@ -15,7 +15,8 @@ failed=0
 started_kafka=0
 
 finish() {
-  if [[ $started_kafka == 1 ]]; then bash deploy/local/kafka.sh stop || true; fi
+  if [[ $started_kafka == 1 ]]; then bash deploy/local/kafka.sh stop >/dev/null 2>&1 || true; fi
+  started_kafka=0
   rm -rf "$REPORT_DIR"
 }
 trap finish EXIT
@@ -60,6 +61,7 @@ for tier in unit int e2e; do
   fi
 done
 
+finish # stop what we started first, so the summary is the last line of the output
 echo
 echo "elapsed: $SECONDS s"
 echo "$passed passed, $failed failed"
