@@ -1,8 +1,10 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
+import { PUBLIC_ROUTE_METADATA } from '@lib/platform';
 import type { AuthUser, Role } from './roles';
 
-export const IS_PUBLIC_KEY = 'auth:public';
+/** Same key as the platform's health controller uses, so both mean one thing to the guard. */
+export const IS_PUBLIC_KEY = PUBLIC_ROUTE_METADATA;
 export const ROLES_KEY = 'auth:roles';
 
 /** A request after the AuthGuard: `user` is set unless the route is @Public(). */

@@ -3,8 +3,8 @@ import { createDataSource, createPool, migrateSchema } from '@lib/platform';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { AuthError } from './auth-error';
+import { createSignInChallenge } from '@lib/near';
 import {
-  createSignInChallenge,
   PgSignInChallengeStore,
   signInMigrations,
   type SignInChallenge,
@@ -34,8 +34,16 @@ afterAll(async () => {
 
 const now = new Date('2026-12-01T10:00:00.000Z');
 const account = () => `ada-${randomUUID().slice(0, 8)}.near`;
-const challenge = (accountId = account(), ttlSeconds = 300): SignInChallenge =>
-  createSignInChallenge({ accountId, recipient: 'incubator.near', now, ttlSeconds });
+const challenge = (accountId = account(), ttlSeconds = 300, at = now): SignInChallenge => ({
+  ...createSignInChallenge({
+    accountId,
+    recipient: 'incubator.near',
+    now: at,
+    ttlMs: ttlSeconds * 1000,
+    random32: randomBytes(32),
+  }),
+  accountId,
+});
 
 async function failure(promise: Promise<unknown>): Promise<AuthError> {
   const error = await promise.then(
@@ -104,11 +112,7 @@ describe('PgSignInChallengeStore', () => {
   });
 
   it('purges expired challenges', async () => {
-    const old = createSignInChallenge({
-      accountId: account(),
-      recipient: 'incubator.near',
-      now: new Date('2020-01-01T00:00:00Z'),
-    });
+    const old = challenge(account(), 300, new Date('2020-01-01T00:00:00Z'));
     const fresh = challenge();
     await store.issue(old);
     await store.issue(fresh);

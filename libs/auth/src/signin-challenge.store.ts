@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { type MigrationClass, quoteIdent, sqlMigration } from '@lib/platform';
 import type { Pool } from 'pg';
 import { AuthError } from './auth-error';
@@ -28,24 +27,6 @@ export interface SignInChallengeStore {
   consume(nonce: string, accountId: string, now: Date): Promise<SignInChallenge>;
   /** Deletes challenges that expired before `before`; returns how many. */
   purgeExpired(before: Date): Promise<number>;
-}
-
-/** Builds a fresh challenge with a random 32-byte nonce (default lifetime 5 minutes). */
-export function createSignInChallenge(input: {
-  accountId: string;
-  recipient: string;
-  now: Date;
-  ttlSeconds?: number;
-  appName?: string;
-}): SignInChallenge {
-  const expiresAt = new Date(input.now.getTime() + (input.ttlSeconds ?? 300) * 1000);
-  return {
-    nonce: randomBytes(32).toString('base64'),
-    accountId: input.accountId,
-    recipient: input.recipient,
-    message: `Sign in to ${input.appName ?? 'the NEAR AI incubator'} as ${input.accountId}`,
-    expiresAt,
-  };
 }
 
 /**

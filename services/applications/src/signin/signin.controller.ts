@@ -9,9 +9,9 @@ import {
   Nep413Error,
   verifyNep413SignIn,
 } from '@lib/near';
-import { ProblemError, SERVICE_CONFIG, ValidationProblem } from '@lib/platform';
+import { ProblemError, SERVICE_CONFIG } from '@lib/platform';
 import type { ApplicationsConfig } from '../config';
-import { toFieldProblems } from '../application/application.dto';
+import { validateBody } from '../application/application.dto';
 
 export const SIGNIN_CHALLENGE_STORE = Symbol('SIGNIN_CHALLENGE_STORE');
 export const NEAR_PROVIDER = Symbol('NEAR_PROVIDER');
@@ -42,12 +42,6 @@ const verifyBody = z
   })
   .strict();
 
-function parse<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) throw new ValidationProblem(toFieldProblems(result.error));
-  return result.data as z.output<S>;
-}
-
 /**
  * Founder sign-in with NEAR (NEP-413): a challenge (nonce + message for this recipient), then the
  * wallet's signature over it → a founder session token whose `sub` is the NEAR account.
@@ -64,7 +58,7 @@ export class SignInController {
   @Post('challenge')
   @HttpCode(200)
   async challenge(@Body() body: unknown) {
-    const { accountId: account } = parse(challengeBody, body);
+    const { accountId: account } = validateBody(challengeBody, body ?? {});
     const challenge = createSignInChallenge({
       recipient: this.config.SIGNIN_RECIPIENT,
       accountId: account,
@@ -84,7 +78,7 @@ export class SignInController {
   @Post('verify')
   @HttpCode(200)
   async verify(@Body() body: unknown) {
-    const input = parse(verifyBody, body);
+    const input = validateBody(verifyBody, body ?? {});
     const now = new Date();
     // Single use: the nonce is spent before the signature is checked, so a replay never gets in.
     const issued = await this.challenges.consume(input.nonce, input.accountId, now);
