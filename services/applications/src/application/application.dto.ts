@@ -1,6 +1,6 @@
 import { type FieldProblem, ValidationProblem } from '@lib/platform';
 import { z } from 'zod';
-import { createAssetRegistry, isValidNearAccountId } from '@lib/near';
+import { createAssetRegistry, formatAmount, isValidNearAccountId } from '@lib/near';
 import {
   APPLICATION_CATEGORIES,
   type ApplicationChanges,
@@ -34,12 +34,8 @@ export function decimalToBaseUnits(decimal: string, decimals: number): bigint {
 }
 
 /** Formats base units as the shortest decimal string (2500500000n, 6 → `"2500.5"`). */
-export function baseUnitsToDecimal(amount: bigint, decimals: number): string {
-  const digits = amount.toString().padStart(decimals + 1, '0');
-  const whole = digits.slice(0, digits.length - decimals);
-  const fraction = digits.slice(digits.length - decimals).replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}` : whole;
-}
+export const baseUnitsToDecimal = (amount: bigint, decimals: number): string =>
+  formatAmount({ decimals }, amount);
 
 /** Decimals of each asset code; unknown codes are rejected. */
 export type AssetDecimals = (asset: string) => number | undefined;
