@@ -272,7 +272,7 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
       })
       .expect(200);
     expect(approved.body.status).toBe('approved');
-    expect((await listed(founder.token, id)).status).toBeDefined();
+    await listedWithStatus(founder.token, id, 'approved');
     await publishedEvent('ApplicationApproved', id);
   });
 });
