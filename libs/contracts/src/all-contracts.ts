@@ -1,5 +1,18 @@
+import type { z } from 'zod';
 import { applicationEventSchemas } from './applications';
+import { disbursementEventSchemas } from './disbursements';
+import { grantEventSchemas } from './grants';
+import { milestoneEventSchemas } from './milestones';
 import { ContractRegistry } from './registry';
+import { payoutEventSchemas } from './settlements';
+
+const allSchemas: Record<string, { schemaVersion: number; data: z.ZodTypeAny }>[] = [
+  applicationEventSchemas,
+  grantEventSchemas,
+  milestoneEventSchemas,
+  disbursementEventSchemas,
+  payoutEventSchemas,
+];
 
 /**
  * Every published integration contract, for producers (validate before publishing) and consumers
@@ -7,8 +20,10 @@ import { ContractRegistry } from './registry';
  */
 export function integrationContracts(): ContractRegistry {
   const registry = new ContractRegistry();
-  for (const [type, contract] of Object.entries(applicationEventSchemas)) {
-    registry.register(type, contract.schemaVersion, contract.data);
+  for (const schemas of allSchemas) {
+    for (const [type, contract] of Object.entries(schemas)) {
+      registry.register(type, contract.schemaVersion, contract.data);
+    }
   }
   return registry;
 }

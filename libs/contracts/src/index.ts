@@ -2,4 +2,8 @@ export * from './envelope';
 export * from './topics';
 export * from './registry';
 export * from './applications';
+export * from './grants';
+export * from './milestones';
+export * from './disbursements';
+export * from './settlements';
 export * from './all-contracts';
