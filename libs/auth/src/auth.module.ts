@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard, JWT_VERIFIER } from './auth.guard';
+import { type AuthConfig, jwtOptionsFromConfig } from './auth.config';
 import { createJwtVerifier, type JwtOptions } from './jwt';
 
 export interface AuthModuleOptions {
@@ -17,6 +18,11 @@ export class AuthModule {
       [{ provide: JWT_VERIFIER, useValue: createJwtVerifier(options.jwt) }],
       options,
     );
+  }
+
+  /** JWT authentication configured from a service config that spread `authConfigShape`. */
+  static forConfig(config: AuthConfig): DynamicModule {
+    return AuthModule.register({ jwt: jwtOptionsFromConfig(config) });
   }
 
   /** Same as register, with options from DI (e.g. the parsed service config). */

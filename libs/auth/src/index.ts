@@ -1,3 +1,4 @@
+export * from './auth.config';
 export * from './auth-error';
 export * from './auth.guard';
 export * from './auth.module';
