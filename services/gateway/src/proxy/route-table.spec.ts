@@ -10,6 +10,8 @@ describe('routeFor', () => {
     ['/v1/grants/g1/milestones/2/submissions', 'milestones'],
     ['/v1/disbursements/d1/approve', 'disbursements'],
     ['/v1/treasury/runs', 'disbursements'],
+    ['/v1/treasury', 'disbursements'],
+    ['/v1/treasury/balances', 'settlement'],
   ])('%s → %s', (path, upstream) => {
     expect(routeFor(path)).toBe(upstream);
   });

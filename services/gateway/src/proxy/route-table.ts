@@ -14,6 +14,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/v1\/grants\/[^/]+\/milestones(\/|$)/, upstream: 'milestones' },
   { pattern: /^\/v1\/grants(\/|$)/, upstream: 'grants' },
   { pattern: /^\/v1\/disbursements(\/|$)/, upstream: 'disbursements' },
+  { pattern: /^\/v1\/treasury\/balances$/, upstream: 'settlement' },
   { pattern: /^\/v1\/treasury(\/|$)/, upstream: 'disbursements' },
   { pattern: /^\/v1\/payouts(\/|$)/, upstream: 'settlement' },
 ];
