@@ -1,7 +1,9 @@
 import { HEADERS, integrationEnvelopeSchema } from '@lib/contracts';
 import { randomUUID } from 'node:crypto';
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { z } from 'zod';
 import { createRelayProducer, KafkaRelay, toIntegrationEnvelope, withInbox } from '.';
+import { RELAY_DEAD_LETTER_REASON, type RelayDeadLetter, relayDeadLetters } from './kafka-relay';
 import { freshStore, newEvent, streamOf, waitFor, type TestStore } from '../test/support';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -24,7 +26,11 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     await admin.connect();
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+      topics: [topic, `${topic}.dlq`].map((name) => ({
+        topic: name,
+        numPartitions: 3,
+        replicationFactor: 1,
+      })),
     });
     await admin.disconnect();
     producer = createRelayProducer(kafka);
@@ -35,7 +41,7 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     await producer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
     await admin.disconnect();
     await t.drop();
   });
@@ -163,6 +169,96 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
       await waitFor(async () => deliveries.get(next.eventId) === 1);
     } finally {
       await relay.stop();
+    }
+  });
+
+  it('dead-letters an event its own contract rejects, and publishes the events behind it', async () => {
+    const name = `relay-${randomUUID()}`;
+    const streamId = streamOf('payout');
+    // The producer-side contract: amounts are base-unit digit strings.
+    const contract = z.object({ amount: z.string().regex(/^\d+$/) });
+    const toMessage = (event: Parameters<typeof toIntegrationEnvelope>[0]) => {
+      const envelope = toIntegrationEnvelope(event);
+      return { topic, envelope: { ...envelope, data: contract.parse(event.data) } };
+    };
+    const good1 = newEvent('PayoutRequested', { amount: '1000' });
+    const bad = newEvent('PayoutRequested', { amount: '10.5' });
+    const good2 = newEvent('PayoutRequested', { amount: '2000' });
+    await t.store.append(streamId, 'no_stream', [good1, bad, good2]);
+
+    const published: { eventId: string }[] = [];
+    const deadLetters: { headers: Record<string, string>; value: Record<string, unknown> }[] = [];
+    const groupId = `test-relay-dlq-${randomUUID().slice(0, 8)}`;
+    const tail = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    await tail.connect();
+    await tail.subscribe({ topics: [topic, `${topic}.dlq`], fromBeginning: true });
+    await tail.run({
+      eachMessage: async ({ topic: from, message }) => {
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        const value = JSON.parse(String(message.value)) as Record<string, unknown>;
+        // The topic is shared with the other test: keep only this stream's records.
+        if (message.key?.toString() !== streamId.slice('payout-'.length)) return;
+        if (from === topic) published.push(value as { eventId: string });
+        else deadLetters.push({ headers, value });
+      },
+    });
+    const letters: RelayDeadLetter[] = [];
+    const counted = await relayDeadLetters.get();
+    const before =
+      counted.values.find((v) => v.labels.relay === name && v.labels.topic === `${topic}.dlq`)
+        ?.value ?? 0;
+    const relay = new KafkaRelay({
+      store: t.store,
+      name,
+      producer,
+      toMessage,
+      onError: quiet,
+      onDeadLetter: (letter) => letters.push(letter),
+      pollIntervalMs: 100,
+    });
+    relay.start();
+    try {
+      const ids = (list: { eventId: string }[]) => new Set(list.map((e) => e.eventId));
+      await waitFor(async () => ids(published).has(good2.eventId) && deadLetters.length > 0);
+      // Behind the bad event: published, once relay caught up also a later append.
+      const later = newEvent('PayoutRequested', { amount: '3000' });
+      await t.store.append(streamId, 3, [later]);
+      await waitFor(async () => ids(published).has(later.eventId));
+
+      expect(published.map((e) => e.eventId).filter((id) => id !== later.eventId)).toEqual([
+        good1.eventId,
+        good2.eventId,
+      ]);
+      expect(ids(published).has(bad.eventId)).toBe(false);
+      expect(deadLetters).toHaveLength(1);
+      const [letter] = deadLetters;
+      expect(letter.headers).toMatchObject({
+        [HEADERS.eventId]: bad.eventId,
+        [HEADERS.eventType]: 'PayoutRequested',
+        [HEADERS.dlqOriginalTopic]: topic,
+        'dlq-reason': RELAY_DEAD_LETTER_REASON,
+        'dlq-relay': name,
+        'dlq-stream-id': streamId,
+        'dlq-stream-version': '2',
+      });
+      expect(letter.headers[HEADERS.dlqError]).toMatch(/ZodError/);
+      expect(letter.headers[HEADERS.dlqError]).toMatch(/amount/);
+      expect(letter.value).toMatchObject({
+        relay: name,
+        event: { eventId: bad.eventId, streamId, data: { amount: '10.5' } },
+      });
+      // The store is shared with the other test, whose events fail this contract too.
+      const ours = letters.filter((l) => l.event.streamId === streamId);
+      expect(ours.map((l) => [l.event.eventId, l.topic])).toEqual([[bad.eventId, `${topic}.dlq`]]);
+      const after = (await relayDeadLetters.get()).values.find(
+        (v) => v.labels.relay === name && v.labels.topic === `${topic}.dlq`,
+      )?.value;
+      expect(after).toBe(before + letters.length);
+    } finally {
+      await relay.stop();
+      await tail.disconnect();
     }
   });
 });

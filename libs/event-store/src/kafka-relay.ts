@@ -1,6 +1,12 @@
-import { HEADERS, type IntegrationEnvelope, integrationEnvelopeSchema } from '@lib/contracts';
+import {
+  deadLetterTopic,
+  HEADERS,
+  type IntegrationEnvelope,
+  integrationEnvelopeSchema,
+} from '@lib/contracts';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { Counter, register } from 'prom-client';
 import { SubscriptionRunner, type SubscriptionOptions } from './subscription-runner';
 import type { StoredEvent } from './types';
 
@@ -19,7 +25,52 @@ export interface KafkaRelayOptions extends Omit<
   toMessage: RelayMapping;
   /** Runs after the batch is acknowledged by Kafka, before the checkpoint commits. */
   afterPublish?: (events: StoredEvent[]) => Promise<void>;
+  /**
+   * Where an event whose mapping or contract parse throws is dead-lettered (`<topic>.dlq`, which
+   * `ensureTopics` creates). Default: the `topic` of a {@link RelayMappingError}, else the topic
+   * the rest of the batch (or the last batch) published to, else `<name>.dlq`.
+   */
+  deadLetterTopic?: string | ((event: StoredEvent) => string);
+  /**
+   * Called once per dead-lettered event, after Kafka acknowledged it; log it at error level.
+   * Must not throw. Default: one JSON error line on stderr.
+   */
+  onDeadLetter?: (letter: RelayDeadLetter) => void;
 }
+
+/** A mapping failure that names the topic the event was meant for. */
+export class RelayMappingError extends Error {
+  constructor(
+    readonly topic: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RelayMappingError';
+  }
+}
+
+/** An event the relay could not publish because its own contract rejected it. */
+export interface RelayDeadLetter {
+  relay: string;
+  /** The `<topic>.dlq` it was written to. */
+  topic: string;
+  event: StoredEvent;
+  error: string;
+}
+
+/** Dead-letter reason header value of relay-side (producer) contract failures. */
+export const RELAY_DEAD_LETTER_REASON = 'producer-contract';
+
+/** Events the relay dead-lettered because their mapping or contract parse threw. */
+export const relayDeadLetters: Counter<'relay' | 'topic'> =
+  (register.getSingleMetric('event_store_relay_dead_letters_total') as
+    Counter<'relay' | 'topic'> | undefined) ??
+  new Counter({
+    name: 'event_store_relay_dead_letters_total',
+    help: 'Events the Kafka relay dead-lettered because their mapping or contract parse failed',
+    labelNames: ['relay', 'topic'],
+  });
 
 const UUID_SUFFIX = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
@@ -81,22 +132,58 @@ export function createRelayProducer(kafka: Kafka): Producer {
  * the batch (at-least-once); consumers dedupe by event id (`withInbox`). No dual writes.
  * Checkpoints commit asynchronously by default (`asyncCommit`): a database crash can only move
  * them back, which re-publishes.
+ *
+ * An event whose mapping (or envelope parse) throws is a bug in that event's contract, and would
+ * throw again on every retry: it goes to `<topic>.dlq` in the same batch (value: the stored event
+ * and the error; headers `dlq-reason: producer-contract`, `dlq-error`, the stream and version),
+ * is counted in `event_store_relay_dead_letters_total` and logged at error level, and the events
+ * behind it publish. Kafka errors still retry the whole batch.
  */
 export class KafkaRelay extends SubscriptionRunner {
   constructor(options: KafkaRelayOptions) {
-    const { producer, toMessage, afterPublish, ...subscription } = options;
+    const {
+      producer,
+      toMessage,
+      afterPublish,
+      deadLetterTopic: dlqOption,
+      onDeadLetter,
+      ...subscription
+    } = options;
+    let lastTopic: string | undefined;
     super({
       // A lost checkpoint only re-publishes (consumers dedupe), so don't wait for its WAL flush.
       asyncCommit: true,
       ...subscription,
       handle: async (events) => {
         const byTopic = new Map<string, Message[]>();
+        const failed: { event: StoredEvent; error: unknown }[] = [];
         for (const event of events) {
-          const mapped = toMessage(event);
-          if (!mapped) continue;
-          const messages = byTopic.get(mapped.topic) ?? [];
-          messages.push(toKafkaMessage(mapped.envelope));
-          byTopic.set(mapped.topic, messages);
+          // A mapping is a pure function of the event: if it throws once it throws forever, so
+          // retrying would stop the relay for every event behind this one. Dead-letter it instead.
+          let message: { topic: string; message: Message } | null;
+          try {
+            const mapped = toMessage(event);
+            message = mapped && { topic: mapped.topic, message: toKafkaMessage(mapped.envelope) };
+          } catch (error) {
+            failed.push({ event, error });
+            continue;
+          }
+          if (!message) continue;
+          const messages = byTopic.get(message.topic) ?? [];
+          messages.push(message.message);
+          byTopic.set(message.topic, messages);
+        }
+        const fallbackTopic = busiestTopic(byTopic) ?? lastTopic;
+        const letters: RelayDeadLetter[] = failed.map(({ event, error }) => ({
+          relay: subscription.name,
+          topic: deadLetterTopicOf(dlqOption, event, error, fallbackTopic, subscription.name),
+          event,
+          error: describeRelayError(error),
+        }));
+        for (const letter of letters) {
+          const messages = byTopic.get(letter.topic) ?? [];
+          messages.push(deadLetterMessage(letter));
+          byTopic.set(letter.topic, messages);
         }
         if (byTopic.size > 0) {
           const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({
@@ -105,8 +192,79 @@ export class KafkaRelay extends SubscriptionRunner {
           }));
           await producer.sendBatch({ topicMessages, acks: -1 });
         }
+        lastTopic = fallbackTopic;
+        for (const letter of letters) {
+          relayDeadLetters.inc({ relay: letter.relay, topic: letter.topic });
+          (onDeadLetter ?? logDeadLetter)(letter);
+        }
         await afterPublish?.(events);
       },
     });
   }
+}
+
+function logDeadLetter(letter: RelayDeadLetter): void {
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'relay dead-lettered an event its own contract rejected',
+      relay: letter.relay,
+      deadLetterTopic: letter.topic,
+      eventId: letter.event.eventId,
+      type: letter.event.type,
+      streamId: letter.event.streamId,
+      streamVersion: letter.event.streamVersion,
+      error: letter.error,
+    }),
+  );
+}
+
+function busiestTopic(byTopic: Map<string, Message[]>): string | undefined {
+  let best: string | undefined;
+  let count = 0;
+  for (const [topic, messages] of byTopic) {
+    if (messages.length > count) [best, count] = [topic, messages.length];
+  }
+  return best;
+}
+
+function deadLetterTopicOf(
+  option: KafkaRelayOptions['deadLetterTopic'],
+  event: StoredEvent,
+  error: unknown,
+  fallbackTopic: string | undefined,
+  relayName: string,
+): string {
+  if (typeof option === 'string') return option;
+  if (option) return option(event);
+  if (error instanceof RelayMappingError) return deadLetterTopic(error.topic);
+  return deadLetterTopic(fallbackTopic ?? relayName);
+}
+
+function describeRelayError(error: unknown, max = 2000): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** The dead-letter record: the stored event as JSON, the error and reason in `dlq-*` headers. */
+function deadLetterMessage(letter: RelayDeadLetter): Message {
+  const { event } = letter;
+  return {
+    key: aggregateIdOf(event.streamId),
+    value: JSON.stringify({ relay: letter.relay, error: letter.error, event }),
+    headers: {
+      [HEADERS.eventId]: event.eventId,
+      [HEADERS.eventType]: event.type,
+      [HEADERS.schemaVersion]: String(event.schemaVersion),
+      [HEADERS.correlationId]: event.metadata.correlationId,
+      [HEADERS.dlqError]: letter.error,
+      [HEADERS.dlqAttempts]: '1',
+      [HEADERS.dlqOriginalTopic]: letter.topic.replace(/\.dlq$/, ''),
+      'dlq-reason': RELAY_DEAD_LETTER_REASON,
+      'dlq-relay': letter.relay,
+      'dlq-stream-id': event.streamId,
+      'dlq-stream-version': String(event.streamVersion),
+      'dlq-failed-at': new Date().toISOString(),
+    },
+  };
 }
