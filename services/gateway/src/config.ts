@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { parseConfig, portVariable } from '@lib/platform';
 
-const upstream = (fallback: string) => z.string().url().default(fallback);
+/** One service's base URL, or a comma-separated list of its replicas (requests spread round-robin). */
+const upstream = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(
+      (value) => value.split(',').every((url) => z.string().url().safeParse(url.trim()).success),
+      'a URL, or a comma-separated list of URLs',
+    );
 
 export const configShape = {
   PORT: portVariable(3000),

@@ -69,13 +69,13 @@ function correlationIdOf(req: IncomingMessage): string {
  */
 @Injectable()
 export class ProxyMiddleware {
-  private readonly upstreams: Record<Upstream, URL>;
+  private readonly upstreams: Record<Upstream, ReplicaSet>;
 
   constructor(@Inject(SERVICE_CONFIG) private readonly config: GatewayConfig) {
     const urls = upstreamUrls(config);
     this.upstreams = Object.fromEntries(
-      Object.entries(urls).map(([name, url]) => [name, new URL(url)]),
-    ) as Record<Upstream, URL>;
+      Object.entries(urls).map(([name, url]) => [name, new ReplicaSet(url)]),
+    ) as Record<Upstream, ReplicaSet>;
   }
 
   /** The service that owns `url` (path and query), if any. */
@@ -91,7 +91,8 @@ export class ProxyMiddleware {
   }
 
   forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse): void {
-    const target = this.upstreams[upstream];
+    const replicas = this.upstreams[upstream];
+    const target = replicas.pick();
     const headers = forwardable(req.headers);
     headers[CORRELATION_HEADER] = correlationIdOf(req);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
@@ -113,6 +114,7 @@ export class ProxyMiddleware {
     );
     outgoing.on('timeout', () => outgoing.destroy(new Error('upstream timeout')));
     outgoing.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') replicas.markDown(target);
       if (res.headersSent) return res.destroy(error);
       const timedOut = error.message === 'upstream timeout';
       sendProblem(
@@ -123,5 +125,31 @@ export class ProxyMiddleware {
       );
     });
     req.pipe(outgoing);
+  }
+}
+
+/** The replicas of one service: round-robin, skipping for a moment one that refused a connection. */
+export class ReplicaSet {
+  private readonly urls: URL[];
+  private readonly downUntil = new Map<URL, number>();
+  private next = 0;
+
+  constructor(
+    list: string,
+    private readonly downForMs = 1000,
+  ) {
+    this.urls = list.split(',').map((url) => new URL(url.trim()));
+  }
+
+  pick(now = Date.now()): URL {
+    for (let tried = 0; tried < this.urls.length; tried++) {
+      const url = this.urls[this.next++ % this.urls.length];
+      if ((this.downUntil.get(url) ?? 0) <= now) return url;
+    }
+    return this.urls[this.next++ % this.urls.length];
+  }
+
+  markDown(url: URL, now = Date.now()): void {
+    this.downUntil.set(url, now + this.downForMs);
   }
 }
