@@ -1,0 +1,384 @@
+import {
+  decide,
+  evolve,
+  initialState,
+  type DeathProof,
+  type PayoutCommand,
+  type PayoutEvent,
+  type PayoutRequest,
+  type PayoutState,
+} from './payout.decider';
+
+const NOW = '2026-12-01T10:00:00.000Z';
+const request: PayoutRequest = {
+  payoutId: '11111111-1111-4111-8111-111111111111-1-1',
+  disbursementId: '11111111-1111-4111-8111-111111111111-1',
+  attempt: 1,
+  grantId: '11111111-1111-4111-8111-111111111111',
+  tranche: 1,
+  treasuryAccountId: 'treasury.test.near',
+  receiver: 'founder.test.near',
+  asset: 'USDC',
+  amount: '2500000000',
+};
+const TX1 = {
+  txHash: 'Hash1111111111111111111111111111111111111111',
+  signerPublicKey: 'ed25519:KEY',
+  nonce: '1000000001',
+  blockHash: 'Block1',
+  blockHeight: 1000,
+};
+const TX2 = {
+  ...TX1,
+  txHash: 'Hash2222222222222222222222222222222222222222',
+  nonce: '1000000002',
+  blockHeight: 1200,
+};
+
+const given = (...commands: PayoutCommand[]): PayoutState =>
+  commands.reduce<PayoutState>(
+    (state, command) => decide(command, state).reduce(evolve, state),
+    initialState(),
+  );
+const when = (state: PayoutState, command: PayoutCommand): PayoutEvent[] => decide(command, state);
+const types = (events: PayoutEvent[]) => events.map((e) => e.type);
+
+const requested: PayoutCommand = { type: 'RequestPayout', data: { ...request, now: NOW } };
+const signed = (tx = TX1): PayoutCommand => ({
+  type: 'RecordSignedTransaction',
+  data: { ...tx, now: NOW },
+});
+const broadcast = (txHash = TX1.txHash): PayoutCommand => ({
+  type: 'RecordBroadcast',
+  data: { txHash, now: NOW },
+});
+const success = (txHash = TX1.txHash, finality = 'FINAL'): PayoutCommand => ({
+  type: 'RecordOutcome',
+  data: {
+    txHash,
+    finality,
+    now: NOW,
+    outcome: { kind: 'success', blockHash: 'BlockX', blockHeight: 1003 },
+  },
+});
+const failure = (txHash = TX1.txHash): PayoutCommand => ({
+  type: 'RecordOutcome',
+  data: {
+    txHash,
+    finality: 'FINAL',
+    now: NOW,
+    outcome: { kind: 'failure', reason: 'AccountDoesNotExist: {}' },
+  },
+});
+const expired = (over: Partial<Extract<DeathProof, { kind: 'expired' }>> = {}): DeathProof => ({
+  kind: 'expired',
+  txBlockHeight: TX1.blockHeight,
+  headHeight: TX1.blockHeight + 101,
+  validityPeriod: 100,
+  chainKnowsTransaction: false,
+  ...over,
+});
+const dead = (proof: DeathProof = expired(), txHash = TX1.txHash): PayoutCommand => ({
+  type: 'RecordDeadTransaction',
+  data: { txHash, proof, now: NOW },
+});
+
+describe('Payout decider', () => {
+  describe('RequestPayout', () => {
+    it('creates the payout', () => {
+      expect(when(initialState(), requested)).toEqual([
+        { type: 'PayoutRequested', data: { ...request, requestedAt: NOW } },
+      ]);
+    });
+    it('a redelivered release with the same terms decides nothing', () => {
+      expect(when(given(requested), requested)).toEqual([]);
+      expect(when(given(requested, signed(), broadcast(), success()), requested)).toEqual([]);
+    });
+    it('the same (disbursement, attempt) with other terms is a conflict', () => {
+      for (const change of [{ amount: '1' }, { receiver: 'other.test.near' }, { asset: 'NEAR' }]) {
+        expect(() =>
+          when(given(requested), {
+            type: 'RequestPayout',
+            data: { ...request, ...change, now: NOW },
+          }),
+        ).toThrow(expect.objectContaining({ code: 'payout_conflict' }));
+      }
+    });
+    it('refuses a non-positive amount', () => {
+      expect(() =>
+        when(initialState(), {
+          type: 'RequestPayout',
+          data: { ...request, amount: '0', now: NOW },
+        }),
+      ).toThrow(expect.objectContaining({ code: 'payout_conflict' }));
+    });
+  });
+
+  it('every other command needs an existing payout', () => {
+    expect(() => when(initialState(), signed())).toThrow(
+      expect.objectContaining({ code: 'payout_not_found' }),
+    );
+  });
+
+  describe('RecordSignedTransaction', () => {
+    it('records the signed transaction before anything is sent', () => {
+      const events = when(given(requested), signed());
+      expect(events).toEqual([
+        {
+          type: 'PayoutTransactionSigned',
+          data: { payoutId: request.payoutId, ...TX1, signedAt: NOW },
+        },
+      ]);
+      expect(events.reduce(evolve, given(requested))).toMatchObject({
+        status: 'signed',
+        current: TX1.txHash,
+      });
+    });
+    it('replaying the same signed transaction decides nothing', () => {
+      expect(when(given(requested, signed()), signed())).toEqual([]);
+    });
+    it('never a second transaction while one may still land (signed or broadcast)', () => {
+      for (const state of [given(requested, signed()), given(requested, signed(), broadcast())]) {
+        expect(() => when(state, signed(TX2))).toThrow(
+          expect.objectContaining({ code: 'live_transaction_exists' }),
+        );
+      }
+    });
+    it('after a proven death a new transaction is signed within the same attempt', () => {
+      const state = given(requested, signed(), broadcast(), dead());
+      expect(types(when(state, signed(TX2)))).toEqual(['PayoutTransactionSigned']);
+    });
+    it('a dead transaction or its nonce is never used again', () => {
+      const state = given(requested, signed(), dead());
+      expect(() => when(state, signed())).toThrow(
+        expect.objectContaining({ code: 'transaction_already_recorded' }),
+      );
+      expect(() => when(state, signed({ ...TX2, nonce: TX1.nonce }))).toThrow(
+        expect.objectContaining({ code: 'transaction_already_recorded' }),
+      );
+    });
+    it('nothing is signed for a finished payout', () => {
+      for (const state of [
+        given(requested, signed(), broadcast(), success()),
+        given(requested, signed(), broadcast(), failure()),
+      ]) {
+        expect(() => when(state, signed(TX2))).toThrow(
+          expect.objectContaining({ code: 'payout_finished' }),
+        );
+      }
+    });
+  });
+
+  describe('RecordBroadcast', () => {
+    it('publishes PayoutSubmitted with the hash, key and nonce', () => {
+      expect(when(given(requested, signed()), broadcast())).toEqual([
+        {
+          type: 'PayoutSubmitted',
+          data: {
+            payoutId: request.payoutId,
+            disbursementId: request.disbursementId,
+            attempt: 1,
+            txHash: TX1.txHash,
+            signerPublicKey: TX1.signerPublicKey,
+            nonce: TX1.nonce,
+            receiver: request.receiver,
+            asset: 'USDC',
+            amount: request.amount,
+            submittedAt: NOW,
+          },
+        },
+      ]);
+    });
+    it('is submitted once however often it is re-broadcast', () => {
+      expect(when(given(requested, signed(), broadcast()), broadcast())).toEqual([]);
+    });
+    it('only for the live transaction', () => {
+      expect(() => when(given(requested), broadcast())).toThrow(
+        expect.objectContaining({ code: 'no_live_transaction' }),
+      );
+      expect(() => when(given(requested, signed()), broadcast(TX2.txHash))).toThrow(
+        expect.objectContaining({ code: 'not_the_current_transaction' }),
+      );
+      expect(() => when(given(requested, signed(), dead()), broadcast())).toThrow(
+        expect.objectContaining({ code: 'no_live_transaction' }),
+      );
+    });
+  });
+
+  describe('RecordOutcome', () => {
+    it('settles at FINAL with the block', () => {
+      expect(when(given(requested, signed(), broadcast()), success())).toEqual([
+        {
+          type: 'PayoutSettled',
+          data: {
+            payoutId: request.payoutId,
+            disbursementId: request.disbursementId,
+            attempt: 1,
+            txHash: TX1.txHash,
+            blockHash: 'BlockX',
+            blockHeight: '1003',
+            settledAt: NOW,
+          },
+        },
+      ]);
+    });
+    it('an outcome found before the broadcast was recorded (crash) is submitted, then settled', () => {
+      expect(types(when(given(requested, signed()), success()))).toEqual([
+        'PayoutSubmitted',
+        'PayoutSettled',
+      ]);
+    });
+    it('fails with the chain reason, once', () => {
+      const state = given(requested, signed(), broadcast());
+      expect(when(state, failure())).toEqual([
+        expect.objectContaining({
+          type: 'PayoutFailed',
+          data: expect.objectContaining({ reason: 'AccountDoesNotExist: {}', txHash: TX1.txHash }),
+        }),
+      ]);
+      expect(when(given(requested, signed(), broadcast(), failure()), failure())).toEqual([]);
+    });
+    it('the same final outcome twice decides nothing; a contradicting one is refused', () => {
+      const settled = given(requested, signed(), broadcast(), success());
+      expect(when(settled, success())).toEqual([]);
+      expect(() => when(settled, failure())).toThrow(
+        expect.objectContaining({ code: 'payout_finished' }),
+      );
+    });
+    it('only a FINAL outcome counts', () => {
+      expect(() =>
+        when(given(requested, signed(), broadcast()), success(TX1.txHash, 'EXECUTED_OPTIMISTIC')),
+      ).toThrow(expect.objectContaining({ code: 'outcome_not_final' }));
+    });
+    it('an outcome of a transaction proven dead, or of another one, is refused', () => {
+      const resigned = given(requested, signed(), dead(), signed(TX2));
+      expect(() => when(resigned, success(TX1.txHash))).toThrow(
+        expect.objectContaining({ code: 'not_the_current_transaction' }),
+      );
+      expect(() => when(given(requested, signed(), dead()), success())).toThrow(
+        expect.objectContaining({ code: 'no_live_transaction' }),
+      );
+    });
+  });
+
+  describe('RecordRejection (refused at send, never included)', () => {
+    const rejection = (txHash = TX1.txHash): PayoutCommand => ({
+      type: 'RecordRejection',
+      data: { txHash, reason: 'NotEnoughBalance', now: NOW },
+    });
+    it('fails the payout with the reason when the first send was refused', () => {
+      expect(when(given(requested, signed()), rejection())).toEqual([
+        expect.objectContaining({
+          type: 'PayoutFailed',
+          data: expect.objectContaining({ reason: 'NotEnoughBalance' }),
+        }),
+      ]);
+    });
+    it('a refused re-broadcast of a submitted transaction proves nothing', () => {
+      expect(() => when(given(requested, signed(), broadcast()), rejection())).toThrow(
+        expect.objectContaining({ code: 'proof_insufficient' }),
+      );
+    });
+    it('only for the live transaction', () => {
+      expect(() => when(given(requested, signed()), rejection(TX2.txHash))).toThrow(
+        expect.objectContaining({ code: 'not_the_current_transaction' }),
+      );
+    });
+  });
+
+  describe('RecordDeadTransaction', () => {
+    it('accepts head past block height + validity period while the chain does not know it', () => {
+      const events = when(given(requested, signed(), broadcast()), dead());
+      expect(events).toEqual([
+        {
+          type: 'PayoutTransactionDead',
+          data: { payoutId: request.payoutId, txHash: TX1.txHash, proof: expired(), provenAt: NOW },
+        },
+      ]);
+      expect(events.reduce(evolve, given(requested, signed(), broadcast()))).toMatchObject({
+        status: 'requested',
+        current: null,
+      });
+    });
+    it('accepts the lane key nonce having reached the transaction nonce', () => {
+      const proof: DeathProof = {
+        kind: 'nonce_passed',
+        txNonce: TX1.nonce,
+        accessKeyNonce: TX1.nonce,
+        chainKnowsTransaction: false,
+      };
+      expect(types(when(given(requested, signed()), dead(proof)))).toEqual([
+        'PayoutTransactionDead',
+      ]);
+    });
+    it('refuses a head at (not past) the end of the validity period', () => {
+      expect(() =>
+        when(given(requested, signed()), dead(expired({ headHeight: TX1.blockHeight + 100 }))),
+      ).toThrow(expect.objectContaining({ code: 'proof_insufficient' }));
+    });
+    it('refuses a proof about another block height or nonce', () => {
+      expect(() =>
+        when(given(requested, signed()), dead(expired({ txBlockHeight: 10, headHeight: 5000 }))),
+      ).toThrow(expect.objectContaining({ code: 'proof_insufficient' }));
+      const other: DeathProof = {
+        kind: 'nonce_passed',
+        txNonce: '5',
+        accessKeyNonce: '9999999999',
+        chainKnowsTransaction: false,
+      };
+      expect(() => when(given(requested, signed()), dead(other))).toThrow(
+        expect.objectContaining({ code: 'proof_insufficient' }),
+      );
+    });
+    it('refuses an access key nonce below the transaction nonce', () => {
+      const proof: DeathProof = {
+        kind: 'nonce_passed',
+        txNonce: TX1.nonce,
+        accessKeyNonce: '1000000000',
+        chainKnowsTransaction: false,
+      };
+      expect(() => when(given(requested, signed()), dead(proof))).toThrow(
+        expect.objectContaining({ code: 'proof_insufficient' }),
+      );
+    });
+    it('refuses when the chain knows the transaction', () => {
+      const proof = { ...expired(), chainKnowsTransaction: true } as unknown as DeathProof;
+      expect(() => when(given(requested, signed()), dead(proof))).toThrow(
+        expect.objectContaining({ code: 'proof_insufficient' }),
+      );
+    });
+    it('a finished payout cannot have its transaction declared dead', () => {
+      expect(() => when(given(requested, signed(), broadcast(), success()), dead())).toThrow(
+        expect.objectContaining({ code: 'payout_finished' }),
+      );
+    });
+    it('recording the same death again decides nothing', () => {
+      expect(when(given(requested, signed(), dead()), dead())).toEqual([]);
+    });
+  });
+
+  describe('FailPayout (could not be built)', () => {
+    const fail: PayoutCommand = {
+      type: 'FailPayout',
+      data: { reason: 'asset X is not configured', now: NOW },
+    };
+    it('fails a payout with no live transaction, without a hash', () => {
+      expect(when(given(requested), fail)).toEqual([
+        expect.objectContaining({
+          type: 'PayoutFailed',
+          data: expect.objectContaining({ txHash: null, reason: 'asset X is not configured' }),
+        }),
+      ]);
+    });
+    it('never while a transaction may still land', () => {
+      expect(() => when(given(requested, signed()), fail)).toThrow(
+        expect.objectContaining({ code: 'live_transaction_exists' }),
+      );
+    });
+    it('not a settled payout', () => {
+      expect(() => when(given(requested, signed(), broadcast(), success()), fail)).toThrow(
+        expect.objectContaining({ code: 'payout_finished' }),
+      );
+    });
+  });
+});
