@@ -9,3 +9,4 @@ export * from './schema';
 export * from './subscription-runner';
 export * from './types';
 export * from './verify';
+export * from './subscription-lag';

@@ -6,6 +6,7 @@ import {
 } from '@lib/contracts';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { metrics } from '@lib/platform';
 import { Counter, register } from 'prom-client';
 import { SubscriptionRunner, type SubscriptionOptions } from './subscription-runner';
 import type { StoredEvent } from './types';
@@ -190,7 +191,13 @@ export class KafkaRelay extends SubscriptionRunner {
             topic,
             messages,
           }));
+          const publishStarted = Date.now();
           await producer.sendBatch({ topicMessages, acks: -1 });
+          metrics.relayPublished(
+            subscription.name,
+            publishStarted,
+            events.map((e) => e.recordedAt),
+          );
         }
         lastTopic = fallbackTopic;
         for (const letter of letters) {

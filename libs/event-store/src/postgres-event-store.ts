@@ -1,4 +1,4 @@
-import { quoteIdent } from '@lib/platform';
+import { metrics, quoteIdent } from '@lib/platform';
 import type { Pool, PoolClient } from 'pg';
 import { canonicalEventPartsWithData, canonicalJson } from './canonical';
 import { eventsChannel } from './schema';
@@ -112,6 +112,7 @@ export class PostgresEventStore {
     switch (row.outcome) {
       case 'appended':
         if (!opts.client) this.notifyAfterCommit();
+        metrics.eventStoreAppend(this.schema, 'appended', events.length);
         return {
           nextVersion: version,
           alreadyAppended: false,
@@ -124,6 +125,7 @@ export class PostgresEventStore {
           globalPositions: row.global_positions ?? [],
         };
       case 'conflict':
+        metrics.eventStoreAppend(this.schema, 'conflict');
         throw new StreamVersionConflictError(streamId, expectedVersion, version);
       case 'partial_duplicate':
         throw new PartialDuplicateAppendError(streamId, row.duplicate_ids ?? []);

@@ -1,7 +1,8 @@
-import { quoteIdent } from '@lib/platform';
+import { metrics, quoteIdent } from '@lib/platform';
 import { Client, type ClientConfig, type PoolClient, type QueryResult } from 'pg';
 import { EVENT_COLUMNS, type EventRow, type PostgresEventStore } from './postgres-event-store';
 import { eventsChannel } from './schema';
+import { readSubscriptionLag } from './subscription-lag';
 import type { StoredEvent } from './types';
 
 /** Handles one batch inside the transaction that also saves the checkpoint. */
@@ -85,6 +86,7 @@ export class SubscriptionRunner {
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   /** After losing its session, a holder waits this long so a standby can take over. */
   private yieldUntil = 0;
+  private unregisterLag?: () => void;
 
   constructor(options: SubscriptionOptions) {
     this.name = options.name;
@@ -131,12 +133,16 @@ export class SubscriptionRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unregisterLag = metrics.registerLagSource(this, this.store.schema, () =>
+      readSubscriptionLag(this.store.pool, this.store.schema),
+    );
     this.loop = this.run();
   }
 
   /** Stops the loop, releases the lock and closes the session; pending batch finishes first. */
   async stop(): Promise<void> {
     this.running = false;
+    this.unregisterLag?.();
     this.wake();
     await this.loop;
     this.loop = null;
@@ -290,6 +296,7 @@ export class SubscriptionRunner {
     } finally {
       client.release(broken);
     }
+    metrics.subscriptionHandled(this.store.schema, this.name, events.length);
     return { delivered: events.length, heldBack: false };
   }
 

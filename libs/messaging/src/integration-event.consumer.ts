@@ -4,7 +4,7 @@ import {
   type IntegrationEnvelope,
   parseIntegrationEvent,
 } from '@lib/contracts';
-import { withCorrelationId } from '@lib/platform';
+import { metrics, withCorrelationId } from '@lib/platform';
 import {
   type Consumer,
   type ConsumerConfig,
@@ -225,6 +225,7 @@ export class IntegrationEventConsumer {
         return;
       }
       lastError = outcome.error;
+      metrics.consumerRetry(this.options.groupId, topic);
       this.log.warn('integration event handler failed', {
         topic,
         partition,
@@ -328,6 +329,7 @@ export class IntegrationEventConsumer {
         if (!waited) return false;
       }
     }
+    metrics.consumerDeadLetter(this.options.groupId, topic, reason);
     this.log.error('integration event dead-lettered', {
       topic,
       partition,

@@ -4,7 +4,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from './config';
 import { CORRELATION_HEADER, withCorrelationId } from './correlation';
+import { instrumentHttpServer } from './metrics.http';
 import { ProblemDetailsFilter } from './problem';
+import { SERVICE_CONTEXT, type ServiceContext } from './tokens';
 import type { NextFunction, Request, Response } from 'express';
 
 export interface ServiceAppOptions {
@@ -44,11 +46,20 @@ export async function createServiceApp(
     withCorrelationId(id, () => next());
   });
   options.configure?.(app);
+  instrumentHttpServer(app.getHttpServer(), serviceName(app));
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   options.connectKafka?.(app);
   return app;
+}
+
+function serviceName(app: INestApplication): string {
+  try {
+    return app.get<ServiceContext>(SERVICE_CONTEXT).name;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** main.ts entry: config errors name the variable and exit 1; otherwise start and listen. */

@@ -7,3 +7,8 @@ export * from './platform.module';
 export * from './problem';
 export * from './tokens';
 export * from './idempotency';
+export * from './cursor';
+export * from './metrics';
+export * from './metrics.controller';
+export { instrumentHttpServer, routeLabel } from './metrics.http';
+export * from './validation';

@@ -14,6 +14,7 @@ import type { BaseConfig } from './config';
 import { currentCorrelationId, CORRELATION_HEADER } from './correlation';
 import { createDataSource, createPool, migrateSchema, type MigrationClass } from './database';
 import { HealthController, KafkaHealth, PostgresHealth } from './health';
+import { MetricsController } from './metrics.controller';
 import {
   DATA_SOURCE,
   PG_POOL,
@@ -69,13 +70,14 @@ export class PlatformModule implements OnModuleInit, OnApplicationShutdown {
             // per request.
             mixin: () => ({ correlationId: currentCorrelationId() }),
             autoLogging: {
-              ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false,
+              ignore: (req: IncomingMessage) =>
+                (req.url?.startsWith('/health') || req.url?.startsWith('/metrics')) ?? false,
             },
             redact: ['req.headers.authorization', 'req.headers.cookie'],
           },
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONTEXT, useValue: context },
         { provide: SERVICE_CONFIG, useValue: options.config },
