@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@lib/auth';
 import { PlatformModule } from '@lib/platform';
 import type { MilestonesConfig } from './config';
 import { migrations } from './migrations';
+import { MilestoneModule } from './milestone/milestone.module';
 
 export const SERVICE = {
   name: 'milestones',
@@ -13,7 +15,11 @@ export class AppModule {
   static register(config: MilestonesConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ ...SERVICE, config, migrations })],
+      imports: [
+        PlatformModule.forService({ ...SERVICE, config, migrations }),
+        AuthModule.forConfig(config),
+        MilestoneModule,
+      ],
     };
   }
 }
