@@ -45,11 +45,28 @@ describe('docker-compose.yml', () => {
         loadConfig: (env: NodeJS.ProcessEnv) => { PORT: number; KAFKA_BROKERS: string[] };
       };
       const config = loadConfig(env);
-      expect(service.ports).toContain(`${config.PORT}:${config.PORT}`);
+      expect(service.ports).toContain(`127.0.0.1:${config.PORT}:${config.PORT}`);
       expect(config.KAFKA_BROKERS).toEqual(['kafka:9092']);
       // The local default port is the same as in compose, so both setups agree on URLs.
       const { PORT: _port, ...withoutPort } = env;
       expect(loadConfig(withoutPort).PORT).toBe(config.PORT);
+    },
+  );
+
+  it('publishes every port on 127.0.0.1 only (the emulator, Postgres and Kafka included)', () => {
+    const published = Object.entries(compose.services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => [name, String(port)] as const),
+    );
+    expect(published.length).toBeGreaterThanOrEqual(serviceNames.length + 3);
+    for (const [name, port] of published) {
+      expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/)]);
+    }
+  });
+
+  it.each(serviceNames)(
+    '%s: runs in development mode, which production guards never accept',
+    (name) => {
+      expect(resolve(compose.services[name].environment?.NODE_ENV ?? '')).toBe('development');
     },
   );
 

@@ -105,7 +105,7 @@ describe('AuthGuard (global) with @Public, @Roles and @CurrentUser', () => {
   it('attaches the caller as request.user', async () => {
     const res = await get('/things/mine', `Bearer ${await token(['founder'])}`).expect(200);
     expect(res.body).toEqual({
-      user: { sub: 'ada.near', roles: ['founder'], name: 'Ada' },
+      user: { sub: 'ada.near', roles: ['founder'], name: 'Ada', issuer: DEV_TOKEN_ISSUER },
       sub: 'ada.near',
     });
   });

@@ -20,9 +20,13 @@ export class AuthModule {
     );
   }
 
-  /** JWT authentication configured from a service config that spread `authConfigShape`. */
-  static forConfig(config: AuthConfig): DynamicModule {
-    return AuthModule.register({ jwt: jwtOptionsFromConfig(config) });
+  /**
+   * JWT authentication configured from a service config that spread `authConfigShape`: staff
+   * tokens (HS256 outside production, the IdP JWKS) and founder tokens (the applications JWKS).
+   * `overrides` adjust the derived options (the applications service passes its own founder keys).
+   */
+  static forConfig(config: AuthConfig, overrides: Partial<JwtOptions> = {}): DynamicModule {
+    return AuthModule.register({ jwt: { ...jwtOptionsFromConfig(config), ...overrides } });
   }
 
   /** Same as register, with options from DI (e.g. the parsed service config). */

@@ -6,3 +6,4 @@ export * from './decorators';
 export * from './jwt';
 export * from './roles';
 export * from './signin-challenge.store';
+export * from './founder-keys';

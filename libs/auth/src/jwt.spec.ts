@@ -36,6 +36,7 @@ describe('HS256', () => {
       sub: 'rev-alice',
       roles: ['reviewer', 'admin'],
       name: 'Alice',
+      issuer: DEV_TOKEN_ISSUER,
     });
   });
 
@@ -153,6 +154,7 @@ describe('HS256', () => {
     ).resolves.toEqual({
       sub: 'a',
       roles: ['admin'],
+      issuer: DEV_TOKEN_ISSUER,
     });
     expect((await rejection(verifier.verify(await withRoles('admin')))).code).toBe('token_invalid');
     expect((await rejection(verifier.verify(await withRoles([1])))).code).toBe('token_invalid');
@@ -234,6 +236,7 @@ describe('RS256 via JWKS', () => {
       sub: 'staff-1',
       roles: ['treasurer'],
       name: 'Tess',
+      issuer: 'https://idp.example',
     });
     await verifier.verify(await sign());
     expect(requests - before).toBe(1); // the key set is cached

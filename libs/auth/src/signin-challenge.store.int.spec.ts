@@ -22,7 +22,10 @@ beforeAll(async () => {
   pool = createPool(databaseUrl, 'auth-int-test', 8);
   dataSource = createDataSource({ databaseUrl, schema, migrations: signInMigrations(schema) });
   const applied = await migrateSchema(pool, dataSource, schema);
-  expect(applied).toEqual(['CreateSignInChallenges1764547200000']);
+  expect(applied).toEqual([
+    'CreateSignInChallenges1764547200000',
+    'SignInChallengeLimits1764633600000',
+  ]);
   store = new PgSignInChallengeStore(pool, schema);
 });
 

@@ -10,6 +10,8 @@ export interface SignInChallenge {
   message: string;
   recipient: string;
   expiresAt: Date;
+  /** The address the challenge was requested from (for the per-address sign-in limit). */
+  clientAddress?: string;
 }
 
 /**
@@ -27,6 +29,11 @@ export interface SignInChallengeStore {
   consume(nonce: string, accountId: string, now: Date): Promise<SignInChallenge>;
   /** Deletes challenges that expired before `before`; returns how many. */
   purgeExpired(before: Date): Promise<number>;
+  /** How many challenges were issued since `since` to `accountId`, and to `clientAddress`. */
+  countIssuedSince(
+    since: Date,
+    who: { accountId: string; clientAddress?: string },
+  ): Promise<{ account: number; address: number }>;
 }
 
 /**
@@ -51,6 +58,19 @@ export function signInMigrations(schema: string): MigrationClass[] {
         `CREATE INDEX signin_challenges_expires_at_idx ON ${table} (expires_at)`,
       ],
       [`DROP TABLE ${table}`],
+    ),
+    sqlMigration(
+      'SignInChallengeLimits1764633600000',
+      [
+        `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS client_address text`,
+        `CREATE INDEX IF NOT EXISTS signin_challenges_account_issued_idx ON ${table} (account_id, issued_at)`,
+        `CREATE INDEX IF NOT EXISTS signin_challenges_address_issued_idx ON ${table} (client_address, issued_at)`,
+      ],
+      [
+        `DROP INDEX IF EXISTS ${quoteIdent(schema)}.signin_challenges_address_issued_idx`,
+        `DROP INDEX IF EXISTS ${quoteIdent(schema)}.signin_challenges_account_issued_idx`,
+        `ALTER TABLE ${table} DROP COLUMN IF EXISTS client_address`,
+      ],
     ),
   ];
 }
@@ -77,14 +97,15 @@ export class PgSignInChallengeStore implements SignInChallengeStore {
 
   async issue(challenge: SignInChallenge): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ${this.table} (nonce, account_id, message, recipient, expires_at)
-       VALUES ($1, $2, $3, $4, $5)`,
+      `INSERT INTO ${this.table} (nonce, account_id, message, recipient, expires_at, client_address)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
       [
         challenge.nonce,
         challenge.accountId,
         challenge.message,
         challenge.recipient,
         challenge.expiresAt,
+        challenge.clientAddress ?? null,
       ],
     );
   }
@@ -108,6 +129,19 @@ export class PgSignInChallengeStore implements SignInChallengeStore {
     }
     if (row.used_at) throw new AuthError('challenge_reused', 'sign-in nonce was already used');
     throw new AuthError('challenge_expired', 'sign-in nonce has expired; request a new challenge');
+  }
+
+  async countIssuedSince(
+    since: Date,
+    who: { accountId: string; clientAddress?: string },
+  ): Promise<{ account: number; address: number }> {
+    const { rows } = await this.pool.query<{ account: string; address: string }>(
+      `SELECT
+         (SELECT count(*) FROM ${this.table} WHERE account_id = $1 AND issued_at >= $3) AS account,
+         (SELECT count(*) FROM ${this.table} WHERE client_address = $2 AND issued_at >= $3) AS address`,
+      [who.accountId, who.clientAddress ?? null, since],
+    );
+    return { account: Number(rows[0].account), address: Number(rows[0].address) };
   }
 
   async purgeExpired(before: Date): Promise<number> {

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from './config';
-import { CORRELATION_HEADER, withCorrelationId } from './correlation';
+import { CORRELATION_HEADER, correlationIdFrom, withCorrelationId } from './correlation';
 import { instrumentHttpServer } from './metrics.http';
 import { ProblemDetailsFilter } from './problem';
 import { SERVICE_CONTEXT, type ServiceContext } from './tokens';
@@ -41,9 +41,7 @@ export async function createServiceApp(
     app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
   }
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const header = req.headers[CORRELATION_HEADER];
-    const id = typeof header === 'string' && header.length <= 200 ? header : undefined;
-    withCorrelationId(id, () => next());
+    withCorrelationId(correlationIdFrom(req.headers[CORRELATION_HEADER]), () => next());
   });
   options.configure?.(app);
   instrumentHttpServer(app.getHttpServer(), serviceName(app));

@@ -6,13 +6,15 @@ import {
   Inject,
   Injectable,
   type NestInterceptor,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { quoteIdent, sqlMigration, type MigrationClass } from './database';
 import { ProblemError, toProblem } from './problem';
-import { PG_POOL, SERVICE_CONTEXT, type ServiceContext } from './tokens';
+import type { BaseConfig } from './config';
+import { PG_POOL, SERVICE_CONFIG, SERVICE_CONTEXT, type ServiceContext } from './tokens';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
@@ -34,39 +36,95 @@ export function idempotencyMigrations(schema: string): MigrationClass[] {
          created_at timestamptz NOT NULL DEFAULT now(),
          PRIMARY KEY (principal, key))`,
     ]),
+    // Scope (identity, method, path), a lease on unanswered claims, and a purge by age.
+    sqlMigration('IdempotencyScopeAndLease1764633600100', [
+      `ALTER TABLE ${s}.idempotency_keys
+         ADD COLUMN IF NOT EXISTS claimed_at timestamptz NOT NULL DEFAULT now()`,
+      `ALTER TABLE ${s}.idempotency_keys DROP CONSTRAINT IF EXISTS idempotency_keys_pkey`,
+      `ALTER TABLE ${s}.idempotency_keys ADD PRIMARY KEY (principal, method, path, key)`,
+      `CREATE INDEX IF NOT EXISTS idempotency_keys_created_at_idx
+         ON ${s}.idempotency_keys (created_at)`,
+    ]),
   ];
 }
 
+/** Who is asking, as (issuer, sub) — the same key as `identityOf` in @lib/auth. */
+type Caller = Request & { user?: { sub?: string; issuer?: string } };
+
+const principalOf = (request: Caller): string =>
+  request.user?.sub ? JSON.stringify([request.user.issuer ?? '', request.user.sub]) : 'anonymous';
+
 /**
- * `Idempotency-Key` on mutations: the first request with a key runs and its answer is stored; a
- * repeat with the same key and the same request gets the stored answer without running again; the
- * same key with a different request is a 422; a repeat while the first still runs is a 409.
- * Keys are scoped per caller (`request.user.sub`, else anonymous). Server errors are not stored,
- * so the caller can retry them.
+ * Answers that are about the request rather than a result of running it: malformed, not
+ * authenticated or allowed, not found, a failed precondition or a concurrent conflict. Nothing
+ * ran, so nothing is kept (Stripe keeps only results of an endpoint that started executing):
+ * a retry with the same key runs afresh, and a stream of bad requests adds no rows.
+ */
+const NOT_A_RESULT = new Set([400, 401, 403, 404, 405, 409, 412, 413, 415, 429]);
+
+export interface IdempotencySettings {
+  /** An unanswered claim older than this belongs to a process that died; it may be reclaimed. */
+  leaseSeconds: number;
+  /** Keys older than this are forgotten (and purged). */
+  retentionHours: number;
+}
+
+/**
+ * `Idempotency-Key` on mutations, with Stripe's semantics. Keys are scoped per caller
+ * ((issuer, sub) of `request.user`, else anonymous), method and path. The first request with a
+ * key runs and its answer is stored; a repeat with the same request gets the stored answer with
+ * `Idempotent-Replayed: true` without running again; the same key with a different request is a
+ * 422 naming the key; a repeat while the first still runs is a 409, until the claim's lease
+ * (IDEMPOTENCY_LEASE_SECONDS, 60 s) runs out — then the claim was left by a process that died
+ * and the repeat runs. Server errors and answers in NOT_A_RESULT are not stored. Keys older
+ * than IDEMPOTENCY_RETENTION_HOURS (24 h) are purged.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   private readonly table: string;
+  private readonly settings: IdempotencySettings;
+  private lastPurge = 0;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(SERVICE_CONTEXT) service: ServiceContext,
+    @Optional() @Inject(SERVICE_CONFIG) config?: Partial<BaseConfig>,
   ) {
     this.table = `${quoteIdent(service.schema ?? 'public')}.idempotency_keys`;
+    this.settings = {
+      leaseSeconds: config?.IDEMPOTENCY_LEASE_SECONDS ?? 60,
+      retentionHours: config?.IDEMPOTENCY_RETENTION_HOURS ?? 24,
+    };
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<Request & { user?: { sub?: string } }>();
+    const request = http.getRequest<Caller>();
     const response = http.getResponse<Response>();
     const key = request.headers[IDEMPOTENCY_HEADER];
     if (request.method === 'GET' || key === undefined) return next.handle();
     return from(this.run(request, response, key, next));
   }
 
+  /** Deletes keys older than the retention; returns how many. Runs by itself every few minutes. */
+  async purgeExpired(now = new Date()): Promise<number> {
+    const result = await this.pool.query(
+      `DELETE FROM ${this.table} WHERE created_at < $1::timestamptz - make_interval(hours => $2)`,
+      [now, this.settings.retentionHours],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  private purgeNowAndThen(): void {
+    const now = Date.now();
+    if (now - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = now;
+    this.purgeExpired().catch(() => undefined); // best effort; the next window tries again
+  }
+
   private async run(
-    request: Request & { user?: { sub?: string } },
+    request: Caller,
     response: Response,
     key: string | string[],
     next: CallHandler,
@@ -76,30 +134,54 @@ export class IdempotencyInterceptor implements NestInterceptor {
         HttpStatus.BAD_REQUEST,
         'invalid_idempotency_key',
         'Idempotency-Key must be 1–200 visible ASCII characters',
+        [
+          {
+            field: 'Idempotency-Key',
+            code: 'invalid_idempotency_key',
+            message: 'must be 1–200 visible ASCII characters',
+          },
+        ],
       );
     }
-    const principal = request.user?.sub ?? 'anonymous';
-    const path = request.originalUrl.split('?')[0];
+    this.purgeNowAndThen();
+    const scope: Scope = {
+      principal: principalOf(request),
+      method: request.method,
+      path: request.originalUrl.split('?')[0],
+      key,
+    };
     const requestHash = createHash('sha256')
       .update(`${request.method} ${request.originalUrl}\n${JSON.stringify(request.body ?? null)}`)
       .digest('hex');
 
+    // A new claim, or taking over one that is past retention, or an unanswered one whose lease
+    // ran out (its process died) for the same request.
     const claimed = await this.pool.query(
-      `INSERT INTO ${this.table} (principal, key, method, path, request_hash)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-      [principal, key, request.method, path, requestHash],
+      `INSERT INTO ${this.table} AS t (principal, method, path, key, request_hash)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (principal, method, path, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, status_code = NULL, response_body = NULL,
+             location = NULL, created_at = now(), claimed_at = now()
+         WHERE t.created_at < now() - make_interval(hours => $6)
+            OR (t.status_code IS NULL AND t.request_hash = EXCLUDED.request_hash
+                AND t.claimed_at < now() - make_interval(secs => $7))`,
+      [
+        ...scopeParams(scope),
+        requestHash,
+        this.settings.retentionHours,
+        this.settings.leaseSeconds,
+      ],
     );
-    if (claimed.rowCount === 0) return this.replay(principal, key, requestHash, response);
+    if (claimed.rowCount === 0) return this.replay(scope, requestHash, response);
 
     try {
       const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
       const location = response.getHeader('location');
       await this.pool.query(
-        `UPDATE ${this.table} SET status_code = $3, response_body = $4, location = $5
-         WHERE principal = $1 AND key = $2`,
+        `UPDATE ${this.table} SET status_code = $5, response_body = $6, location = $7
+         WHERE principal = $1 AND method = $2 AND path = $3 AND key = $4`,
         [
-          principal,
-          key,
+          ...scopeParams(scope),
           response.statusCode,
           JSON.stringify(body ?? null),
           typeof location === 'string' ? location : null,
@@ -108,29 +190,28 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return body;
     } catch (error) {
       const problem = toProblem(error);
-      if (problem.status >= 500 || problem.status === 409) {
-        // Not a final answer: free the key so the caller can retry.
-        await this.pool.query(`DELETE FROM ${this.table} WHERE principal = $1 AND key = $2`, [
-          principal,
-          key,
-        ]);
+      if (
+        problem.status >= 500 ||
+        NOT_A_RESULT.has(problem.status) ||
+        problem.code === 'validation_failed'
+      ) {
+        // Not a result: free the key so the caller can retry, and keep no row for it.
+        await this.pool.query(
+          `DELETE FROM ${this.table} WHERE principal = $1 AND method = $2 AND path = $3 AND key = $4`,
+          scopeParams(scope),
+        );
       } else {
         await this.pool.query(
-          `UPDATE ${this.table} SET status_code = $3, response_body = $4
-           WHERE principal = $1 AND key = $2`,
-          [principal, key, problem.status, JSON.stringify(problem)],
+          `UPDATE ${this.table} SET status_code = $5, response_body = $6
+           WHERE principal = $1 AND method = $2 AND path = $3 AND key = $4`,
+          [...scopeParams(scope), problem.status, JSON.stringify(problem)],
         );
       }
       throw error;
     }
   }
 
-  private async replay(
-    principal: string,
-    key: string,
-    requestHash: string,
-    response: Response,
-  ): Promise<unknown> {
+  private async replay(scope: Scope, requestHash: string, response: Response): Promise<unknown> {
     const { rows } = await this.pool.query<{
       request_hash: string;
       status_code: number | null;
@@ -138,8 +219,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       location: string | null;
     }>(
       `SELECT request_hash, status_code, response_body, location FROM ${this.table}
-       WHERE principal = $1 AND key = $2`,
-      [principal, key],
+       WHERE principal = $1 AND method = $2 AND path = $3 AND key = $4`,
+      scopeParams(scope),
     );
     const stored = rows[0];
     if (!stored) {
@@ -149,7 +230,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw new ProblemError(
         HttpStatus.UNPROCESSABLE_ENTITY,
         'idempotency_key_reused',
-        'this Idempotency-Key was used for a different request',
+        `Idempotency-Key "${scope.key}" was used for a different request`,
+        [
+          {
+            field: 'Idempotency-Key',
+            code: 'idempotency_key_reused',
+            message: `"${scope.key}" was already used with another body or query`,
+          },
+        ],
       );
     }
     if (stored.status_code === null) {
@@ -174,3 +262,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return stored.response_body;
   }
 }
+
+interface Scope {
+  principal: string;
+  method: string;
+  path: string;
+  key: string;
+}
+
+const scopeParams = (scope: Scope) => [scope.principal, scope.method, scope.path, scope.key];
+
+const PURGE_EVERY_MS = 5 * 60_000;

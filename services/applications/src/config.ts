@@ -1,17 +1,21 @@
 import { z } from 'zod';
+import { authConfigShape } from '@lib/auth';
 import { nearConfigShape } from '@lib/near';
-import { parseConfig, portVariable } from '@lib/platform';
+import { ConfigError, parseConfig, portVariable } from '@lib/platform';
 
 export const configShape = {
   PORT: portVariable(3001),
   /** Non-conflicted reviews of the current round needed before an approval. */
   REVIEW_QUORUM: z.coerce.number().int().min(1).max(10).default(2),
-  /** HS256 secret: verifies staff tokens in development and signs founder session tokens. */
-  AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters'),
-  /** RS256 keys of the foundation's identity provider (production); staff tokens then verify here. */
-  AUTH_JWKS_URL: z.string().url().optional(),
-  AUTH_ISSUER: z.string().min(1).default('incubator-dev'),
-  AUTH_AUDIENCE: z.string().min(1).default('incubator-api'),
+  /** Staff tokens (HS256 in development and test, the IdP JWKS) and founder tokens (ours). */
+  ...authConfigShape,
+  /**
+   * Ed25519 private key (PKCS#8 PEM) that signs founder session tokens: inline (a secret) or a
+   * file. Required in production; in development a missing file is created, and with neither a
+   * key is generated per process.
+   */
+  FOUNDER_SIGNING_KEY: z.string().min(1).optional(),
+  FOUNDER_SIGNING_KEY_FILE: z.string().min(1).optional(),
   /** Lifetime of a founder session token issued after NEAR sign-in. */
   FOUNDER_TOKEN_TTL_SECONDS: z.coerce
     .number()
@@ -22,9 +26,29 @@ export const configShape = {
   /** NEP-413 `recipient` founders sign for; wallets show it. */
   SIGNIN_RECIPIENT: z.string().min(1).max(100).default('incubator.near'),
   SIGNIN_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  /** Sign-in challenges one NEAR account may request per window. */
+  SIGNIN_CHALLENGES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  /** Sign-in challenges one client address may request per window. */
+  SIGNIN_CHALLENGES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  SIGNIN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 };
 
 /** Parsed once at start; an invalid or missing variable stops the process naming it. */
-export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => parseConfig(configShape, env);
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => {
+  const config = parseConfig(configShape, env);
+  if (
+    config.NODE_ENV === 'production' &&
+    !config.FOUNDER_SIGNING_KEY &&
+    !config.FOUNDER_SIGNING_KEY_FILE
+  ) {
+    throw new ConfigError([
+      {
+        variable: 'FOUNDER_SIGNING_KEY_FILE',
+        message: 'the founder token signing key is required (NODE_ENV=production)',
+      },
+    ]);
+  }
+  return config;
+};
 
 export type ApplicationsConfig = ReturnType<typeof loadConfig>;

@@ -20,6 +20,11 @@ export const configShape = {
   SETTLEMENT_URL: upstream('http://127.0.0.1:3005'),
   /** Requests per second per client (IP) with a burst of twice that; 0 disables the limit. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(200),
+  /**
+   * How many proxies of ours (load balancers) stand in front of the gateway and append to
+   * X-Forwarded-For. 0: the socket's peer is the client. The rate limit keys on the client.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Upstream answer deadline; a slower upstream gets a 504 problem. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
 };

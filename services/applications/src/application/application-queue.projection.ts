@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient, Pool } from 'pg';
 import type { Projection, StoredEvent } from '@lib/event-store';
-import { PG_POOL, sqlMigration, ValidationProblem } from '@lib/platform';
+import { z } from 'zod';
+import { createCursorCodec, PG_POOL, sqlMigration } from '@lib/platform';
 import {
   type Application,
   type ApplicationEvent,
@@ -175,32 +176,34 @@ export interface QueueRow {
   updatedAt: string;
 }
 
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
+/**
+ * Keyset position of a list page: exactly what `encodeCursor` writes (an ISO instant from
+ * `toISOString` and a uuid), so anything else — a number, an impossible date, a non-uuid — is a
+ * 400 before it reaches SQL.
+ */
+const cursorSchema = z
+  .object({
+    createdAt: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      .refine((s) => {
+        const ms = Date.parse(s);
+        return ms >= 0 && new Date(ms).toISOString() === s;
+      }),
+    id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+  })
+  .strict();
+
+type Cursor = z.infer<typeof cursorSchema>;
+
+const cursors = createCursorCodec(cursorSchema);
 
 export const encodeCursor = (row: Cursor) =>
-  Buffer.from(JSON.stringify({ createdAt: row.createdAt, id: row.id })).toString('base64url');
+  cursors.encode({ createdAt: row.createdAt, id: row.id });
 
-/** Throws a ValidationProblem on a cursor this service did not issue. */
+/** Throws a 400 ValidationProblem (field `cursor`) on a cursor this service did not issue. */
 export function decodeCursor(cursor: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (
-      typeof parsed.id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(parsed.id) &&
-      !Number.isNaN(Date.parse(parsed.createdAt))
-    ) {
-      return parsed;
-    }
-  } catch {
-    // falls through to the problem below
-  }
-  throw new ValidationProblem(
-    [{ field: 'cursor', code: 'invalid_cursor', message: 'not a cursor issued by this API' }],
-    400,
-  );
+  return cursors.decode(cursor, 'cursor');
 }
 
 @Injectable()

@@ -1,13 +1,30 @@
-import { Inject, Logger, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PgSignInChallengeStore, type SignInChallengeStore } from '@lib/auth';
+import {
+  type FounderSigningKey,
+  PgSignInChallengeStore,
+  type SignInChallengeStore,
+} from '@lib/auth';
 import { createNearProvider, resolveNearNetwork } from '@lib/near';
 import { PG_POOL, SERVICE_CONFIG, SERVICE_CONTEXT, type ServiceContext } from '@lib/platform';
 import type { ApplicationsConfig } from '../config';
-import { NEAR_PROVIDER, SIGNIN_CHALLENGE_STORE, SignInController } from './signin.controller';
+import {
+  FOUNDER_SIGNING_KEY,
+  JwksController,
+  NEAR_PROVIDER,
+  SIGNIN_CHALLENGE_STORE,
+  SignInController,
+} from './signin.controller';
 
 @Module({
-  controllers: [SignInController],
+  controllers: [SignInController, JwksController],
   providers: [
     {
       provide: SIGNIN_CHALLENGE_STORE,
@@ -28,6 +45,14 @@ export class SignInModule implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('SignIn');
 
   constructor(@Inject(SIGNIN_CHALLENGE_STORE) private readonly challenges: SignInChallengeStore) {}
+
+  /** Sign-in with the key founder tokens are signed with (also published as the JWKS). */
+  static register(founderKey: FounderSigningKey): DynamicModule {
+    return {
+      module: SignInModule,
+      providers: [{ provide: FOUNDER_SIGNING_KEY, useValue: founderKey }],
+    };
+  }
 
   /** Expired challenges are useless (consume refuses them); drop them so the table stays small. */
   onModuleInit(): void {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -9,11 +8,13 @@ import {
 import { Inject, Injectable } from '@nestjs/common';
 import {
   CORRELATION_HEADER,
+  correlationIdFrom,
   PROBLEM_CONTENT_TYPE,
   problemBody,
   SERVICE_CONFIG,
 } from '@lib/platform';
 import type { GatewayConfig } from '../config';
+import { clientAddress } from './client-address';
 import { routeFor, upstreamUrls, type Upstream } from './route-table';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
@@ -54,14 +55,6 @@ export function sendProblem(
   res.end(body);
 }
 
-/** The caller's correlation id if it sent a usable one, else a new one. */
-function correlationIdOf(req: IncomingMessage): string {
-  const header = req.headers[CORRELATION_HEADER];
-  return typeof header === 'string' && header.length > 0 && header.length <= 200
-    ? header
-    : randomUUID();
-}
-
 /**
  * Streams `/v1/...` requests to the owning service unchanged (body, auth header, idempotency key)
  * and streams the answer back. The gateway holds no state; services authorise each request.
@@ -94,8 +87,10 @@ export class ProxyMiddleware {
     const replicas = this.upstreams[upstream];
     const target = replicas.pick();
     const headers = forwardable(req.headers);
-    headers[CORRELATION_HEADER] = correlationIdOf(req);
-    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    // Only a UUID is kept; any other client text is replaced, so it never reaches stored events.
+    headers[CORRELATION_HEADER] = correlationIdFrom(req.headers[CORRELATION_HEADER]);
+    // The services see the client the gateway resolved, never a client-written chain.
+    headers['x-forwarded-for'] = clientAddress(req, this.config.TRUSTED_PROXY_HOPS);
 
     const outgoing = httpRequest(
       {
