@@ -1,0 +1,4 @@
+export * from './program';
+export * from './progress';
+export * from './rebuild';
+export * from './registry';
