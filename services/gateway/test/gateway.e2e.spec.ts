@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
@@ -51,11 +52,12 @@ describe('gateway', () => {
   });
 
   it('forwards method, path, query, body, auth and idempotency headers, and a correlation id', async () => {
+    const correlationId = randomUUID();
     const response = await request(app.getHttpServer())
       .post('/v1/applications?draft=true')
       .set('authorization', 'Bearer abc')
       .set('idempotency-key', 'k-1')
-      .set('x-correlation-id', 'corr-42')
+      .set('x-correlation-id', correlationId)
       .send({ title: 'Verifiable inference' });
     expect(response.status).toBe(201);
     expect(response.headers.location).toBe('/v1/applications/123');
@@ -64,7 +66,7 @@ describe('gateway', () => {
     expect(JSON.parse(response.body.body)).toEqual({ title: 'Verifiable inference' });
     expect(response.body.headers.authorization).toBe('Bearer abc');
     expect(response.body.headers['idempotency-key']).toBe('k-1');
-    expect(response.body.headers['x-correlation-id']).toBe('corr-42');
+    expect(response.body.headers['x-correlation-id']).toBe(correlationId);
   });
 
   it('answers 502 problem+json when the owning service is down', async () => {
