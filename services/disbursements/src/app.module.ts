@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@lib/auth';
 import { PlatformModule } from '@lib/platform';
 import type { DisbursementsConfig } from './config';
+import { DisbursementModule } from './disbursement/disbursement.module';
 import { migrations } from './migrations';
 
 export const SERVICE = {
@@ -13,7 +15,11 @@ export class AppModule {
   static register(config: DisbursementsConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ ...SERVICE, config, migrations })],
+      imports: [
+        PlatformModule.forService({ ...SERVICE, config, migrations }),
+        AuthModule.forConfig(config),
+        DisbursementModule,
+      ],
     };
   }
 }

@@ -221,7 +221,11 @@ describe('ApproveDisbursement', () => {
 
   it('keeps the comment with the approval', () => {
     const events = given([requested(small)])
-      .when({ ...approve(alice), data: { policy, comment: 'looks right' } })
+      .when({
+        type: 'ApproveDisbursement',
+        data: { policy, comment: 'looks right' },
+        metadata: meta(alice),
+      })
       .events();
     expect(events[0].data).toMatchObject({ comment: 'looks right' });
     expect(given([requested(small), ...events]).state.approvals[0].comment).toBe('looks right');

@@ -3,11 +3,11 @@
 
 ////////// Events
 
-interface Ref {
+type Ref = {
   disbursementId: string;
   grantId: string;
   tranche: number;
-}
+};
 
 export type DisbursementRequested = {
   type: 'DisbursementRequested';

@@ -1,13 +1,13 @@
 // The treasury switch (one stream, `treasury-state`): pause, discrepancies, resume. Pure.
 
-export interface DiscrepancyData {
+export type DiscrepancyData = {
   discrepancyId: string;
   kind: 'outcome_mismatch' | 'foreign_nonce' | 'balance_mismatch';
   detail: string;
   lane: string | null;
   payoutId: string | null;
   foundAt: string;
-}
+};
 
 export type TreasuryPaused = {
   type: 'TreasuryPaused';

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { disbursementIdSchema } from '@lib/contracts';
+import { type MigrationClass, PG_POOL, sqlMigration, ValidationProblem } from '@lib/platform';
+import type { Disbursement } from './disbursement';
+import type { DisbursementView } from './disbursement-view.dto';
+
+// The list of disbursements, written inline: in the same transaction as the events it shows (by
+// the handler), so lists and treasury runs see every committed change at once. A row never moves
+// back to an older version; any row can be rebuilt by folding its stream.
+
+const TABLE = 'disbursements.disbursement_list';
+
+export const disbursementListMigrations: MigrationClass[] = [
+  sqlMigration('DisbursementList1764300000100', [
+    `CREATE TABLE ${TABLE} (
+       id text PRIMARY KEY,
+       grant_id uuid NOT NULL,
+       tranche int NOT NULL,
+       status text NOT NULL,
+       phase text NOT NULL,
+       asset text NOT NULL,
+       amount numeric(40, 0) NOT NULL,
+       ready_at timestamptz,
+       version int NOT NULL,
+       requested_at timestamptz NOT NULL,
+       view jsonb NOT NULL)`,
+    `CREATE INDEX disbursement_list_ready ON ${TABLE} (phase, ready_at, id)`,
+    `CREATE INDEX disbursement_list_grant ON ${TABLE} (grant_id)`,
+    `CREATE INDEX disbursement_list_newest ON ${TABLE} (requested_at DESC, id DESC)`,
+  ]),
+];
+
+export async function upsertListRow(
+  client: PoolClient,
+  state: Disbursement,
+  version: number,
+  view: DisbursementView,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${TABLE} AS t (id, grant_id, tranche, status, phase, asset, amount, ready_at,
+       version, requested_at, view)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, phase = EXCLUDED.phase,
+       ready_at = EXCLUDED.ready_at, version = EXCLUDED.version, view = EXCLUDED.view
+     WHERE t.version < EXCLUDED.version`,
+    [
+      state.id,
+      state.grantId,
+      state.tranche,
+      view.status,
+      state.phase,
+      state.asset,
+      state.amount.toString(),
+      state.readyAt,
+      version,
+      state.requestedAt,
+      JSON.stringify(view),
+    ],
+  );
+}
+
+export interface ListFilters {
+  status?: string[];
+  grantId?: string;
+  asset?: string;
+  limit: number;
+  cursor?: string;
+}
+
+interface Cursor {
+  requestedAt: string;
+  id: string;
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export const encodeCursor = (cursor: Cursor) =>
+  Buffer.from(JSON.stringify({ r: cursor.requestedAt, i: cursor.id })).toString('base64url');
+
+/** Only a cursor this API issued parses: exact base64url, exact keys, a valid id and time. */
+export function decodeCursor(raw: string): Cursor {
+  const invalid = () =>
+    new ValidationProblem(
+      [{ field: 'cursor', code: 'invalid_cursor', message: 'not a cursor issued by this API' }],
+      400,
+    );
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(raw)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  const { r, i, ...rest } = parsed as Record<string, unknown>;
+  if (
+    Object.keys(rest).length > 0 ||
+    typeof r !== 'string' ||
+    typeof i !== 'string' ||
+    !ISO.test(r) ||
+    Number.isNaN(Date.parse(r)) ||
+    new Date(r).toISOString() !== r ||
+    !disbursementIdSchema.safeParse(i).success
+  ) {
+    throw invalid();
+  }
+  const cursor = { requestedAt: r, id: i };
+  if (encodeCursor(cursor) !== raw) throw invalid();
+  return cursor;
+}
+
+@Injectable()
+export class DisbursementList {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** Newest first; keyset pagination on (requested_at, id). */
+  async list(
+    filters: ListFilters,
+  ): Promise<{ items: DisbursementView[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filters.status?.length) add('status = ANY(?)', filters.status);
+    if (filters.grantId) add('grant_id = ?', filters.grantId);
+    if (filters.asset) add('asset = ?', filters.asset);
+    if (filters.cursor) {
+      const cursor = decodeCursor(filters.cursor);
+      params.push(cursor.requestedAt, cursor.id);
+      where.push(`(requested_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(filters.limit + 1);
+    const { rows } = await this.pool.query<{ view: DisbursementView }>(
+      `SELECT view FROM ${TABLE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY requested_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, filters.limit).map((r) => r.view);
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      nextCursor:
+        rows.length > filters.limit && last
+          ? encodeCursor({ requestedAt: new Date(last.requestedAt).toISOString(), id: last.id })
+          : null,
+    };
+  }
+
+  /** Approved disbursements in approval order (what a treasury run considers). */
+  async approved(): Promise<{ id: string; grantId: string; asset: string }[]> {
+    const { rows } = await this.pool.query<{ id: string; grant_id: string; asset: string }>(
+      `SELECT id, grant_id, asset FROM ${TABLE} WHERE phase = 'approved' ORDER BY ready_at, id`,
+    );
+    return rows.map((r) => ({ id: r.id, grantId: r.grant_id, asset: r.asset }));
+  }
+
+  /** Unreleased (or every) disbursement ids of a grant, for the grants consumer's transaction. */
+  async ofGrant(client: PoolClient, grantId: string): Promise<string[]> {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM ${TABLE} WHERE grant_id = $1 ORDER BY tranche`,
+      [grantId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Count and sum per status and asset of what is not finished. */
+  async pending(): Promise<{ status: string; asset: string; count: number; amount: bigint }[]> {
+    const { rows } = await this.pool.query<{
+      status: string;
+      asset: string;
+      count: number;
+      amount: string;
+    }>(
+      `SELECT status, asset, count(*)::int AS count, sum(amount)::text AS amount FROM ${TABLE}
+       WHERE status IN ('awaiting_approval', 'approved', 'held', 'released', 'failed')
+       GROUP BY status, asset ORDER BY status, asset`,
+    );
+    return rows.map((r) => ({ ...r, amount: BigInt(r.amount) }));
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
+import { IdempotencyInterceptor, SERVICE_CONFIG } from '@lib/platform';
+import { Inject } from '@nestjs/common';
+import { TreasuryClock } from '../clock';
+import type { DisbursementsConfig } from '../config';
+import { policyFor } from '../treasury/treasury-policy';
+import type { DisbursementCommand } from './disbursement.decider';
+import {
+  approveBody,
+  cancelBody,
+  holdBody,
+  liftHoldBody,
+  listQuery,
+  parseDisbursementId,
+  parseIfMatch,
+  retryBody,
+  validate,
+} from './disbursement.dto';
+import { DisbursementHandler, type LoadedDisbursement } from './disbursement.handler';
+import { DisbursementList } from './disbursement-list.projection';
+
+type Metadata = DisbursementCommand['metadata'];
+
+@Controller('v1/disbursements')
+@UseInterceptors(IdempotencyInterceptor)
+export class DisbursementController {
+  constructor(
+    private readonly handler: DisbursementHandler,
+    private readonly list: DisbursementList,
+    private readonly clock: TreasuryClock,
+    @Inject(SERVICE_CONFIG) private readonly config: DisbursementsConfig,
+  ) {}
+
+  @Get()
+  @Roles('treasurer', 'admin')
+  async index(@Query() query: Record<string, unknown>) {
+    const filters = validate(listQuery, query, 400);
+    return this.list.list(filters);
+  }
+
+  @Get(':id')
+  @Roles('treasurer', 'admin')
+  async get(@Param('id') id: string, @Res({ passthrough: true }) res: Response) {
+    return this.respond(res, await this.handler.load(parseDisbursementId(id)));
+  }
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  @Roles('treasurer')
+  async approve(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { comment } = validate(approveBody, body);
+    return this.run(
+      res,
+      id,
+      match,
+      async (metadata, asset) => ({
+        type: 'ApproveDisbursement',
+        data: {
+          ...(comment ? { comment } : {}),
+          policy: policyFor(this.config.policy, await asset()),
+        },
+        metadata,
+      }),
+      user,
+    );
+  }
+
+  @Post(':id/hold')
+  @HttpCode(200)
+  @Roles('treasurer')
+  async hold(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { reason } = validate(holdBody, body);
+    return this.run(
+      res,
+      id,
+      match,
+      async (metadata) => ({
+        type: 'HoldDisbursement',
+        data: { reason },
+        metadata,
+      }),
+      user,
+    );
+  }
+
+  @Post(':id/release')
+  @HttpCode(200)
+  @Roles('treasurer')
+  async release(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { comment } = validate(liftHoldBody, body);
+    return this.run(
+      res,
+      id,
+      match,
+      async (metadata) => ({
+        type: 'LiftHold',
+        data: comment ? { comment } : {},
+        metadata,
+      }),
+      user,
+    );
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Roles('treasurer')
+  async cancel(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { reason } = validate(cancelBody, body);
+    return this.run(
+      res,
+      id,
+      match,
+      async (metadata) => ({
+        type: 'CancelDisbursement',
+        data: { reason, source: 'treasurer' },
+        metadata,
+      }),
+      user,
+    );
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @Roles('treasurer')
+  async retry(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    validate(retryBody, body);
+    return this.run(
+      res,
+      id,
+      match,
+      async (metadata, asset) => ({
+        type: 'RetryDisbursement',
+        data: { policy: policyFor(this.config.policy, await asset()) },
+        metadata,
+      }),
+      user,
+    );
+  }
+
+  private async run(
+    res: Response,
+    rawId: string,
+    match: string | undefined,
+    command: (metadata: Metadata, asset: () => Promise<string>) => Promise<DisbursementCommand>,
+    user: AuthUser,
+  ) {
+    const id = parseDisbursementId(rawId);
+    const expectedVersion = parseIfMatch(match);
+    const metadata: Metadata = { now: this.clock.now(), actor: user };
+    // The policy of the disbursement's asset (asset never changes, so a plain read is enough).
+    const asset = async () => (await this.handler.load(id)).state.asset;
+    const result = await this.handler.execute(id, await command(metadata, asset), {
+      expectedVersion,
+    });
+    return this.respond(res, result);
+  }
+
+  private respond(res: Response, loaded: LoadedDisbursement) {
+    res.setHeader('etag', `"${loaded.version}"`);
+    return this.handler.view(loaded.state, loaded.version);
+  }
+}

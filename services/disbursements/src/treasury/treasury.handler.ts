@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { handleCommand, PostgresEventStore } from '@lib/event-store';
+import { currentCorrelationId, PG_POOL, ProblemError } from '@lib/platform';
+import { DISBURSEMENT_EVENT_STORE, inTransaction } from '../disbursement/disbursement.handler';
+import {
+  decideTreasury,
+  evolveTreasury,
+  initialTreasuryState,
+  type TreasuryCommand,
+  type TreasuryEvent,
+  type TreasuryState,
+} from './treasury.decider';
+import { TreasuryError } from './treasury.errors';
+
+export const TREASURY_STREAM = 'treasury-state';
+const STATE_LOCK = 'disbursements:treasury-state';
+
+/**
+ * Releases read the treasury state under a shared lock and pause/discrepancy writes take it
+ * exclusively: once a pause has committed, no release that has not committed yet can still go.
+ */
+export async function lockTreasuryShared(client: PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [STATE_LOCK]);
+}
+
+/** Load → decide → append for the treasury switch (pause, resume, discrepancies). */
+@Injectable()
+export class TreasuryHandler {
+  constructor(
+    @Inject(DISBURSEMENT_EVENT_STORE) private readonly store: PostgresEventStore,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
+
+  async execute(
+    command: TreasuryCommand,
+    options: { client?: PoolClient; causationId?: string } = {},
+  ): Promise<{ state: TreasuryState; newEvents: TreasuryEvent[] }> {
+    const run = async (client: PoolClient) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [STATE_LOCK]);
+      const result = await handleCommand<TreasuryCommand, TreasuryState, TreasuryEvent>(
+        this.store,
+        {
+          streamId: TREASURY_STREAM,
+          decide: decideTreasury,
+          evolve: evolveTreasury,
+          initialState: initialTreasuryState,
+          command,
+          retryOnConflict: true,
+          metadata: {
+            correlationId: currentCorrelationId() ?? randomUUID(),
+            causationId: options.causationId ?? null,
+            actor: command.metadata.actor.sub,
+            occurredAt: command.metadata.now,
+          },
+          newEventId: randomUUID,
+          client,
+        },
+      );
+      return { state: result.state, newEvents: result.newEvents as unknown as TreasuryEvent[] };
+    };
+    try {
+      return options.client ? await run(options.client) : await inTransaction(this.pool, run);
+    } catch (error) {
+      if (error instanceof TreasuryError) {
+        throw new ProblemError(error.status, error.code, error.message);
+      }
+      throw error;
+    }
+  }
+
+  async load(client?: PoolClient): Promise<TreasuryState> {
+    const events = await this.store.readStream(TREASURY_STREAM, { client });
+    return events.reduce(
+      (state, event) => evolveTreasury(state, event as unknown as TreasuryEvent),
+      initialTreasuryState(),
+    );
+  }
+}
