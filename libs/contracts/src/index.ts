@@ -1,4 +1,5 @@
 export * from './envelope';
+export * from './problem';
 export * from './topics';
 export * from './registry';
 export * from './applications';

@@ -1,4 +1,7 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+
+extendZodWithOpenApi(z);
 
 /** How NEAR classifies a syntactically valid account id. */
 export type NearAccountIdKind = 'named' | 'implicit' | 'eth-implicit';
@@ -25,7 +28,32 @@ export function isValidNearAccountId(id: string): boolean {
   return nearAccountIdKind(id) !== null;
 }
 
-/** Zod schema for a NEAR account id, for DTOs and config. */
+/** What a valid id looks like, for error messages and the API document. */
+export const NEAR_ACCOUNT_ID_RULE =
+  'not a NEAR account id (named a-z0-9 with -_. separators, 2–64 chars; 64 hex; or 0x + 40 hex)';
+
+/**
+ * The one zod schema for a NEAR account id: DTOs, sign-in, config and integration contracts all
+ * use it. One issue, code `invalid_account_id`, whatever rule the id breaks; the API document
+ * gets the length bounds and the named-id pattern (implicit ids match it too).
+ */
 export const nearAccountIdSchema = z
-  .string()
-  .refine(isValidNearAccountId, { message: 'not a valid NEAR account id' });
+  .string({ required_error: 'required', invalid_type_error: 'must be a string' })
+  .superRefine((value, ctx) => {
+    if (!isValidNearAccountId(value)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: NEAR_ACCOUNT_ID_RULE,
+        params: { code: 'invalid_account_id' },
+      });
+    }
+  })
+  .openapi({
+    minLength: 2,
+    maxLength: 64,
+    pattern: NAMED.source,
+    description:
+      'NEAR account id: named (`a-z0-9` with `-_` inside and `.` between parts, 2–64 chars), ' +
+      'implicit (64 hex) or 0x-implicit (0x + 40 hex).',
+    example: 'ada.near',
+  });

@@ -12,3 +12,4 @@ export * from './metrics';
 export * from './metrics.controller';
 export { instrumentHttpServer, routeLabel } from './metrics.http';
 export * from './validation';
+export * from './openapi';

@@ -3,17 +3,13 @@ import {
   Catch,
   type ExceptionFilter,
   HttpException,
-  HttpStatus,
   Logger,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { type FieldProblem, ProblemError } from '@lib/contracts';
 
-export interface FieldProblem {
-  /** JSON pointer-ish path of the offending field, e.g. `milestones.1.amount`. */
-  field: string;
-  code: string;
-  message: string;
-}
+// The error classes are framework-free (@lib/contracts) so deciders can throw them.
+export { type FieldProblem, ProblemError, ValidationProblem } from '@lib/contracts';
 
 export interface ProblemBody {
   type: string;
@@ -22,29 +18,6 @@ export interface ProblemBody {
   detail?: string;
   code?: string;
   errors?: FieldProblem[];
-}
-
-/**
- * An error with a stable `code` that maps to an RFC 9457 problem. Domain rules throw this (or a
- * subclass); the ProblemDetailsFilter turns it into `application/problem+json`.
- */
-export class ProblemError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly errors?: FieldProblem[],
-  ) {
-    super(message);
-    this.name = 'ProblemError';
-  }
-}
-
-/** 400/422 with every field problem listed. */
-export class ValidationProblem extends ProblemError {
-  constructor(errors: FieldProblem[], status = HttpStatus.UNPROCESSABLE_ENTITY) {
-    super(status, 'validation_failed', `${errors.length} field problem(s)`, errors);
-  }
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

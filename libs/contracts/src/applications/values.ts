@@ -8,12 +8,8 @@ export const baseUnitsSchema = z
   .regex(/^[1-9]\d{0,38}$/, 'whole base units: a positive integer string')
   .refine((s) => !/^\d+$/.test(s) || BigInt(s) < 1n << 128n, 'exceeds u128');
 
-/** NEAR account id: named (2–64), implicit (64 hex) or 0x-implicit (0x + 40 hex). */
-export const nearAccountIdSchema = z
-  .string()
-  .min(2)
-  .max(64)
-  .regex(/^(?:(?:[a-z\d]+[-_])*[a-z\d]+\.)*(?:[a-z\d]+[-_])*[a-z\d]+$/, 'not a NEAR account id');
+/** NEAR account id: the one schema, from @lib/near (named, implicit 64 hex, 0x + 40 hex). */
+export { nearAccountIdSchema } from '@lib/near';
 
 /** The founder's identity: the JWT `sub` (a NEAR account id when signed in with NEP-413). */
 export const founderSchema = z.string().min(1).max(200);

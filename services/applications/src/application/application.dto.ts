@@ -1,6 +1,23 @@
-import { type FieldProblem, ValidationProblem } from '@lib/platform';
 import { z } from 'zod';
-import { createAssetRegistry, formatAmount, isValidNearAccountId } from '@lib/near';
+import {
+  AssetError,
+  createAssetRegistry,
+  nearAccountIdSchema,
+  parseAmount,
+  type AssetRegistry,
+} from '@lib/near';
+import {
+  type Clock,
+  checkedBody,
+  decimalString,
+  enumOf,
+  futureDate,
+  httpsUrl,
+  raw,
+  type ReportProblem,
+  requiredString,
+  text,
+} from '@lib/platform';
 import {
   APPLICATION_CATEGORIES,
   type ApplicationChanges,
@@ -12,45 +29,35 @@ import {
   type ReviewInput,
 } from './application.decider';
 
-// HTTP bodies of DESIGN.md §7 → command data. Every body is a strict object; strings are NFC
-// normalised and trimmed; amounts arrive as decimal strings and leave as bigint base units.
-
-////////// NEAR rules (from @lib/near, the one place they are written down)
-
-/** NEAR account id rules: named (2–64), implicit (64 hex) or 0x-implicit (0x + 40 hex). */
-export const isNearAccountId = (id: string): boolean => isValidNearAccountId(id);
-
-const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
-const MAX_BASE_UNITS = (1n << 128n) - 1n; // NEAR and NEP-141 balances are u128
-
-/** Converts a validated decimal string to whole base units (`"2500.5"`, 6 → 2500500000n). */
-export function decimalToBaseUnits(decimal: string, decimals: number): bigint {
-  const match = DECIMAL.exec(decimal);
-  if (!match) throw new RangeError(`not a decimal amount: ${decimal}`);
-  const fraction = (match[2] ?? '').slice(1);
-  if (fraction.length > decimals)
-    throw new RangeError(`more than ${decimals} decimals: ${decimal}`);
-  return BigInt(match[1] + fraction.padEnd(decimals, '0'));
-}
-
-/** Formats base units as the shortest decimal string (2500500000n, 6 → `"2500.5"`). */
-export const baseUnitsToDecimal = (amount: bigint, decimals: number): string =>
-  formatAmount({ decimals }, amount);
+// HTTP bodies of DESIGN.md §7 → command data. The DTO owns shape, limits and decimals; sums and
+// rules over the application's state are the decider's. Every body is a strict object; strings
+// are NFC normalised and trimmed; amounts arrive as decimal strings and leave as bigint base units.
+// The same schemas describe the bodies in the OpenAPI document (src/openapi.ts).
 
 /** Decimals of each asset code; unknown codes are rejected. */
 export type AssetDecimals = (asset: string) => number | undefined;
 
-// Decimals do not differ between networks (only contract ids do), so any network's registry answers.
-const assets = createAssetRegistry({ network: 'local' });
+/** The decimals lookup of a configured asset registry (the service's NEAR config). */
+export const assetDecimalsOf =
+  (assets: AssetRegistry): AssetDecimals =>
+  (asset) =>
+    assets.find(asset)?.decimals;
 
-/** Decimals of the configured assets (NEAR 24, USDC 6, …) from @lib/near's asset registry. */
-export const defaultAssetDecimals: AssetDecimals = (asset) => assets.find(asset)?.decimals;
+// NEAR and USDC, for callers that do not pass the service's registry (unit tests, the document).
+const builtInAssets = createAssetRegistry({ network: 'local' });
 
 /** What validation needs from the caller: the clock (due dates) and the configured assets. */
-export interface BodyContext {
-  now: Date;
+export interface BodyContext extends Clock {
   assetDecimals?: AssetDecimals;
+  /** Asset codes for the API document's enum (the registry's symbols). */
+  assetCodes?: readonly string[];
 }
+
+const decimalsFrom = (ctx: Pick<BodyContext, 'assetDecimals'>): AssetDecimals =>
+  ctx.assetDecimals ?? assetDecimalsOf(builtInAssets);
+const codesFrom = (ctx: Pick<BodyContext, 'assetCodes' | 'assetDecimals'>): string[] => [
+  ...(ctx.assetCodes ?? (ctx.assetDecimals ? [] : builtInAssets.list().map((a) => a.symbol))),
+];
 
 ////////// limits
 
@@ -71,200 +78,78 @@ export const LIMITS = {
   staffSub: 200,
 } as const;
 
+const MAX_BASE_UNITS = (1n << 128n) - 1n; // NEAR and NEP-141 balances are u128
+
 ////////// building blocks
 
-// Tab, LF and CR are allowed in multi-line text; every other C0/C1 control character is not.
-const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-function issue(ctx: z.RefinementCtx, code: string, message: string, path?: (string | number)[]) {
-  ctx.addIssue({
-    code: z.ZodIssueCode.custom,
-    message,
-    params: { code },
-    ...(path ? { path } : {}),
-  });
-}
-
-const str = () => z.string({ required_error: 'required', invalid_type_error: 'must be a string' });
-
-/** NFC-normalised, trimmed text of 1..max characters (code points). */
-function text(max: number, options: { multiline?: boolean } = {}) {
-  const control = options.multiline ? CONTROL_MULTI_LINE : CONTROL_SINGLE_LINE;
-  return str().transform((raw, ctx) => {
-    if (LONE_SURROGATE.test(raw)) {
-      issue(ctx, 'invalid_unicode', 'contains unpaired surrogates');
-      return z.NEVER;
-    }
-    const value = raw.normalize('NFC').trim();
-    if (control.test(value)) {
-      issue(ctx, 'control_character', 'control characters are not allowed');
-      return z.NEVER;
-    }
-    const length = [...value].length;
-    if (length === 0) issue(ctx, 'required', 'must not be empty');
-    else if (length > max) issue(ctx, 'too_long', `at most ${max} characters`);
-    return value;
-  });
-}
-
-const httpsUrl = () =>
-  text(LIMITS.url).superRefine((value, ctx) => {
-    if (!value) return; // already reported as empty
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return issue(ctx, 'invalid_url', 'must be an absolute https URL');
-    }
-    if (url.protocol !== 'https:' || !url.hostname) {
-      issue(ctx, 'invalid_url', 'must be an absolute https URL');
-    } else if (url.username || url.password) {
-      issue(ctx, 'invalid_url', 'must not carry credentials');
-    }
-  });
-
-const nearAccountId = () =>
-  str().superRefine((value, ctx) => {
-    if (!isNearAccountId(value)) {
-      issue(
-        ctx,
-        'invalid_account_id',
-        'not a NEAR account id (named a-z0-9 with -_. separators, 2–64 chars; 64 hex; or 0x + 40 hex)',
-      );
-    }
-  });
-
-/** Decimal string shape only; decimals and positivity depend on the asset and are checked per body. */
-const decimalAmount = () =>
-  str().superRefine((value, ctx) => {
-    if (!DECIMAL.test(value))
-      issue(ctx, 'invalid_amount', 'must be a decimal string like "2500.50"');
-  });
-
-function isoDate(now: Date): string {
-  return now.toISOString().slice(0, 10);
-}
-
-const futureDate = (ctx: BodyContext) =>
-  str().superRefine((value, refine) => {
-    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    const [year, month, day] = (match ?? []).slice(1).map(Number);
-    const date = match ? new Date(Date.UTC(year, month - 1, day)) : undefined;
-    // Date.UTC rolls 2027-02-30 over to March; a real date survives the round trip.
-    if (!date || date.toISOString().slice(0, 10) !== value) {
-      return issue(refine, 'invalid_date', 'must be a calendar date YYYY-MM-DD');
-    }
-    const today = isoDate(ctx.now);
-    if (value <= today) issue(refine, 'date_not_in_future', `must be after ${today}`);
-  });
-
 const staffSub = () =>
-  text(LIMITS.staffSub).superRefine((value, ctx) => {
-    if (/\s/.test(value)) issue(ctx, 'invalid_sub', 'must not contain whitespace');
-  });
+  text(LIMITS.staffSub)
+    .superRefine((value, ctx) => {
+      if (/\s/.test(value)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: 'must not contain whitespace',
+          params: { code: 'invalid_sub' },
+        });
+      }
+    })
+    .openapi({ type: 'string', minLength: 1, maxLength: LIMITS.staffSub, pattern: '^\\S+$' });
 
-const enumOf = <const T extends [string, ...string[]]>(values: T) =>
-  z.enum(values, {
-    errorMap: (i, c) =>
-      i.code === 'invalid_type' && c.data === undefined
-        ? { message: 'required' }
-        : { message: `must be one of: ${values.join(', ')}` },
-  });
-
-/**
- * Runs `schema` and, whatever its outcome, the cross-field `checks` on the raw input, so one
- * response lists every problem (zod alone skips object-level refinements once a field fails).
- * `checks` sees unvalidated input and must be defensive; `build` runs only on a clean result.
- */
-function body<S extends z.ZodTypeAny, O>(
-  schema: S,
-  checks: (raw: unknown, report: Report) => void,
-  build: (value: z.output<S>) => O,
-) {
-  return z.unknown().transform((raw, ctx): O => {
-    const result = schema.safeParse(raw);
-    if (!result.success) {
-      for (const zodIssue of result.error.issues) ctx.addIssue(zodIssue);
-    }
-    let reported = 0;
-    checks(raw, (code, message, path) => {
-      reported += 1;
-      issue(ctx, code, message, path);
+function assetCode(ctx: Pick<BodyContext, 'assetCodes' | 'assetDecimals'>) {
+  const assetDecimals = decimalsFrom(ctx);
+  const codes = codesFrom(ctx);
+  return requiredString()
+    .superRefine((value, refine) => {
+      if (assetDecimals(value) === undefined) {
+        refine.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `asset ${value} is not supported`,
+          params: { code: 'unknown_asset' },
+        });
+      }
+    })
+    .openapi({
+      type: 'string',
+      ...(codes.length > 0 ? { enum: codes } : {}),
+      description: 'An asset of the deployment’s registry (NEAR, USDC and NEAR_EXTRA_TOKENS).',
     });
-    if (!result.success || reported > 0) return z.NEVER;
-    return build(result.data as z.output<S>);
-  });
 }
 
-type Report = (code: string, message: string, path: (string | number)[]) => void;
-
-////////// defensive readers for cross-field checks
-
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-const stringAt = (value: unknown, key: string): string | undefined => {
-  const v = record(value)?.[key];
-  return typeof v === 'string' ? v : undefined;
-};
-const arrayAt = (value: unknown, key: string): unknown[] | undefined => {
-  const v = record(value)?.[key];
-  return Array.isArray(v) ? v : undefined;
-};
-
 /**
- * Checks every amount against the asset's decimals, positivity and u128 range, then that `parts`
- * sum to `total`. Amount strings with a bad shape are left to the schema's own error.
+ * Checks each amount against the asset's decimals (via @lib/near's parseAmount), positivity and
+ * the u128 range, reporting per field. Shapes other than a decimal string are left to the schema.
  */
 function checkAmounts(
-  report: Report,
+  report: ReportProblem,
   assetDecimals: AssetDecimals,
   asset: string | undefined,
-  total: { value: unknown; path: (string | number)[] } | undefined,
-  parts: { value: unknown; path: (string | number)[] }[],
-  sum: { path: (string | number)[]; message: string },
+  amounts: { value: unknown; path: (string | number)[] }[],
 ): void {
   const decimals = asset === undefined ? undefined : assetDecimals(asset);
-  if (decimals === undefined) return; // unknown asset: reported on the asset field
-  const parse = (entry: { value: unknown; path: (string | number)[] }): bigint | undefined => {
-    if (typeof entry.value !== 'string' || !DECIMAL.test(entry.value)) return undefined;
-    const fraction = entry.value.split('.')[1] ?? '';
-    if (fraction.length > decimals) {
-      report('too_many_decimals', `${asset} has at most ${decimals} decimals`, entry.path);
-      return undefined;
+  if (asset === undefined || decimals === undefined) return; // reported on the asset field
+  for (const { value, path } of amounts) {
+    if (typeof value !== 'string') continue;
+    let units: bigint;
+    try {
+      units = parseAmount({ symbol: asset, decimals }, value);
+    } catch (error) {
+      if (error instanceof AssetError && error.code === 'too_many_decimals') {
+        report('too_many_decimals', `${asset} has at most ${decimals} decimals`, path);
+      }
+      continue; // any other shape problem is the field schema's
     }
-    const units = decimalToBaseUnits(entry.value, decimals);
-    if (units <= 0n) {
-      report('not_positive', 'must be greater than zero', entry.path);
-      return undefined;
-    }
-    if (units > MAX_BASE_UNITS) {
-      report('too_large', 'amount is too large', entry.path);
-      return undefined;
-    }
-    return units;
-  };
-  const totalUnits = total ? parse(total) : undefined;
-  const partUnits = parts.map(parse);
-  if (totalUnits === undefined || partUnits.some((u) => u === undefined)) return;
-  const partSum = partUnits.reduce<bigint>((a, u) => a + (u ?? 0n), 0n);
-  if (parts.length > 0 && partSum !== totalUnits) report('sum_mismatch', sum.message, sum.path);
+    if (units <= 0n) report('not_positive', 'must be greater than zero', path);
+    else if (units > MAX_BASE_UNITS) report('too_large', 'amount is too large', path);
+  }
 }
 
-function assetCode(assetDecimals: AssetDecimals) {
-  return str().superRefine((value, ctx) => {
-    if (assetDecimals(value) === undefined)
-      issue(ctx, 'unknown_asset', `asset ${value} is not supported`);
-  });
-}
+/** Base units of a decimal string already checked by checkAmounts. */
+const units = (assetDecimals: AssetDecimals, asset: string, amount: string): bigint =>
+  parseAmount({ symbol: asset, decimals: assetDecimals(asset)! }, amount);
 
 ////////// POST /v1/applications and PATCH /v1/applications/{id}
 
 function applicationShape(ctx: BodyContext) {
-  const assetDecimals = ctx.assetDecimals ?? defaultAssetDecimals;
   return {
     title: text(LIMITS.title),
     summary: text(LIMITS.summary, { multiline: true }),
@@ -284,11 +169,11 @@ function applicationShape(ctx: BodyContext) {
       .max(LIMITS.team, `at most ${LIMITS.team} team members`),
     requestedFunding: z
       .object(
-        { asset: assetCode(assetDecimals), amount: decimalAmount() },
+        { asset: assetCode(ctx), amount: decimalString() },
         { required_error: 'required', invalid_type_error: 'must be an object' },
       )
       .strict(),
-    payoutAccount: nearAccountId(),
+    payoutAccount: nearAccountIdSchema,
     milestones: z
       .array(
         z
@@ -296,15 +181,18 @@ function applicationShape(ctx: BodyContext) {
             title: text(LIMITS.title),
             description: text(LIMITS.description, { multiline: true }),
             dueDate: futureDate(ctx),
-            amount: decimalAmount(),
+            amount: decimalString(),
           })
           .strict(),
         { required_error: 'required', invalid_type_error: 'must be an array' },
       )
       .min(1, 'at least one milestone')
-      .max(LIMITS.milestones, `at most ${LIMITS.milestones} milestones`),
+      .max(LIMITS.milestones, `at most ${LIMITS.milestones} milestones`)
+      .openapi({
+        description: 'Milestone amounts sum to requestedFunding.amount (the decider checks).',
+      }),
     links: z
-      .array(httpsUrl(), { invalid_type_error: 'must be an array' })
+      .array(httpsUrl(LIMITS.url), { invalid_type_error: 'must be an array' })
       .max(LIMITS.links, `at most ${LIMITS.links} links`),
   };
 }
@@ -315,17 +203,16 @@ type ParsedFunding = {
   milestones: z.output<ApplicationShape['milestones']>;
 };
 
-function checkFunding(raw: unknown, report: Report, assetDecimals: AssetDecimals): void {
-  const funding = record(record(raw)?.requestedFunding);
-  const milestones = arrayAt(raw, 'milestones') ?? [];
-  checkAmounts(
-    report,
-    assetDecimals,
-    funding ? stringAt(funding, 'asset') : undefined,
-    funding ? { value: funding.amount, path: ['requestedFunding', 'amount'] } : undefined,
-    milestones.map((m, i) => ({ value: record(m)?.amount, path: ['milestones', i, 'amount'] })),
-    { path: ['milestones'], message: 'milestone amounts must sum to requestedFunding.amount' },
-  );
+function checkFunding(input: unknown, report: ReportProblem, assetDecimals: AssetDecimals): void {
+  const funding = raw.record(raw.record(input)?.requestedFunding);
+  const milestones = raw.array(input, 'milestones') ?? [];
+  checkAmounts(report, assetDecimals, funding ? raw.string(funding, 'asset') : undefined, [
+    ...(funding ? [{ value: funding.amount, path: ['requestedFunding', 'amount'] }] : []),
+    ...milestones.map((m, i) => ({
+      value: raw.record(m)?.amount,
+      path: ['milestones', i, 'amount'],
+    })),
+  ]);
 }
 
 function toFunding(
@@ -336,32 +223,36 @@ function toFunding(
   milestones: ProposedMilestone[];
 } {
   const { asset } = parsed.requestedFunding;
-  const decimals = assetDecimals(asset)!;
   return {
     requestedFunding: {
       asset,
-      amount: decimalToBaseUnits(parsed.requestedFunding.amount, decimals),
+      amount: units(assetDecimals, asset, parsed.requestedFunding.amount),
     },
     milestones: parsed.milestones.map((m) => ({
       ...m,
-      amount: decimalToBaseUnits(m.amount, decimals),
+      amount: units(assetDecimals, asset, m.amount),
     })),
   };
 }
 
-/** `POST /v1/applications` → the draft's fields (amounts in base units). */
-export function createApplicationBody(ctx: BodyContext) {
-  const assetDecimals = ctx.assetDecimals ?? defaultAssetDecimals;
+/** The `POST /v1/applications` schema, before cross-field checks (for the API document). */
+export function createApplicationSchema(ctx: BodyContext) {
   const shape = applicationShape(ctx);
-  const schema = z
+  return z
     .object(
       { ...shape, links: shape.links.optional() },
       { invalid_type_error: 'body must be a JSON object' },
     )
-    .strict();
-  return body(
-    schema,
-    (raw, report) => checkFunding(raw, report, assetDecimals),
+    .strict()
+    .openapi('CreateApplicationRequest');
+}
+
+/** `POST /v1/applications` → the draft's fields (amounts in base units). */
+export function createApplicationBody(ctx: BodyContext) {
+  const assetDecimals = decimalsFrom(ctx);
+  return checkedBody(
+    createApplicationSchema(ctx),
+    (input, report) => checkFunding(input, report, assetDecimals),
     (parsed): ApplicationFields => ({
       title: parsed.title,
       summary: parsed.summary,
@@ -379,15 +270,19 @@ export function createApplicationBody(ctx: BodyContext) {
  * together: milestone amounts only mean something in the funding's asset, and must sum to it.
  */
 export function editApplicationBody(ctx: BodyContext) {
-  const assetDecimals = ctx.assetDecimals ?? defaultAssetDecimals;
+  const assetDecimals = decimalsFrom(ctx);
   const schema = z
     .object(applicationShape(ctx), { invalid_type_error: 'body must be a JSON object' })
     .partial()
-    .strict();
-  return body(
+    .strict()
+    .openapi('EditApplicationRequest', {
+      description: 'At least one field; requestedFunding and milestones change together.',
+      minProperties: 1,
+    });
+  return checkedBody(
     schema,
-    (raw, report) => {
-      const fields = record(raw);
+    (input, report) => {
+      const fields = raw.record(input);
       if (!fields) return;
       if (Object.keys(fields).length === 0) {
         report('empty_patch', 'send at least one field to change', []);
@@ -398,7 +293,7 @@ export function editApplicationBody(ctx: BodyContext) {
         const missing = hasFunding ? 'milestones' : 'requestedFunding';
         report('required_together', 'requestedFunding and milestones change together', [missing]);
       }
-      if (hasFunding && hasMilestones) checkFunding(raw, report, assetDecimals);
+      if (hasFunding && hasMilestones) checkFunding(input, report, assetDecimals);
     },
     (parsed): ApplicationChanges => {
       const { requestedFunding, milestones, ...rest } = parsed;
@@ -417,15 +312,14 @@ export function editApplicationBody(ctx: BodyContext) {
 
 /** `POST /v1/applications/{id}/withdraw` — the body is optional. */
 export const withdrawApplicationBody = z.preprocess(
-  (raw) => (raw === undefined || raw === null ? {} : raw),
+  (input) => (input === undefined || input === null ? {} : input),
   z
     .object(
       { reason: text(LIMITS.reason, { multiline: true }).optional() },
-      {
-        invalid_type_error: 'body must be a JSON object',
-      },
+      { invalid_type_error: 'body must be a JSON object' },
     )
-    .strict(),
+    .strict()
+    .openapi('WithdrawApplicationRequest'),
 );
 
 ////////// POST /v1/applications/{id}/reviewers
@@ -440,13 +334,22 @@ export const assignReviewersBody = z
         .max(LIMITS.reviewers, `at most ${LIMITS.reviewers} reviewers`)
         .superRefine((reviewers, ctx) => {
           reviewers.forEach((r, i) => {
-            if (reviewers.indexOf(r) !== i) issue(ctx, 'duplicate', `${r} is listed twice`, [i]);
+            if (reviewers.indexOf(r) !== i) {
+              ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                message: `${r} is listed twice`,
+                params: { code: 'duplicate' },
+                path: [i],
+              });
+            }
           });
-        }),
+        })
+        .openapi({ uniqueItems: true }),
     },
     { invalid_type_error: 'body must be a JSON object' },
   )
-  .strict();
+  .strict()
+  .openapi('AssignReviewersRequest');
 
 ////////// POST /v1/applications/{id}/reviews
 
@@ -473,16 +376,21 @@ const reviewSchema = z
     },
     { invalid_type_error: 'body must be a JSON object' },
   )
-  .strict();
+  .strict()
+  .openapi('ReviewSubmission', {
+    description:
+      'Scores (1–5), recommendation and comment, unless `conflictOfInterest` is true (then only ' +
+      'an optional comment is kept).',
+  });
 
 /**
  * `POST /v1/applications/{id}/reviews`. Scores, recommendation and comment are required unless
  * the reviewer declares a conflict of interest (then only an optional comment is kept).
  */
-export const submitReviewBody = body(
+export const submitReviewBody = checkedBody(
   reviewSchema,
-  (raw, report) => {
-    const review = record(raw);
+  (input, report) => {
+    const review = raw.record(input);
     if (!review || review.conflictOfInterest === true) return;
     for (const key of ['scores', 'recommendation', 'comment'] as const) {
       if (review[key] === undefined) report('required', 'required', [key]);
@@ -502,12 +410,12 @@ export const submitReviewBody = body(
 ////////// POST /v1/applications/{id}/decision
 
 /**
- * `POST /v1/applications/{id}/decision`. Approve carries grant terms (tranches summing to the
- * amount); reject and request_changes carry a reason and no grant. Whether the tranches match the
- * application's milestones and stay within the request is the decider's rule.
+ * `POST /v1/applications/{id}/decision`. Approve carries grant terms; reject and request_changes
+ * carry a reason and no grant. Whether the tranches sum to the amount, match the application's
+ * milestones and stay within the request is the decider's rule.
  */
-export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
-  const assetDecimals = ctx.assetDecimals ?? defaultAssetDecimals;
+export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals' | 'assetCodes'> = {}) {
+  const assetDecimals = decimalsFrom(ctx);
   const schema = z
     .object(
       {
@@ -516,8 +424,8 @@ export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
         grant: z
           .object(
             {
-              asset: assetCode(assetDecimals),
-              amount: decimalAmount(),
+              asset: assetCode(ctx),
+              amount: decimalString(),
               tranches: z
                 .array(
                   z
@@ -530,41 +438,49 @@ export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
                         .int('must be a whole number')
                         .min(1, 'milestones are numbered from 1')
                         .max(LIMITS.milestones, `at most ${LIMITS.milestones}`),
-                      amount: decimalAmount(),
+                      amount: decimalString(),
                     })
                     .strict(),
                   { required_error: 'required', invalid_type_error: 'must be an array' },
                 )
                 .min(1, 'at least one tranche')
-                .max(LIMITS.milestones, `at most ${LIMITS.milestones} tranches`),
+                .max(LIMITS.milestones, `at most ${LIMITS.milestones} tranches`)
+                .openapi({
+                  description:
+                    'One tranche per milestone; amounts sum to grant.amount (the decider checks).',
+                }),
             },
             { invalid_type_error: 'must be an object' },
           )
           .strict()
-          .optional(),
+          .optional()
+          .openapi({ description: 'Required with approve, not allowed otherwise.' }),
       },
       { invalid_type_error: 'body must be a JSON object' },
     )
-    .strict();
-  return body(
+    .strict()
+    .openapi('DecisionRequest', {
+      description: 'approve needs `grant`; reject and request_changes need `reason`.',
+    });
+  return checkedBody(
     schema,
-    (raw, report) => {
-      const input = record(raw);
-      if (!input) return;
-      const grant = record(input.grant);
-      if (input.decision === 'approve') {
-        if (input.grant === undefined) report('required', 'approval needs grant terms', ['grant']);
-      } else if (input.decision === 'reject' || input.decision === 'request_changes') {
-        if (input.reason === undefined) report('required', 'a reason is required', ['reason']);
-        if (input.grant !== undefined) {
+    (input, report) => {
+      const body = raw.record(input);
+      if (!body) return;
+      const grant = raw.record(body.grant);
+      if (body.decision === 'approve') {
+        if (body.grant === undefined) report('required', 'approval needs grant terms', ['grant']);
+      } else if (body.decision === 'reject' || body.decision === 'request_changes') {
+        if (body.reason === undefined) report('required', 'a reason is required', ['reason']);
+        if (body.grant !== undefined) {
           report('not_allowed', 'grant terms only come with an approval', ['grant']);
         }
       }
       if (!grant) return;
-      const tranches = arrayAt(grant, 'tranches') ?? [];
+      const tranches = raw.array(grant, 'tranches') ?? [];
       const seen = new Set<unknown>();
       tranches.forEach((t, i) => {
-        const milestone = record(t)?.milestone;
+        const milestone = raw.record(t)?.milestone;
         if (typeof milestone === 'number' && seen.has(milestone)) {
           report('duplicate', `milestone ${milestone} has more than one tranche`, [
             'grant',
@@ -575,32 +491,27 @@ export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
         }
         seen.add(milestone);
       });
-      checkAmounts(
-        report,
-        assetDecimals,
-        stringAt(grant, 'asset'),
+      checkAmounts(report, assetDecimals, raw.string(grant, 'asset'), [
         { value: grant.amount, path: ['grant', 'amount'] },
-        tranches.map((t, i) => ({
-          value: record(t)?.amount,
+        ...tranches.map((t, i) => ({
+          value: raw.record(t)?.amount,
           path: ['grant', 'tranches', i, 'amount'],
         })),
-        { path: ['grant', 'tranches'], message: 'tranche amounts must sum to grant.amount' },
-      );
+      ]);
     },
     (parsed): DecisionInput => {
       switch (parsed.decision) {
         case 'approve': {
           const grant = parsed.grant!;
-          const decimals = assetDecimals(grant.asset)!;
           return {
             decision: 'approve',
             ...(parsed.reason ? { reason: parsed.reason } : {}),
             grant: {
               asset: grant.asset,
-              amount: decimalToBaseUnits(grant.amount, decimals),
+              amount: units(assetDecimals, grant.asset, grant.amount),
               tranches: grant.tranches.map((t) => ({
                 milestone: t.milestone,
-                amount: decimalToBaseUnits(t.amount, decimals),
+                amount: units(assetDecimals, grant.asset, t.amount),
               })),
             },
           };
@@ -615,98 +526,4 @@ export function decisionBody(ctx: Pick<BodyContext, 'assetDecimals'> = {}) {
       }
     },
   );
-}
-
-////////// validation entry point
-
-/**
- * Parses `body` with `schema`; throws ValidationProblem (422) listing every field problem
- * (`field` is a dotted path such as `milestones.1.amount`; `(body)` for the body itself).
- */
-export function validateBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {
-  let result: z.SafeParseReturnType<unknown, z.output<S>>;
-  try {
-    result = schema.safeParse(body) as z.SafeParseReturnType<unknown, z.output<S>>;
-  } catch {
-    // Zod itself should never throw on JSON input; if it does, the input is still the client's fault.
-    throw new ValidationProblem([
-      { field: '(body)', code: 'invalid', message: 'body could not be read' },
-    ]);
-  }
-  if (result.success) return result.data;
-  throw new ValidationProblem(toFieldProblems(result.error));
-}
-
-/** Maps zod issues to field problems with stable codes. */
-export function toFieldProblems(error: z.ZodError): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  const at = (path: (string | number)[]) => (path.length > 0 ? path.join('.') : '(body)');
-  for (const i of error.issues) {
-    switch (i.code) {
-      case z.ZodIssueCode.unrecognized_keys:
-        for (const key of i.keys) {
-          problems.push({
-            field: at([...i.path, key]),
-            code: 'unknown_field',
-            message: 'unknown field',
-          });
-        }
-        break;
-      case z.ZodIssueCode.invalid_type:
-        problems.push({
-          field: at(i.path),
-          code:
-            i.received === 'undefined'
-              ? 'required'
-              : i.expected === 'integer'
-                ? 'not_integer'
-                : 'invalid_type',
-          message: i.received === 'undefined' ? 'required' : i.message,
-        });
-        break;
-      case z.ZodIssueCode.too_small:
-        problems.push({
-          field: at(i.path),
-          code: i.type === 'array' || i.type === 'string' ? 'too_short' : 'too_small',
-          message: i.message,
-        });
-        break;
-      case z.ZodIssueCode.too_big:
-        problems.push({
-          field: at(i.path),
-          code: i.type === 'array' || i.type === 'string' ? 'too_long' : 'too_big',
-          message: i.message,
-        });
-        break;
-      case z.ZodIssueCode.invalid_enum_value:
-        problems.push({ field: at(i.path), code: 'invalid_enum', message: i.message });
-        break;
-      case z.ZodIssueCode.custom: {
-        const code = (i.params as { code?: unknown } | undefined)?.code;
-        problems.push({
-          field: at(i.path),
-          code: typeof code === 'string' ? code : 'invalid',
-          message: i.message,
-        });
-        break;
-      }
-      case z.ZodIssueCode.invalid_string:
-      case z.ZodIssueCode.invalid_date:
-      case z.ZodIssueCode.invalid_literal:
-      case z.ZodIssueCode.invalid_union:
-      case z.ZodIssueCode.invalid_union_discriminator:
-      case z.ZodIssueCode.invalid_intersection_types:
-      case z.ZodIssueCode.invalid_arguments:
-      case z.ZodIssueCode.invalid_return_type:
-      case z.ZodIssueCode.not_multiple_of:
-      case z.ZodIssueCode.not_finite:
-        problems.push({ field: at(i.path), code: i.code, message: i.message });
-        break;
-      default: {
-        const unhandled: never = i;
-        problems.push({ field: '(body)', code: 'invalid', message: String(unhandled) });
-      }
-    }
-  }
-  return problems;
 }

@@ -12,9 +12,9 @@ import {
   createApplicationBody,
   decisionBody,
   LIMITS,
-  validateBody,
   withdrawApplicationBody,
 } from './application.dto';
+import { validateBody } from '@lib/platform';
 import { applicationOutbound } from './application.outbound';
 
 // Everything the API accepts must be publishable: an event that fails its own contract would
