@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@lib/auth';
 import { PlatformModule } from '@lib/platform';
 import type { NearSettlementConfig } from './config';
 import { migrations } from './migrations';
+import { SettlementModule } from './settlement.module';
 
 export const SERVICE = {
   name: 'near-settlement',
@@ -13,7 +15,11 @@ export class AppModule {
   static register(config: NearSettlementConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ ...SERVICE, config, migrations })],
+      imports: [
+        PlatformModule.forService({ ...SERVICE, config, migrations }),
+        AuthModule.forConfig(config),
+        SettlementModule,
+      ],
     };
   }
 }

@@ -2,7 +2,7 @@
 // One payout per (disbursement, attempt); stream `payout-<disbursementId>-<attempt>`.
 
 /** What DisbursementReleased asks to pay. Amounts are whole base units as decimal strings. */
-export interface PayoutRequest {
+export type PayoutRequest = {
   payoutId: string;
   disbursementId: string;
   attempt: number;
@@ -12,7 +12,7 @@ export interface PayoutRequest {
   receiver: string;
   asset: string;
   amount: string;
-}
+};
 
 /** Why a signed transaction can never land (DESIGN.md §5 step 5). */
 export type DeathProof =

@@ -1,0 +1,208 @@
+import {
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Producer } from 'kafkajs';
+import type { JsonRpcProvider } from 'near-api-js';
+import { Logger } from 'nestjs-pino';
+import type { Pool } from 'pg';
+import { TOPICS } from '@lib/contracts';
+import { createRelayProducer, KafkaRelay, PostgresEventStore } from '@lib/event-store';
+import { createKafka, ensureTopics } from '@lib/messaging';
+import { createNearProvider, resolveNearNetwork, type AssetRegistry } from '@lib/near';
+import { PG_POOL, SERVICE_CONFIG } from '@lib/platform';
+import type { NearSettlementConfig } from './config';
+import { CrashHook } from './crash-injection';
+import { LaneSupervisor } from './lane/lane.supervisor';
+import { PayoutDriver } from './lane/payout-driver';
+import { loadSignerLanes, treasuryAccountOf, type SignerLane } from './lane/signer-lanes';
+import { DisbursementReleasedConsumer } from './payout/payout.consumer';
+import { PayoutLedger } from './payout/payout.handler';
+import { payoutOutbound } from './payout/payout.outbound';
+import { reconcile } from './reconciliation/reconciliation';
+import {
+  NEAR_ASSETS,
+  NEAR_PROVIDER,
+  PAYOUT_EVENT_STORE,
+  SIGNER_LANES,
+  TREASURY_ACCOUNT,
+} from './tokens';
+import { TreasuryController } from './treasury/treasury.controller';
+
+const SCHEMA = 'near_settlement';
+const FINAL_EVENTS = new Set(['PayoutSettled', 'PayoutFailed']);
+
+/**
+ * Settlement: DisbursementReleased → payout ledger → signer lanes pay on NEAR; the relay
+ * publishes the Payout's public events from the event log; reconciliation on a schedule.
+ */
+@Module({
+  controllers: [DisbursementReleasedConsumer, TreasuryController],
+  providers: [
+    {
+      provide: PAYOUT_EVENT_STORE,
+      inject: [PG_POOL],
+      useFactory: (pool: Pool) => new PostgresEventStore(pool, SCHEMA),
+    },
+    {
+      provide: PayoutLedger,
+      inject: [PG_POOL, PAYOUT_EVENT_STORE],
+      useFactory: (pool: Pool, store: PostgresEventStore) => new PayoutLedger(pool, store),
+    },
+    {
+      provide: NEAR_PROVIDER,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: NearSettlementConfig) =>
+        createNearProvider({ url: resolveNearNetwork(config).rpcUrl }),
+    },
+    {
+      provide: NEAR_ASSETS,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: NearSettlementConfig) => resolveNearNetwork(config).assets,
+    },
+    {
+      provide: TREASURY_ACCOUNT,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: NearSettlementConfig) => treasuryAccountOf(config),
+    },
+    {
+      provide: SIGNER_LANES,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: NearSettlementConfig) => loadSignerLanes(config),
+    },
+    {
+      provide: CrashHook,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: NearSettlementConfig) => new CrashHook(config.SETTLEMENT_FAULT_CRASH_AT),
+    },
+    {
+      provide: PayoutDriver,
+      inject: [
+        PG_POOL,
+        PayoutLedger,
+        NEAR_PROVIDER,
+        NEAR_ASSETS,
+        CrashHook,
+        SERVICE_CONFIG,
+        Logger,
+      ],
+      useFactory: (
+        pool: Pool,
+        ledger: PayoutLedger,
+        provider: JsonRpcProvider,
+        assets: AssetRegistry,
+        crash: CrashHook,
+        config: NearSettlementConfig,
+        logger: Logger,
+      ) =>
+        new PayoutDriver({
+          pool,
+          ledger,
+          provider,
+          assets,
+          crash,
+          pollMs: config.SETTLEMENT_POLL_MS,
+          log: logger,
+        }),
+    },
+    {
+      provide: LaneSupervisor,
+      inject: [PG_POOL, SIGNER_LANES, PayoutDriver, SERVICE_CONFIG, Logger],
+      useFactory: (
+        pool: Pool,
+        lanes: SignerLane[],
+        driver: PayoutDriver,
+        config: NearSettlementConfig,
+        logger: Logger,
+      ) =>
+        new LaneSupervisor({
+          pool,
+          connection: {
+            connectionString: config.DATABASE_URL,
+            application_name: 'near-settlement-lane',
+          },
+          lanes,
+          driver,
+          idleMs: config.SETTLEMENT_IDLE_MS,
+          log: logger,
+        }),
+    },
+  ],
+})
+export class SettlementModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private producer?: Producer;
+  private relay?: KafkaRelay;
+  private reconcileTimer?: NodeJS.Timeout;
+  private reconciling?: Promise<unknown>;
+
+  constructor(
+    @Inject(PAYOUT_EVENT_STORE) private readonly store: PostgresEventStore,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(SERVICE_CONFIG) private readonly config: NearSettlementConfig,
+    @Inject(NEAR_PROVIDER) private readonly provider: JsonRpcProvider,
+    @Inject(NEAR_ASSETS) private readonly assets: AssetRegistry,
+    @Inject(TREASURY_ACCOUNT) private readonly treasuryAccountId: string,
+    private readonly lanes: LaneSupervisor,
+    private readonly crash: CrashHook,
+    private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const kafka = createKafka({
+      clientId: 'near-settlement-relay',
+      brokers: this.config.KAFKA_BROKERS,
+    });
+    await ensureTopics(kafka, [TOPICS.payout]);
+    this.producer = createRelayProducer(kafka);
+    await this.producer.connect();
+    this.relay = new KafkaRelay({
+      store: this.store,
+      name: 'near-settlement.kafka-relay',
+      producer: this.producer,
+      toMessage: payoutOutbound,
+      pollIntervalMs: 250,
+      lockRetryMs: 500,
+      afterPublish: async (events) => {
+        if (events.some((e) => FINAL_EVENTS.has(e.type))) this.crash.at('after-event');
+      },
+      onError: (error) => this.logger.error({ err: error }, 'payout relay batch failed; retrying'),
+    });
+    this.relay.start();
+    // Lanes resume their signed/broadcast payouts before taking new ones.
+    this.lanes.start();
+    const every = this.config.RECONCILE_INTERVAL_SECONDS;
+    if (every > 0) {
+      this.reconcileTimer = setInterval(() => {
+        if (this.reconciling) return;
+        this.reconciling = this.reconcileOnce().finally(() => (this.reconciling = undefined));
+      }, every * 1000);
+    }
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    try {
+      const found = await reconcile({
+        pool: this.pool,
+        store: this.store,
+        provider: this.provider,
+        treasuryAccountId: this.treasuryAccountId,
+        assets: this.assets,
+      });
+      for (const d of found.filter((x) => x.newlyReported)) {
+        this.logger.warn({ discrepancy: d }, 'reconciliation discrepancy');
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'reconciliation failed; next run retries');
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await this.reconciling;
+    await this.lanes.stop();
+    await this.relay?.stop();
+    await this.producer?.disconnect();
+  }
+}
