@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@lib/auth';
 import { PlatformModule } from '@lib/platform';
+import type { Clock } from './clock';
 import type { GrantsConfig } from './config';
+import { GrantModule } from './grant/grant.module';
 import { migrations } from './migrations';
 
 export const SERVICE = {
@@ -10,10 +13,15 @@ export const SERVICE = {
 
 @Module({})
 export class AppModule {
-  static register(config: GrantsConfig): DynamicModule {
+  /** `options.clock` replaces the system clock (tests move it past the payout-account cool-down). */
+  static register(config: GrantsConfig, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ ...SERVICE, config, migrations })],
+      imports: [
+        PlatformModule.forService({ ...SERVICE, config, migrations }),
+        AuthModule.forConfig(config),
+        GrantModule.register(options),
+      ],
     };
   }
 }

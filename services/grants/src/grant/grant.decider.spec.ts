@@ -116,13 +116,23 @@ const awarded = (): GrantEvent => ({
   },
 });
 
+/** The terms part of GrantAwarded, as GrantActivated repeats them. */
+const terms = () => {
+  const {
+    payoutAccount: _p,
+    awardedAt: _a,
+    ...rest
+  } = (awarded() as Extract<GrantEvent, { type: 'GrantAwarded' }>).data;
+  return rest;
+};
+
 const grantOf = (events: GrantEvent[]) => evolveAll(events) as Grant;
 const hashFor = (events: GrantEvent[], account = payout) => termsHash(grantOf(events), account);
 
 const activated = (): GrantEvent => ({
   type: 'GrantActivated',
   data: {
-    grantId: id,
+    ...terms(),
     payoutAccount: payout,
     signerPublicKey: 'ed25519:key',
     termsHash: hashFor([awarded()]),
@@ -322,7 +332,7 @@ describe('AcceptGrant', () => {
         {
           type: 'GrantActivated',
           data: {
-            grantId: id,
+            ...terms(),
             payoutAccount: newPayout,
             signerPublicKey: 'ed25519:key',
             termsHash: newHash,

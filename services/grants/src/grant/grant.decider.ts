@@ -154,6 +154,11 @@ function acceptGrant(command: AcceptGrant, state: Grant): GrantEvent[] {
       type: 'GrantActivated',
       data: {
         grantId: state.id,
+        founder: state.founder,
+        title: state.title,
+        asset: state.asset,
+        amount: state.amount.toString(),
+        tranches: state.tranches.map((t) => ({ ...t, amount: t.amount.toString() })),
         payoutAccount,
         signerPublicKey: command.data.signerPublicKey,
         termsHash: command.data.termsHash,

@@ -50,8 +50,14 @@ export type GrantAwarded = {
 };
 export type GrantActivated = {
   type: 'GrantActivated';
+  /** Carries the terms as signed: milestones opens one milestone per tranche from it. */
   data: {
     grantId: string;
+    founder: string;
+    title: string;
+    asset: string;
+    amount: string;
+    tranches: TrancheData[];
     /** The payout account whose full-access key signed the terms. */
     payoutAccount: string;
     signerPublicKey: string;
@@ -172,7 +178,7 @@ export const initialState = (): GrantState => ({ status: 'empty' });
 export const FINAL_STATUSES: readonly GrantStatus[] = ['completed', 'cancelled'];
 
 /** The payout account in force at `at` (an approved change counts only from its effectiveAt). */
-export function payoutAccountAt(grant: Grant, at: Date): string {
+export function payoutAccountAt(grant: Pick<Grant, 'payoutAccounts'>, at: Date): string {
   let account = grant.payoutAccounts[0].account;
   for (const period of grant.payoutAccounts) {
     if (period.effectiveFrom === null || Date.parse(period.effectiveFrom) <= at.getTime()) {

@@ -1,0 +1,343 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+import type { Projection, StoredEvent } from '@lib/event-store';
+import { PG_POOL, sqlMigration, ValidationProblem } from '@lib/platform';
+import {
+  evolve,
+  type Grant,
+  type GrantEvent,
+  type GrantState,
+  initialState,
+  type PayoutAccountPeriod,
+} from './grant';
+
+const SCHEMA = 'grants';
+const OVERVIEW = `${SCHEMA}.grant_overview`;
+const PROGRESS = `${SCHEMA}.tranche_progress`;
+
+/**
+ * The grant overview read model: one row per grant (from the grant streams, by the projection)
+ * and one row per tranche with what the other services report about it (milestone, disbursement
+ * and payout status, transaction hash), written by the Kafka consumers in their inbox transaction.
+ */
+export const grantOverviewMigrations = [
+  sqlMigration('GrantOverview1764200001000', [
+    `CREATE TABLE ${OVERVIEW} (
+       id uuid PRIMARY KEY,
+       founder text NOT NULL,
+       status text NOT NULL,
+       title text NOT NULL,
+       asset text NOT NULL,
+       amount numeric(40, 0) NOT NULL,
+       payout_accounts jsonb NOT NULL,
+       tranche_count int NOT NULL,
+       kyc_status text,
+       version int NOT NULL,
+       awarded_at timestamptz NOT NULL,
+       updated_at timestamptz NOT NULL)`,
+    `CREATE INDEX grant_overview_founder ON ${OVERVIEW} (founder, awarded_at DESC, id DESC)`,
+    `CREATE INDEX grant_overview_status ON ${OVERVIEW} (status, awarded_at DESC, id DESC)`,
+    `CREATE INDEX grant_overview_list ON ${OVERVIEW} (awarded_at DESC, id DESC)`,
+    `CREATE TABLE ${PROGRESS} (
+       grant_id uuid NOT NULL,
+       tranche int NOT NULL,
+       milestone_status text,
+       disbursement_id text,
+       disbursement_status text,
+       payout_status text,
+       tx_hash text,
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (grant_id, tranche))`,
+  ]),
+];
+
+/** Reads the given streams up to the given versions (with the batch's client). */
+export type ReadStreams = (
+  ranges: { streamId: string; toVersion: number }[],
+  client: PoolClient,
+) => Promise<Map<string, StoredEvent[]>>;
+
+/**
+ * Projects grant streams into `grant_overview`, folding each touched grant with the aggregate's
+ * own `evolve` (from the batch when it holds the whole history, else read with the batch's
+ * client). A row never moves back to an older version.
+ */
+export const grantOverviewProjection = (readStreams: ReadStreams): Projection => ({
+  name: 'grants.grant-overview',
+  project: async (events, client) => {
+    const byStream = new Map<string, StoredEvent[]>();
+    for (const event of events) {
+      const list = byStream.get(event.streamId) ?? [];
+      list.push(event);
+      byStream.set(event.streamId, list);
+    }
+    const histories = new Map<string, StoredEvent[]>();
+    const toRead: { streamId: string; toVersion: number }[] = [];
+    for (const [streamId, list] of byStream) {
+      const sorted = [...list].sort((a, b) => a.streamVersion - b.streamVersion);
+      if (sorted.every((e, i) => e.streamVersion === i + 1)) histories.set(streamId, sorted);
+      else toRead.push({ streamId, toVersion: sorted[sorted.length - 1].streamVersion });
+    }
+    if (toRead.length > 0) {
+      for (const [streamId, history] of await readStreams(toRead, client)) {
+        histories.set(streamId, history);
+      }
+    }
+    const rows: OverviewRowInput[] = [];
+    for (const history of histories.values()) {
+      let state: GrantState = initialState();
+      for (const event of history) state = evolve(state, event as unknown as GrantEvent);
+      if (state.status !== 'empty')
+        rows.push(rowOf(state, history[history.length - 1].streamVersion));
+    }
+    if (rows.length === 0) return;
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)); // stable lock order
+    await client.query(
+      `INSERT INTO ${OVERVIEW} AS t (id, founder, status, title, asset, amount, payout_accounts,
+         tranche_count, kyc_status, version, awarded_at, updated_at)
+       SELECT id, founder, status, title, asset, amount, payout_accounts, tranche_count, kyc_status,
+         version, awarded_at, updated_at
+       FROM json_populate_recordset(NULL::${OVERVIEW}, $1::json)
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
+         payout_accounts = EXCLUDED.payout_accounts, kyc_status = EXCLUDED.kyc_status,
+         version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+       WHERE t.version < EXCLUDED.version`,
+      [JSON.stringify(rows)],
+    );
+  },
+  reset: async (client) => {
+    await client.query(`TRUNCATE ${OVERVIEW}`);
+  },
+});
+
+interface OverviewRowInput {
+  id: string;
+  founder: string;
+  status: string;
+  title: string;
+  asset: string;
+  amount: string;
+  payout_accounts: PayoutAccountPeriod[];
+  tranche_count: number;
+  kyc_status: string | null;
+  version: number;
+  awarded_at: string;
+  updated_at: string;
+}
+
+function rowOf(grant: Grant, version: number): OverviewRowInput {
+  return {
+    id: grant.id,
+    founder: grant.founder,
+    status: grant.status,
+    title: grant.title,
+    asset: grant.asset,
+    amount: grant.amount.toString(),
+    payout_accounts: grant.payoutAccounts,
+    tranche_count: grant.tranches.length,
+    kyc_status: grant.kyc?.status ?? null,
+    version,
+    awarded_at: grant.awardedAt,
+    updated_at: grant.updatedAt,
+  };
+}
+
+////////// tranche progress (written by the consumers, inside their inbox transaction)
+
+/** What one integration event says about a tranche; absent fields stay as they were. */
+export interface TrancheProgressPatch {
+  milestoneStatus?: string;
+  disbursementId?: string;
+  disbursementStatus?: string;
+  payoutStatus?: string;
+  txHash?: string | null;
+}
+
+export async function recordTrancheProgress(
+  client: PoolClient,
+  grantId: string,
+  tranche: number,
+  patch: TrancheProgressPatch,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${PROGRESS} AS t (grant_id, tranche, milestone_status, disbursement_id,
+       disbursement_status, payout_status, tx_hash, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+     ON CONFLICT (grant_id, tranche) DO UPDATE SET
+       milestone_status = COALESCE(EXCLUDED.milestone_status, t.milestone_status),
+       disbursement_id = COALESCE(EXCLUDED.disbursement_id, t.disbursement_id),
+       disbursement_status = COALESCE(EXCLUDED.disbursement_status, t.disbursement_status),
+       payout_status = COALESCE(EXCLUDED.payout_status, t.payout_status),
+       tx_hash = COALESCE(EXCLUDED.tx_hash, t.tx_hash),
+       updated_at = now()`,
+    [
+      grantId,
+      tranche,
+      patch.milestoneStatus ?? null,
+      patch.disbursementId ?? null,
+      patch.disbursementStatus ?? null,
+      patch.payoutStatus ?? null,
+      patch.txHash ?? null,
+    ],
+  );
+}
+
+export interface TrancheProgress {
+  tranche: number;
+  milestoneStatus: string | null;
+  disbursementId: string | null;
+  disbursementStatus: string | null;
+  payoutStatus: string | null;
+  txHash: string | null;
+}
+
+////////// queries
+
+export interface OverviewFilters {
+  founder?: string;
+  status?: string[];
+  asset?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface OverviewRow {
+  id: string;
+  founder: string;
+  status: string;
+  title: string;
+  asset: string;
+  amount: bigint;
+  payoutAccounts: PayoutAccountPeriod[];
+  trancheCount: number;
+  kycStatus: string | null;
+  version: number;
+  awardedAt: string;
+  updatedAt: string;
+}
+
+const cursorSchema = z
+  .object({
+    a: z.string().datetime({ offset: false, precision: 3 }),
+    i: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+  })
+  .strict();
+type Cursor = z.infer<typeof cursorSchema>;
+
+export const encodeCursor = (cursor: Cursor) =>
+  Buffer.from(JSON.stringify({ a: cursor.a, i: cursor.i }), 'utf8').toString('base64url');
+
+/** The position in `cursor`; a 400 for anything this API did not issue (never reaches SQL). */
+export function decodeCursor(cursor: string): Cursor {
+  const invalid = () =>
+    new ValidationProblem(
+      [{ field: 'cursor', code: 'invalid_cursor', message: 'not a cursor issued by this API' }],
+      400,
+    );
+  if (!/^[A-Za-z0-9_-]{1,500}$/.test(cursor)) throw invalid();
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const parsed = cursorSchema.safeParse(json);
+  // Only the exact bytes we issue: a re-encoding that differs is someone else's cursor.
+  if (!parsed.success || encodeCursor(parsed.data) !== cursor) throw invalid();
+  return parsed.data;
+}
+
+interface OverviewTableRow {
+  id: string;
+  founder: string;
+  status: string;
+  title: string;
+  asset: string;
+  amount: string;
+  payout_accounts: PayoutAccountPeriod[];
+  tranche_count: number;
+  kyc_status: string | null;
+  version: number;
+  awarded_at: Date;
+  updated_at: Date;
+}
+
+@Injectable()
+export class GrantOverview {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** Newest award first; keyset pagination on (awarded_at, id). */
+  async list(
+    filters: OverviewFilters,
+  ): Promise<{ items: OverviewRow[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filters.founder !== undefined) add('founder = ?', filters.founder);
+    if (filters.status?.length) add('status = ANY(?)', filters.status);
+    if (filters.asset !== undefined) add('asset = ?', filters.asset);
+    if (filters.cursor !== undefined) {
+      const cursor = decodeCursor(filters.cursor);
+      params.push(cursor.a, cursor.i);
+      where.push(
+        `(awarded_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+      );
+    }
+    params.push(filters.limit + 1);
+    const { rows } = await this.pool.query<OverviewTableRow>(
+      `SELECT * FROM ${OVERVIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY awarded_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, filters.limit).map((row): OverviewRow => ({
+      id: row.id,
+      founder: row.founder,
+      status: row.status,
+      title: row.title,
+      asset: row.asset,
+      amount: BigInt(row.amount),
+      payoutAccounts: row.payout_accounts,
+      trancheCount: row.tranche_count,
+      kycStatus: row.kyc_status,
+      version: row.version,
+      awardedAt: row.awarded_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    }));
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      nextCursor:
+        rows.length > filters.limit && last
+          ? encodeCursor({ a: last.awardedAt, i: last.id })
+          : null,
+    };
+  }
+
+  /** What the other services reported per tranche of `grantId`. */
+  async progress(grantId: string): Promise<TrancheProgress[]> {
+    const { rows } = await this.pool.query<{
+      tranche: number;
+      milestone_status: string | null;
+      disbursement_id: string | null;
+      disbursement_status: string | null;
+      payout_status: string | null;
+      tx_hash: string | null;
+    }>(
+      `SELECT tranche, milestone_status, disbursement_id, disbursement_status, payout_status, tx_hash
+       FROM ${PROGRESS} WHERE grant_id = $1 ORDER BY tranche`,
+      [grantId],
+    );
+    return rows.map((row) => ({
+      tranche: row.tranche,
+      milestoneStatus: row.milestone_status,
+      disbursementId: row.disbursement_id,
+      disbursementStatus: row.disbursement_status,
+      payoutStatus: row.payout_status,
+      txHash: row.tx_hash,
+    }));
+  }
+}

@@ -1,0 +1,288 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
+import type { AssetRegistry } from '@lib/near';
+import { IdempotencyInterceptor, SERVICE_CONFIG } from '@lib/platform';
+import { CLOCK, type Clock } from '../clock';
+import type { GrantsConfig } from '../config';
+import { type Grant, payoutAccountAt, termsHash } from './grant';
+import {
+  type GrantCommand,
+  requireAcceptable,
+  requireOwner,
+  requirePayoutAccountChangeable,
+} from './grant.decider';
+import {
+  acceptanceChallengeBody,
+  approvePayoutAccountBody,
+  cancelBody,
+  grantId,
+  ifMatch,
+  kycBody,
+  listGrantsQuery,
+  payoutAccountChallengeBody,
+  signedMessageBody,
+  validate,
+} from './grant.dto';
+import { GrantError } from './grant.errors';
+import { GrantHandler, type LoadedGrant, toProblemError } from './grant.handler';
+import { GrantOverview } from './grant-overview.projection';
+import { ASSET_REGISTRY, GrantProofs } from './grant.proof';
+import { type Audience, grantListItemView, grantView } from './grant-view.dto';
+
+const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
+
+const audienceOf = (user: AuthUser): Audience =>
+  user.roles.some((r) => (STAFF_ROLES as readonly string[]).includes(r)) ? 'staff' : 'founder';
+
+/** Runs a decider rule outside the decider (before a challenge) with the same problem codes. */
+function rule(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    throw toProblemError(error);
+  }
+}
+
+@Controller('v1/grants')
+@UseInterceptors(IdempotencyInterceptor)
+export class GrantController {
+  constructor(
+    private readonly handler: GrantHandler,
+    private readonly overview: GrantOverview,
+    private readonly proofs: GrantProofs,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ASSET_REGISTRY) private readonly assets: AssetRegistry,
+    @Inject(SERVICE_CONFIG) private readonly config: GrantsConfig,
+  ) {}
+
+  @Get()
+  async list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
+    const filters = validate(listGrantsQuery, query, 400);
+    const founderOnly = audienceOf(user) === 'founder';
+    const page = await this.overview.list({
+      ...filters,
+      // Founders see their own grants whatever they ask for.
+      founder: founderOnly ? user.sub : undefined,
+    });
+    const now = this.clock.now();
+    return {
+      items: page.items.map((row) => grantListItemView(row, now, this.assets)),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  @Get(':id')
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const loaded = await this.handler.load(grantId(id));
+    if (audienceOf(user) === 'founder') rule(() => requireOwner(loaded.state, user));
+    return this.respond(res, loaded, user);
+  }
+
+  @Post(':id/acceptance-challenge')
+  @HttpCode(200)
+  @Roles('founder')
+  async acceptanceChallenge(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ) {
+    validate(acceptanceChallengeBody, body);
+    const { state } = await this.handler.load(grantId(id));
+    rule(() => requireAcceptable(state, user));
+    const now = this.clock.now();
+    const payoutAccount = payoutAccountAt(state, now);
+    return this.proofs.issue({
+      purpose: 'accept',
+      grant: state,
+      accountId: payoutAccount,
+      currentAccount: payoutAccount,
+      termsHash: termsHash(state, payoutAccount),
+      now,
+    });
+  }
+
+  @Post(':id/accept')
+  @HttpCode(200)
+  @Roles('founder')
+  async accept(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const expectedVersion = ifMatch(match);
+    const signed = validate(signedMessageBody, body);
+    const { state } = await this.handler.load(grantId(id));
+    const now = this.clock.now();
+    rule(() => requireAcceptable(state, user));
+    rule(() =>
+      // Checked before the nonce is spent: a proof by another account is refused as such.
+      this.requireSigner(state, signed.accountId, now),
+    );
+    const proof = await this.proofs.verify({ purpose: 'accept', grantId: state.id, signed, now });
+    return this.run(res, user, state.id, expectedVersion, {
+      type: 'AcceptGrant',
+      data: {
+        signerAccountId: signed.accountId,
+        signerPublicKey: signed.publicKey,
+        termsHash: proof.termsHash,
+      },
+      metadata: { now, actor: user },
+    });
+  }
+
+  @Post(':id/payout-account-challenge')
+  @HttpCode(200)
+  @Roles('founder')
+  async payoutAccountChallenge(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ) {
+    const { accountId } = validate(payoutAccountChallengeBody, body);
+    const { state } = await this.handler.load(grantId(id));
+    rule(() => requirePayoutAccountChangeable(state, user));
+    const now = this.clock.now();
+    return this.proofs.issue({
+      purpose: 'payout-account',
+      grant: state,
+      accountId,
+      currentAccount: payoutAccountAt(state, now),
+      termsHash: termsHash(state, accountId),
+      now,
+    });
+  }
+
+  @Post(':id/payout-account')
+  @HttpCode(200)
+  @Roles('founder')
+  async requestPayoutAccountChange(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const expectedVersion = ifMatch(match);
+    const signed = validate(signedMessageBody, body);
+    const { state } = await this.handler.load(grantId(id));
+    rule(() => requirePayoutAccountChangeable(state, user));
+    const now = this.clock.now();
+    // The nonce was issued for this grant and the proposed account only: the proof is by it.
+    await this.proofs.verify({ purpose: 'payout-account', grantId: state.id, signed, now });
+    return this.run(res, user, state.id, expectedVersion, {
+      type: 'RequestPayoutAccountChange',
+      data: { payoutAccount: signed.accountId, signerPublicKey: signed.publicKey },
+      metadata: { now, actor: user },
+    });
+  }
+
+  @Post(':id/payout-account/approve')
+  @HttpCode(200)
+  @Roles('admin')
+  async approvePayoutAccountChange(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const expectedVersion = ifMatch(match);
+    validate(approvePayoutAccountBody, body);
+    return this.run(res, user, grantId(id), expectedVersion, {
+      type: 'ApprovePayoutAccountChange',
+      data: { cooldownHours: this.config.PAYOUT_ACCOUNT_COOLDOWN_HOURS },
+      metadata: { now: this.clock.now(), actor: user },
+    });
+  }
+
+  @Post(':id/kyc')
+  @HttpCode(200)
+  @Roles('admin')
+  async kyc(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const expectedVersion = ifMatch(match);
+    const { status, expiresAt } = validate(kycBody, body);
+    return this.run(res, user, grantId(id), expectedVersion, {
+      type: 'RecordKycStatus',
+      data: { status, expiresAt: expiresAt ?? null },
+      metadata: { now: this.clock.now(), actor: user },
+    });
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Roles('admin')
+  async cancel(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') match: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const expectedVersion = ifMatch(match);
+    const { reason } = validate(cancelBody, body);
+    return this.run(res, user, grantId(id), expectedVersion, {
+      type: 'CancelGrant',
+      data: { reason },
+      metadata: { now: this.clock.now(), actor: user },
+    });
+  }
+
+  private requireSigner(state: Grant, accountId: string, now: Date): void {
+    const payoutAccount = payoutAccountAt(state, now);
+    if (accountId !== payoutAccount) {
+      throw new GrantError(
+        'signer_not_payout_account',
+        `the terms must be signed by the payout account ${payoutAccount}`,
+      );
+    }
+  }
+
+  private async run(
+    res: Response,
+    user: AuthUser,
+    id: string,
+    expectedVersion: number | undefined,
+    command: GrantCommand,
+  ) {
+    const result = await this.handler.execute(id, command, { expectedVersion });
+    return this.respond(res, result, user);
+  }
+
+  private async respond(res: Response, loaded: LoadedGrant, user: AuthUser) {
+    res.setHeader('etag', `"${loaded.version}"`);
+    const progress = await this.overview.progress(loaded.state.id);
+    return grantView(
+      loaded.state,
+      loaded.version,
+      this.clock.now(),
+      progress,
+      this.assets,
+      audienceOf(user),
+    );
+  }
+}

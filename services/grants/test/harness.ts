@@ -1,0 +1,295 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { type KeyPair, KeyPairSigner } from 'near-api-js';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { type Role, signDevToken } from '@lib/auth';
+import {
+  type IntegrationEnvelope,
+  integrationContracts,
+  TOPICS,
+  type ApplicationIntegrationEventData,
+} from '@lib/contracts';
+import {
+  connectKafkaEvents,
+  IntegrationEventPublisher,
+  parseIntegrationEvent,
+} from '@lib/messaging';
+import { createServiceApp } from '@lib/platform';
+import { type NearEmulator, startNearEmulator } from '@lib/testing';
+import { AppModule as ApplicationsModule } from '../../applications/src/app.module';
+import { loadConfig as loadApplicationsConfig } from '../../applications/src/config';
+import { AppModule as GatewayModule } from '../../gateway/src/app.module';
+import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
+import { installProxy } from '../../gateway/src/proxy/proxy.module';
+import { AppModule } from '../src/app.module';
+import type { Clock } from '../src/clock';
+import { type GrantsConfig, loadConfig } from '../src/config';
+
+export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+export const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+const brokers = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+/** A clock the test moves forward (the payout-account cool-down). */
+export class TestClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface NearAccount {
+  accountId: string;
+  keyPair: KeyPair;
+}
+
+export interface Challenge {
+  message: string;
+  recipient: string;
+  nonce: string;
+  expiresAt: string;
+  termsHash: string;
+}
+
+/**
+ * applications, grants and the gateway in this process on real PostgreSQL and Kafka, with the
+ * NEAR JSON-RPC emulator; grants consumes Kafka as in production. Requests go through the gateway.
+ */
+export interface Harness {
+  config: GrantsConfig;
+  clock: TestClock;
+  emulator: NearEmulator;
+  pool: Pool;
+  api: () => ReturnType<typeof request>;
+  staffToken(sub: string, roles: Role[]): Promise<string>;
+  /** A fresh NEAR account signed in through NEP-413 (the founder's identity). */
+  signInFounder(): Promise<{ accountId: string; token: string }>;
+  /** A fresh NEAR account with a full-access key (e.g. a payout wallet). */
+  nearAccount(prefix?: string): NearAccount;
+  /** What a wallet's signMessage returns for `challenge`, signed by `account` (or another key). */
+  sign(
+    account: NearAccount,
+    challenge: Challenge,
+    keyPair?: KeyPair,
+  ): Promise<Record<string, string>>;
+  /** Publishes `ApplicationApproved` as the applications relay would; returns the envelope. */
+  publishApproved(input: {
+    founder: string;
+    payoutAccount: string;
+    envelope?: IntegrationEnvelope;
+  }): Promise<IntegrationEnvelope>;
+  publish(topic: string, envelope: IntegrationEnvelope): Promise<void>;
+  /** Every event published to `topic` from now on, parsed against the contracts. */
+  tail(topic: string): Promise<{ events: IntegrationEnvelope[]; stop(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const emulator = await startNearEmulator();
+  const common = {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers,
+    LOG_LEVEL: 'silent',
+    AUTH_JWT_SECRET: JWT_SECRET,
+    NEAR_NETWORK: 'local',
+    NEAR_RPC_URL: emulator.url,
+  };
+  const applicationsConfig = loadApplicationsConfig({ ...common, REVIEW_QUORUM: '1' });
+  const applications = await createServiceApp(ApplicationsModule.register(applicationsConfig), {
+    quiet: true,
+  });
+  await applications.listen(0, '127.0.0.1');
+  const applicationsUrl = `http://127.0.0.1:${(applications.getHttpServer().address() as AddressInfo).port}`;
+
+  const config = loadConfig({
+    ...common,
+    // Founder tokens are verified with the keys the applications service publishes.
+    AUTH_FOUNDER_JWKS_URL: `${applicationsUrl}/.well-known/jwks.json`,
+    ...env,
+  });
+  const clock = new TestClock();
+  const grants = await createServiceApp(AppModule.register(config, { clock }), {
+    quiet: true,
+    connectKafka: (app) =>
+      connectKafkaEvents(app, {
+        service: 'grants',
+        // One group for every e2e run: offsets persist, so nothing produced between runs is lost.
+        groupId: 'grants-e2e-events',
+        registry: integrationContracts(),
+        brokers: config.KAFKA_BROKERS,
+        maxAttempts: 3,
+        backoff: { initialMs: 50, maxMs: 200 },
+        consumerConfig: {
+          sessionTimeout: 6000,
+          rebalanceTimeout: 6000,
+          heartbeatInterval: 300,
+          maxWaitTimeInMs: 200,
+        },
+      }),
+  });
+  await grants.startAllMicroservices();
+  await grants.listen(0, '127.0.0.1');
+  const grantsUrl = `http://127.0.0.1:${(grants.getHttpServer().address() as AddressInfo).port}`;
+
+  const gateway = await createServiceApp(
+    GatewayModule.register(
+      loadGatewayConfig({
+        APPLICATIONS_URL: applicationsUrl,
+        GRANTS_URL: grantsUrl,
+        KAFKA_BROKERS: brokers,
+        LOG_LEVEL: 'silent',
+        RATE_LIMIT_PER_SECOND: '0',
+      }),
+    ),
+    { quiet: true, parseJsonBodies: false, configure: installProxy },
+  );
+  await gateway.init();
+  const api = () => request(gateway.getHttpServer());
+
+  const kafka = new Kafka({
+    clientId: 'grants-e2e',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const registry = integrationContracts();
+  const publisher = new IntegrationEventPublisher(kafka, registry);
+  await publisher.connect();
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  const tails: Consumer[] = [];
+
+  const nearAccount = (prefix = 'acct'): NearAccount => {
+    const accountId = `${prefix}-${randomBytes(5).toString('hex')}.test.near`;
+    const { keyPair } = emulator.createAccount({ accountId, amount: 10n ** 24n });
+    return { accountId, keyPair };
+  };
+
+  const sign = async (account: NearAccount, challenge: Challenge, keyPair = account.keyPair) => {
+    const signed = await new KeyPairSigner(keyPair).signNep413Message(account.accountId, {
+      message: challenge.message,
+      recipient: challenge.recipient,
+      nonce: Buffer.from(challenge.nonce, 'base64'),
+    });
+    return {
+      accountId: account.accountId,
+      publicKey: keyPair.getPublicKey().toString(),
+      signature: Buffer.from(signed.signature).toString('base64'),
+      nonce: challenge.nonce,
+      message: challenge.message,
+      recipient: challenge.recipient,
+    };
+  };
+
+  return {
+    config,
+    clock,
+    emulator,
+    pool,
+    api,
+    staffToken: (sub, roles) =>
+      signDevToken({ sub, roles, ttl: '1h' }, JWT_SECRET, {
+        issuer: config.AUTH_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+      }),
+    async signInFounder() {
+      const account = nearAccount('founder');
+      const challenge = await api()
+        .post('/v1/auth/near/challenge')
+        .send({ accountId: account.accountId })
+        .expect(200);
+      const signed = await sign(account, { ...challenge.body, termsHash: '' });
+      const verified = await api().post('/v1/auth/near/verify').send(signed).expect(200);
+      return { accountId: account.accountId, token: verified.body.token as string };
+    },
+    nearAccount,
+    sign,
+    async publishApproved({ founder, payoutAccount, envelope }) {
+      const id = randomUUID();
+      const due = (months: number) => {
+        const date = new Date();
+        date.setUTCMonth(date.getUTCMonth() + months);
+        return date.toISOString().slice(0, 10);
+      };
+      const data: ApplicationIntegrationEventData<'ApplicationApproved'> = {
+        applicationId: id,
+        founder,
+        payoutAccount,
+        title: `Verifiable inference ${id.slice(0, 8)}`,
+        grant: {
+          asset: 'USDC',
+          amount: '45000000000',
+          tranches: [
+            { milestone: 1, title: 'Prototype', dueDate: due(6), amount: '15000000000' },
+            { milestone: 2, title: 'Mainnet launch', dueDate: due(12), amount: '30000000000' },
+          ],
+        },
+        decidedBy: 'admin-e2e',
+        approvedAt: new Date().toISOString(),
+      };
+      const approved = envelope ?? {
+        eventId: randomUUID(),
+        type: 'ApplicationApproved',
+        schemaVersion: 1,
+        aggregateId: id,
+        streamVersion: 6,
+        occurredAt: new Date().toISOString(),
+        correlationId: `corr-${randomUUID()}`,
+        causationId: null,
+        actor: 'admin-e2e',
+        data,
+      };
+      await publisher.publish(TOPICS.application, approved);
+      return approved;
+    },
+    async publish(topic, envelope) {
+      await publisher.publish(topic, envelope);
+    },
+    async tail(topic) {
+      const events: IntegrationEnvelope[] = [];
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.disconnect();
+      const consumer = kafka.consumer({ groupId: `grants-e2e-tail-${randomUUID().slice(0, 8)}` });
+      tails.push(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          events.push(parseIntegrationEvent(registry, message.value));
+        },
+      });
+      for (const { partition, offset } of ends) consumer.seek({ topic, partition, offset });
+      return { events, stop: () => consumer.disconnect() };
+    },
+    async close() {
+      await Promise.all(tails.map((t) => t.disconnect().catch(() => undefined)));
+      await publisher.disconnect();
+      await pool.end();
+      await gateway.close();
+      await grants.close();
+      await applications.close();
+      await emulator.close();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined (read models catch up async). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
