@@ -75,22 +75,22 @@ export class TreasuryController {
     const { policy } = this.config;
     const format = (asset: string, units: bigint) =>
       formatAmount({ decimals: policyFor(policy, asset).decimals }, units);
-    const limits = await inTransaction(this.pool, async (client) =>
-      Promise.all(
-        policy.assets.map(async (a) => {
-          const usage = await limitLedger.usage(client, a.asset, now);
-          const left = a.dailyLimit - usage.posted - usage.reserved;
-          return {
-            asset: a.asset,
-            limit: format(a.asset, a.dailyLimit),
-            used: format(a.asset, usage.posted),
-            reserved: format(a.asset, usage.reserved),
-            available: format(a.asset, left > 0n ? left : 0n),
-            windowHours: WINDOW_HOURS,
-          };
-        }),
-      ),
-    );
+    const limits = await inTransaction(this.pool, async (client) => {
+      const rows = [];
+      for (const a of policy.assets) {
+        const usage = await limitLedger.usage(client, a.asset, now);
+        const left = a.dailyLimit - usage.posted - usage.reserved;
+        rows.push({
+          asset: a.asset,
+          limit: format(a.asset, a.dailyLimit),
+          used: format(a.asset, usage.posted),
+          reserved: format(a.asset, usage.reserved),
+          available: format(a.asset, left > 0n ? left : 0n),
+          windowHours: WINDOW_HOURS,
+        });
+      }
+      return rows;
+    });
     const pendingRows = await this.list.pending();
     const byStatus = (status: string) =>
       pendingRows

@@ -1,0 +1,497 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { disbursementId, TOPICS } from '@lib/contracts';
+import {
+  assetEnv,
+  auth,
+  databaseUrl,
+  ensureResumed,
+  eventually,
+  type Harness,
+  startHarness,
+  testAsset,
+  type TestGrant,
+  upstream,
+} from './harness';
+
+// Thresholds in whole units of the run's own 6-decimal token: 1000 needs two treasurers.
+const ASSET = testAsset();
+const UNIT = 1_000_000n;
+const units = (n: number) => (BigInt(n) * UNIT).toString();
+
+describe('disbursements over HTTP and Kafka (through the gateway)', () => {
+  let h: Harness;
+  let up: ReturnType<typeof upstream>;
+  let pool: Pool;
+  let admin: string;
+
+  beforeAll(async () => {
+    h = await startHarness({
+      env: assetEnv([{ symbol: ASSET, threshold: '1000', limit: '100000' }]),
+    });
+    up = upstream(h);
+    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    admin = await h.staffToken(`admin-${randomUUID().slice(0, 6)}`, ['admin']);
+    await ensureResumed(h);
+  }, 120_000);
+
+  afterAll(async () => {
+    await ensureResumed(h);
+    await pool?.end();
+    await h?.close();
+  });
+
+  /** An active grant with verified KYC and an accepted milestone: its disbursement exists. */
+  async function disbursementFor(amountUnits: number, options: { kyc?: boolean } = {}) {
+    const grant = await up.activateGrant({ asset: ASSET, amounts: [units(amountUnits)] });
+    if (options.kyc !== false) await up.kyc(grant.grantId, 'verified');
+    const { acceptedBy } = await up.acceptMilestone(grant, 1, units(amountUnits));
+    const id = disbursementId(grant.grantId, 1);
+    const t = await h.treasurer();
+    const body = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.status === 200 ? res.body : undefined;
+    });
+    return { grant, id, acceptedBy, body };
+  }
+
+  const run = async (token: string) =>
+    (await h.api().post('/v1/treasury/runs').set(auth(token)).send({}).expect(200)).body as {
+      released: { id: string; attempt: number }[];
+      waiting: { id: string; reason: string }[];
+    };
+  const reasonOf = (result: Awaited<ReturnType<typeof run>>, id: string) =>
+    result.waiting.find((w) => w.id === id)?.reason;
+  const approve = (id: string, token: string) =>
+    h.api().post(`/v1/disbursements/${id}/approve`).set(auth(token)).send({ comment: 'ok' });
+
+  it('a MilestoneAccepted makes a disbursement with amount, asset, receiver and acceptor', async () => {
+    const { grant, id, acceptedBy, body } = await disbursementFor(250);
+    expect(body).toMatchObject({
+      id,
+      grantId: grant.grantId,
+      tranche: 1,
+      status: 'awaiting_approval',
+      asset: ASSET,
+      amount: '250',
+      receiver: grant.payoutAccount,
+      founder: grant.founder,
+      acceptedBy,
+      requiredApprovals: 1,
+      approvals: [],
+      attempts: [],
+    });
+  });
+
+  it('one approval below the threshold releases it, and DisbursementReleased goes to Kafka', async () => {
+    const { id, grant } = await disbursementFor(999);
+    const t = await h.treasurer();
+    const approved = await approve(id, t.token).expect(200);
+    expect(approved.body.status).toBe('approved');
+    expect(approved.headers.etag).toBe('"2"');
+    const result = await run(t.token);
+    expect(result.released).toContainEqual({ id, attempt: 1 });
+    const row = await pool.query(
+      `SELECT status, amount::text FROM disbursements.limit_reservations WHERE disbursement_id = $1`,
+      [id],
+    );
+    expect(row.rows).toEqual([{ status: 'reserved', amount: units(999) }]);
+    const published = await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT type, data FROM disbursements.events WHERE stream_id = $1 AND type = 'DisbursementReleased'`,
+        [`disbursement-${id}`],
+      );
+      return rows[0] as { data: Record<string, unknown> } | undefined;
+    });
+    expect(published.data).toMatchObject({
+      disbursementId: id,
+      attempt: 1,
+      receiver: grant.payoutAccount,
+      asset: ASSET,
+      amount: units(999),
+    });
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT 1 FROM disbursements.subscription_checkpoints cp JOIN disbursements.events e
+           ON e.stream_id = $1 AND e.type = 'DisbursementReleased'
+         WHERE cp.name = 'disbursements.kafka-relay'
+           AND (cp.transaction_id, cp.global_position) >= (e.transaction_id, e.global_position)`,
+        [`disbursement-${id}`],
+      );
+      return rows.length > 0 ? true : undefined;
+    });
+    expect(TOPICS.disbursement).toBe('disbursements.disbursement.v1');
+  });
+
+  it('at the threshold the same treasurer twice is refused and two different ones are needed', async () => {
+    const { id } = await disbursementFor(1000);
+    const alice = await h.treasurer();
+    const bob = await h.treasurer();
+    const first = await approve(id, alice.token).expect(200);
+    expect(first.body).toMatchObject({ status: 'awaiting_approval', requiredApprovals: 2 });
+    const twice = await approve(id, alice.token).expect(409);
+    expect(twice.headers['content-type']).toContain('application/problem+json');
+    expect(twice.body.code).toBe('duplicate_approval');
+    expect((await run(alice.token)).released.map((r) => r.id)).not.toContain(id);
+    const second = await approve(id, bob.token).expect(200);
+    expect(second.body.status).toBe('approved');
+    expect(second.body.approvals.map((a: { by: string }) => a.by)).toEqual([alice.sub, bob.sub]);
+    expect((await run(bob.token)).released).toContainEqual({ id, attempt: 1 });
+  });
+
+  it('the milestone acceptor and the founder get 403 even as treasurers', async () => {
+    const { id, acceptedBy, grant } = await disbursementFor(10);
+    const acceptor = await h.staffToken(acceptedBy, ['treasurer']);
+    const founder = await h.staffToken(grant.founder, ['treasurer']);
+    expect((await approve(id, acceptor).expect(403)).body.code).toBe('acceptor_cannot_approve');
+    expect((await approve(id, founder).expect(403)).body.code).toBe('founder_cannot_approve');
+  });
+
+  it('a payout-account change after approval voids the approvals; the new account waits for its cool-down', async () => {
+    const { id, grant } = await disbursementFor(20);
+    const t = await h.treasurer();
+    await approve(id, t.token).expect(200);
+    const effectiveAt = new Date(Date.now() + 48 * 3600_000).toISOString();
+    await up.changePayoutAccount(grant, 'new-account.test.near', effectiveAt);
+    const changed = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.body.receiver === 'new-account.test.near' ? res.body : undefined;
+    });
+    expect(changed).toMatchObject({ status: 'awaiting_approval', approvals: [] });
+    expect(changed.voidedApprovals.map((a: { by: string }) => a.by)).toEqual([t.sub]);
+    const other = await h.treasurer();
+    await approve(id, other.token).expect(200);
+    expect(reasonOf(await run(t.token), id)).toBe('payout_account_cooldown');
+    h.advance(49 * 3600_000);
+    try {
+      expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
+    } finally {
+      h.advance(-49 * 3600_000);
+    }
+  });
+
+  it('missing or expired KYC waits as kyc; verified KYC releases', async () => {
+    const missing = await disbursementFor(5, { kyc: false });
+    const t = await h.treasurer();
+    await approve(missing.id, t.token).expect(200);
+    expect(reasonOf(await run(t.token), missing.id)).toBe('kyc');
+    await up.kyc(missing.grant.grantId, 'verified', '2020-01-01');
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT kyc_expires_at FROM disbursements.grant_info WHERE grant_id = $1`,
+        [missing.grant.grantId],
+      );
+      return rows[0]?.kyc_expires_at === '2020-01-01' ? true : undefined;
+    });
+    expect(reasonOf(await run(t.token), missing.id)).toBe('kyc');
+    await up.kyc(missing.grant.grantId, 'verified', '2099-12-31');
+    const released = await eventually(async () => {
+      const result = await run(t.token);
+      return result.released.some((r) => r.id === missing.id) ? true : undefined;
+    });
+    expect(released).toBe(true);
+  });
+
+  it('a cancelled grant cancels its unreleased disbursement, which is never released; a released one stays', async () => {
+    const grant = await up.activateGrant({ asset: ASSET, amounts: [units(3), units(4)] });
+    await up.kyc(grant.grantId, 'verified');
+    await up.acceptMilestone(grant, 1, units(3));
+    await up.acceptMilestone(grant, 2, units(4));
+    const first = disbursementId(grant.grantId, 1);
+    const second = disbursementId(grant.grantId, 2);
+    const t = await h.treasurer();
+    for (const id of [first, second]) {
+      await eventually(async () => {
+        const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+        return res.status === 200 ? true : undefined;
+      });
+    }
+    await approve(first, t.token).expect(200);
+    expect((await run(t.token)).released).toContainEqual({ id: first, attempt: 1 });
+    await approve(second, t.token).expect(200);
+    await up.cancelGrant(grant.grantId);
+    const cancelled = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${second}`).set(auth(t.token));
+      return res.body.status === 'cancelled' ? res.body : undefined;
+    });
+    expect(cancelled.cancellation.reason).toMatch(/grant cancelled/);
+    const result = await run(t.token);
+    expect(result.released.map((r) => r.id)).not.toContain(second);
+    expect(result.waiting.map((w) => w.id)).not.toContain(second);
+    const firstNow = await h.api().get(`/v1/disbursements/${first}`).set(auth(t.token)).expect(200);
+    expect(firstNow.body.status).toBe('released');
+    // A released one is not cancellable by hand either.
+    const refused = await h
+      .api()
+      .post(`/v1/disbursements/${first}/cancel`)
+      .set(auth(t.token))
+      .send({ reason: 'too late' })
+      .expect(409);
+    expect(refused.body.code).toBe('already_released');
+  });
+
+  it('a redelivered MilestoneAccepted makes one disbursement', async () => {
+    const grant = await up.activateGrant({ asset: ASSET, amounts: [units(7)] });
+    const { data } = await up.acceptMilestone(grant, 1, units(7));
+    // The very same acceptance again, as a new message and under another event id.
+    await h.publish(TOPICS.milestone, 'MilestoneAccepted', grant.grantId, data);
+    await h.publish(TOPICS.milestone, 'MilestoneAccepted', grant.grantId, data);
+    const id = disbursementId(grant.grantId, 1);
+    const t = await h.treasurer();
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM disbursements.inbox
+         WHERE consumer = 'disbursements.milestones' AND event_id IN
+           (SELECT event_id FROM disbursements.inbox WHERE consumer = 'disbursements.milestones')`,
+      );
+      return rows[0].n > 0 ? true : undefined;
+    });
+    await eventually(async () => {
+      const res = await h
+        .api()
+        .get(`/v1/disbursements?grantId=${grant.grantId}`)
+        .set(auth(t.token));
+      return res.body.items?.length === 1 ? true : undefined;
+    });
+    // Give the later copies time to be consumed, then count once more.
+    await h.publish(TOPICS.milestone, 'MilestoneAccepted', grant.grantId, data);
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM disbursements.events WHERE stream_id = $1`,
+        [`disbursement-${id}`],
+      );
+      return rows[0].n === 1 ? true : undefined;
+    });
+    const list = await h.api().get(`/v1/disbursements?grantId=${grant.grantId}`).set(auth(t.token));
+    expect(list.body.items).toHaveLength(1);
+  });
+
+  it('a MilestoneAccepted before the grant is known waits, then becomes the disbursement', async () => {
+    const grant: TestGrant = {
+      grantId: randomUUID(),
+      founder: `early-${randomUUID().slice(0, 6)}.test.near`,
+      payoutAccount: `early-${randomUUID().slice(0, 6)}.test.near`,
+      asset: ASSET,
+    };
+    await up.acceptMilestone(grant, 1, units(8));
+    const id = disbursementId(grant.grantId, 1);
+    const t = await h.treasurer();
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT 1 FROM disbursements.pending_acceptances WHERE grant_id = $1`,
+        [grant.grantId],
+      );
+      return rows.length === 1 ? true : undefined;
+    });
+    await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token)).expect(404);
+    await up.activateGrant({ ...grant, amounts: [units(8)] });
+    const body = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.status === 200 ? res.body : undefined;
+    });
+    expect(body).toMatchObject({ receiver: grant.payoutAccount, amount: '8' });
+  });
+
+  it('settlement events move it: hash on submit, settled posts the reservation; a failure voids it and retry goes again', async () => {
+    const { id, grant } = await disbursementFor(11);
+    const t = await h.treasurer();
+    await approve(id, t.token).expect(200);
+    expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
+    const hash = await up.payoutSubmitted(id, 1, grant.payoutAccount, ASSET, units(11));
+    await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.body.txHashes?.includes(hash) ? true : undefined;
+    });
+    await up.payoutFailed(id, 1, 'receiver account does not exist');
+    const failed = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.body.status === 'failed' ? res.body : undefined;
+    });
+    expect(failed.attempts[0]).toMatchObject({
+      outcome: 'failed',
+      reason: 'receiver account does not exist',
+    });
+    const ledger = async (attempt: number) =>
+      (
+        await pool.query(
+          `SELECT status FROM disbursements.limit_reservations WHERE disbursement_id = $1 AND attempt = $2`,
+          [id, attempt],
+        )
+      ).rows[0]?.status as string | undefined;
+    expect(await ledger(1)).toBe('voided');
+    const retried = await h
+      .api()
+      .post(`/v1/disbursements/${id}/retry`)
+      .set(auth(t.token))
+      .send({})
+      .expect(200);
+    expect(retried.body).toMatchObject({ status: 'approved', attempt: 2 });
+    expect((await run(t.token)).released).toContainEqual({ id, attempt: 2 });
+    // An outcome of the old attempt changes nothing on the disbursement.
+    await up.payoutSettled(id, 1);
+    const settledHash = await up.payoutSettled(id, 2);
+    const settled = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.body.status === 'settled' ? res.body : undefined;
+    });
+    expect(settled.attempts.map((a: { outcome: string }) => a.outcome)).toEqual([
+      'failed',
+      'settled',
+    ]);
+    expect(settled.txHashes).toContain(settledHash);
+    expect(await ledger(2)).toBe('posted');
+    // Money the chain says left under attempt 1 counts against the limit after all.
+    expect(await ledger(1)).toBe('posted');
+  });
+
+  it('hold makes the run wait as held; release lifts it', async () => {
+    const { id } = await disbursementFor(12);
+    const t = await h.treasurer();
+    await approve(id, t.token).expect(200);
+    const held = await h
+      .api()
+      .post(`/v1/disbursements/${id}/hold`)
+      .set(auth(t.token))
+      .send({ reason: 'call founder' })
+      .expect(200);
+    expect(held.body.status).toBe('held');
+    expect(reasonOf(await run(t.token), id)).toBe('held');
+    const stale = await h
+      .api()
+      .post(`/v1/disbursements/${id}/release`)
+      .set(auth(t.token))
+      .set('if-match', '"1"')
+      .send({})
+      .expect(409);
+    expect(stale.body.code).toBe('version_conflict');
+    await h
+      .api()
+      .post(`/v1/disbursements/${id}/release`)
+      .set(auth(t.token))
+      .set('if-match', held.headers.etag)
+      .send({})
+      .expect(200);
+    expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
+  });
+
+  it('pause stops the next run at once; a discrepancy pauses and needs two treasurers to resume', async () => {
+    const { id } = await disbursementFor(13);
+    const alice = await h.treasurer();
+    const bob = await h.treasurer();
+    await approve(id, alice.token).expect(200);
+    const paused = await h
+      .api()
+      .post('/v1/treasury/pause')
+      .set(auth(alice.token))
+      .send({ reason: 'incident' })
+      .expect(200);
+    expect(paused.body).toMatchObject({
+      paused: true,
+      pause: { by: alice.sub, reason: 'incident', cause: 'manual' },
+    });
+    expect(reasonOf(await run(alice.token), id)).toBe('paused');
+    await h.api().post('/v1/treasury/resume').set(auth(bob.token)).send({}).expect(200);
+
+    const discrepancyId = await up.discrepancy();
+    const state = await eventually(async () => {
+      const res = await h.api().get('/v1/treasury').set(auth(admin)).expect(200);
+      return res.body.discrepancies.some(
+        (d: { discrepancyId: string }) => d.discrepancyId === discrepancyId,
+      )
+        ? res.body
+        : undefined;
+    });
+    expect(state).toMatchObject({
+      paused: true,
+      pause: { cause: 'discrepancy' },
+      resume: { required: 2 },
+    });
+    expect(reasonOf(await run(alice.token), id)).toBe('paused');
+    const once = await h
+      .api()
+      .post('/v1/treasury/resume')
+      .set(auth(alice.token))
+      .send({})
+      .expect(200);
+    expect(once.body).toMatchObject({
+      paused: true,
+      resume: { approvals: [alice.sub], required: 2 },
+    });
+    expect(
+      (await h.api().post('/v1/treasury/resume').set(auth(alice.token)).send({}).expect(409)).body
+        .code,
+    ).toBe('duplicate_approval');
+    const twice = await h
+      .api()
+      .post('/v1/treasury/resume')
+      .set(auth(bob.token))
+      .send({})
+      .expect(200);
+    expect(twice.body.paused).toBe(false);
+    expect((await run(alice.token)).released).toContainEqual({ id, attempt: 1 });
+  });
+
+  it('GET /v1/treasury shows policy, limits, pending and discrepancies', async () => {
+    const res = await h.api().get('/v1/treasury').set(auth(admin)).expect(200);
+    expect(res.body.policy.assets).toContainEqual({
+      asset: ASSET,
+      dualApprovalThreshold: '1000',
+      dailyLimit: '100000',
+    });
+    const limit = res.body.limits.find((l: { asset: string }) => l.asset === ASSET);
+    expect(limit).toMatchObject({ limit: '100000', windowHours: 24 });
+    expect(BigInt(limit.reserved.split('.')[0]) + BigInt(limit.used.split('.')[0])).toBeGreaterThan(
+      0n,
+    );
+    expect(res.body.pending).toHaveProperty('awaitingApproval');
+    expect(Array.isArray(res.body.discrepancies)).toBe(true);
+  });
+
+  it('lists with filters and strict cursors', async () => {
+    const t = await h.treasurer();
+    const page = await h
+      .api()
+      .get(`/v1/disbursements?asset=${ASSET}&limit=2`)
+      .set(auth(t.token))
+      .expect(200);
+    expect(page.body.items).toHaveLength(2);
+    expect(page.body.items.every((i: { asset: string }) => i.asset === ASSET)).toBe(true);
+    const next = await h
+      .api()
+      .get(`/v1/disbursements?asset=${ASSET}&limit=2&cursor=${page.body.nextCursor}`)
+      .set(auth(t.token))
+      .expect(200);
+    expect(next.body.items[0].id).not.toBe(page.body.items[0].id);
+    const settled = await h
+      .api()
+      .get(`/v1/disbursements?asset=${ASSET}&status=settled,cancelled`)
+      .set(auth(t.token))
+      .expect(200);
+    expect(
+      settled.body.items.every((i: { status: string }) =>
+        ['settled', 'cancelled'].includes(i.status),
+      ),
+    ).toBe(true);
+    for (const cursor of [
+      'x',
+      `${page.body.nextCursor}x`,
+      Buffer.from('{"r":"2026-01-01T00:00:00.000Z","i":"no"}').toString('base64url'),
+    ]) {
+      const bad = await h
+        .api()
+        .get(`/v1/disbursements?cursor=${cursor}`)
+        .set(auth(t.token))
+        .expect(400);
+      expect(bad.body.errors[0]).toMatchObject({ field: 'cursor', code: 'invalid_cursor' });
+    }
+    const unknown = await h
+      .api()
+      .get('/v1/disbursements?colour=red&status=nope')
+      .set(auth(t.token))
+      .expect(400);
+    expect(unknown.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'colour',
+      'status.0',
+    ]);
+  });
+});

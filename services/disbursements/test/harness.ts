@@ -1,0 +1,390 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { type Kafka, logLevel } from 'kafkajs';
+import request from 'supertest';
+import { type Role, signDevToken } from '@lib/auth';
+import {
+  type GrantIntegrationEventData,
+  integrationContracts,
+  type IntegrationEnvelope,
+  type MilestoneIntegrationEventData,
+  type PayoutIntegrationEventData,
+  TOPICS,
+} from '@lib/contracts';
+import {
+  connectKafkaEvents,
+  createKafka,
+  ensureTopics,
+  IntegrationEventPublisher,
+} from '@lib/messaging';
+import { createServiceApp } from '@lib/platform';
+import { AppModule as GatewayModule } from '../../gateway/src/app.module';
+import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
+import { installProxy } from '../../gateway/src/proxy/proxy.module';
+import { AppModule } from '../src/app.module';
+import { TreasuryClock } from '../src/clock';
+import { type DisbursementsConfig, loadConfig } from '../src/config';
+
+export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+export const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+const brokers = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const CONSUMED = [TOPICS.grant, TOPICS.milestone, TOPICS.payout];
+
+/** A token of this run only (NEP-141, 6 decimals): its limit is untouched by any other test. */
+export const testAsset = () => `T${randomBytes(4).toString('hex').toUpperCase()}`;
+
+/**
+ * The disbursements service (one or more replicas on the same database and consumer group) and
+ * the gateway in this process, on real PostgreSQL and Kafka. Requests go through the gateway;
+ * `replica(i)` reaches one replica directly. Grants, milestones and settlement are played by the
+ * test: it produces their contract events to Kafka.
+ */
+export interface Harness {
+  config: DisbursementsConfig;
+  replicas: INestApplication[];
+  gateway: INestApplication;
+  api: () => ReturnType<typeof request>;
+  replica: (index: number) => ReturnType<typeof request>;
+  staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
+  /** A fresh treasurer identity and its token. */
+  treasurer(): Promise<{ sub: string; token: string }>;
+  publish(topic: string, type: string, aggregateId: string, data: object): Promise<string>;
+  /** Moves every replica's clock forward. */
+  advance(ms: number): void;
+  kafka: Kafka;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: { env?: Record<string, string>; replicas?: number } = {},
+): Promise<Harness> {
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers,
+    LOG_LEVEL: 'silent',
+    AUTH_JWT_SECRET: JWT_SECRET,
+    NEAR_NETWORK: 'local',
+    TREASURY_RUN_INTERVAL_SECONDS: '0',
+    ...options.env,
+  });
+  const kafka = createKafka({
+    clientId: `disbursements-e2e-${randomUUID().slice(0, 6)}`,
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  // A new consumer group that starts at the topics' current end: no other run's history.
+  const groupId = `disbursements-e2e-${randomUUID().slice(0, 8)}`;
+  await ensureTopics(kafka, CONSUMED);
+  const admin = kafka.admin();
+  await admin.connect();
+  for (const topic of CONSUMED) {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+    });
+  }
+  await admin.disconnect();
+
+  const replicas: INestApplication[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < (options.replicas ?? 1); i++) {
+    const app = await createServiceApp(AppModule.register(config), {
+      quiet: true,
+      connectKafka: (nest) =>
+        connectKafkaEvents(nest, {
+          service: 'disbursements',
+          groupId,
+          registry: integrationContracts(),
+          brokers: config.KAFKA_BROKERS,
+          backoff: { initialMs: 50, maxMs: 200 },
+          consumerConfig: {
+            sessionTimeout: 6000,
+            rebalanceTimeout: 6000,
+            heartbeatInterval: 300,
+            maxWaitTimeInMs: 100,
+          },
+        }),
+    });
+    await app.startAllMicroservices();
+    await app.listen(0, '127.0.0.1');
+    replicas.push(app);
+    urls.push(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
+  }
+  const gateway = await createServiceApp(
+    GatewayModule.register(
+      loadGatewayConfig({
+        DISBURSEMENTS_URL: urls.join(','),
+        KAFKA_BROKERS: brokers,
+        LOG_LEVEL: 'silent',
+        RATE_LIMIT_PER_SECOND: '0',
+      }),
+    ),
+    { quiet: true, parseJsonBodies: false, configure: installProxy },
+  );
+  await gateway.init();
+  const publisher = new IntegrationEventPublisher(kafka, integrationContracts());
+  await publisher.connect();
+
+  const staffToken = (sub: string, roles: Role[], ttl: number | string = '1h') =>
+    signDevToken({ sub, roles, ttl }, JWT_SECRET, {
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    });
+  return {
+    config,
+    replicas,
+    gateway,
+    kafka,
+    api: () => request(gateway.getHttpServer()),
+    replica: (index) => request(replicas[index].getHttpServer()),
+    staffToken,
+    async treasurer() {
+      const sub = `treasurer-${randomBytes(4).toString('hex')}`;
+      return { sub, token: await staffToken(sub, ['treasurer']) };
+    },
+    async publish(topic, type, aggregateId, data) {
+      const envelope: IntegrationEnvelope<unknown> = {
+        eventId: randomUUID(),
+        type,
+        schemaVersion: 1,
+        aggregateId,
+        streamVersion: 1,
+        occurredAt: new Date().toISOString(),
+        correlationId: randomUUID(),
+        causationId: null,
+        actor: 'e2e',
+        data,
+      };
+      await publisher.publish(topic, envelope);
+      return envelope.eventId;
+    },
+    advance(ms) {
+      for (const app of replicas) app.get(TreasuryClock).advance(ms);
+    },
+    async close() {
+      await publisher.disconnect();
+      await gateway.close();
+      for (const app of replicas) await app.close();
+    },
+  };
+}
+
+export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Polls `probe` until it returns a value other than undefined (consumers catch up async). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const hex = (n: number) => randomBytes(n).toString('hex');
+const txHash = () => {
+  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+  return Array.from(randomBytes(44), (b) => alphabet[b % alphabet.length]).join('');
+};
+
+export interface TestGrant {
+  grantId: string;
+  founder: string;
+  payoutAccount: string;
+  asset: string;
+}
+
+/** Plays the grants, milestones and settlement services on Kafka with valid contracts. */
+export function upstream(h: Harness) {
+  const now = () => new Date().toISOString();
+  return {
+    async activateGrant(
+      grant: Partial<TestGrant> & { asset: string; amounts: string[] },
+    ): Promise<TestGrant> {
+      const g: TestGrant = {
+        grantId: grant.grantId ?? randomUUID(),
+        founder: grant.founder ?? `founder-${hex(4)}.test.near`,
+        payoutAccount: grant.payoutAccount ?? `payee-${hex(4)}.test.near`,
+        asset: grant.asset,
+      };
+      const total = grant.amounts.reduce((s, a) => s + BigInt(a), 0n).toString();
+      const data: GrantIntegrationEventData<'GrantActivated'> = {
+        grantId: g.grantId,
+        founder: g.founder,
+        payoutAccount: g.payoutAccount,
+        title: 'Verifiable inference',
+        asset: g.asset,
+        amount: total,
+        tranches: grant.amounts.map((amount, i) => ({
+          number: i + 1,
+          title: `Milestone ${i + 1}`,
+          dueDate: '2027-06-01',
+          amount,
+        })),
+        termsHash: hex(32),
+        activatedAt: now(),
+      };
+      await h.publish(TOPICS.grant, 'GrantActivated', g.grantId, data);
+      return g;
+    },
+    async kyc(
+      grantId: string,
+      status: 'verified' | 'rejected' | 'expired',
+      expiresAt: string | null = null,
+    ) {
+      const data: GrantIntegrationEventData<'KycStatusChanged'> = {
+        grantId,
+        status,
+        expiresAt,
+        recordedBy: 'admin-e2e',
+        recordedAt: now(),
+      };
+      return h.publish(TOPICS.grant, 'KycStatusChanged', grantId, data);
+    },
+    async changePayoutAccount(grant: TestGrant, payoutAccount: string, effectiveAt = now()) {
+      const data: GrantIntegrationEventData<'PayoutAccountChanged'> = {
+        grantId: grant.grantId,
+        previousAccount: grant.payoutAccount,
+        payoutAccount,
+        approvedBy: 'admin-e2e',
+        approvedAt: now(),
+        effectiveAt,
+      };
+      return h.publish(TOPICS.grant, 'PayoutAccountChanged', grant.grantId, data);
+    },
+    async cancelGrant(grantId: string) {
+      const data: GrantIntegrationEventData<'GrantCancelled'> = {
+        grantId,
+        reason: 'founder left',
+        cancelledBy: 'admin-e2e',
+        cancelledAt: now(),
+      };
+      return h.publish(TOPICS.grant, 'GrantCancelled', grantId, data);
+    },
+    /** Publishes MilestoneAccepted; `eventId` lets a test redeliver the very same event. */
+    async acceptMilestone(
+      grant: TestGrant,
+      tranche: number,
+      amount: string,
+      acceptedBy = `reviewer-${hex(3)}`,
+    ) {
+      const data: MilestoneIntegrationEventData<'MilestoneAccepted'> = {
+        grantId: grant.grantId,
+        tranche,
+        amount,
+        asset: grant.asset,
+        founder: grant.founder,
+        acceptedBy,
+        acceptedAt: now(),
+      };
+      await h.publish(TOPICS.milestone, 'MilestoneAccepted', grant.grantId, data);
+      return { acceptedBy, data };
+    },
+    async payoutSubmitted(
+      disbursementId: string,
+      attempt: number,
+      receiver: string,
+      asset: string,
+      amount: string,
+    ) {
+      const hash = txHash();
+      const data: PayoutIntegrationEventData<'PayoutSubmitted'> = {
+        payoutId: `${disbursementId}-${attempt}`,
+        disbursementId,
+        attempt,
+        txHash: hash,
+        signerPublicKey: 'ed25519:lane1',
+        nonce: '7',
+        receiver,
+        asset,
+        amount,
+        submittedAt: now(),
+      };
+      await h.publish(TOPICS.payout, 'PayoutSubmitted', disbursementId, data);
+      return hash;
+    },
+    async payoutSettled(disbursementId: string, attempt: number, hash = txHash()) {
+      const data: PayoutIntegrationEventData<'PayoutSettled'> = {
+        payoutId: `${disbursementId}-${attempt}`,
+        disbursementId,
+        attempt,
+        txHash: hash,
+        blockHash: hex(16),
+        blockHeight: '1234',
+        settledAt: now(),
+      };
+      await h.publish(TOPICS.payout, 'PayoutSettled', disbursementId, data);
+      return hash;
+    },
+    async payoutFailed(disbursementId: string, attempt: number, reason = 'AccountDoesNotExist') {
+      const data: PayoutIntegrationEventData<'PayoutFailed'> = {
+        payoutId: `${disbursementId}-${attempt}`,
+        disbursementId,
+        attempt,
+        txHash: null,
+        reason,
+        failedAt: now(),
+      };
+      return h.publish(TOPICS.payout, 'PayoutFailed', disbursementId, data);
+    },
+    async discrepancy() {
+      const data: PayoutIntegrationEventData<'ReconciliationDiscrepancyFound'> = {
+        discrepancyId: randomUUID(),
+        kind: 'foreign_nonce',
+        detail: 'lane nonce on chain is above the ledger',
+        lane: 'ed25519:lane1',
+        payoutId: null,
+        foundAt: now(),
+      };
+      await h.publish(TOPICS.payout, 'ReconciliationDiscrepancyFound', data.discrepancyId, data);
+      return data.discrepancyId;
+    },
+  };
+}
+
+/** Config for a harness whose policy covers `assets` (6-decimal test tokens). */
+export function assetEnv(
+  assets: { symbol: string; threshold: string; limit: string }[],
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NEAR_EXTRA_TOKENS: JSON.stringify(
+      assets.map((a) => ({
+        symbol: a.symbol,
+        decimals: 6,
+        contractId: `${a.symbol.toLowerCase()}.test.near`,
+      })),
+    ),
+    TREASURY_DUAL_APPROVAL_THRESHOLD: [
+      'NEAR=100',
+      'USDC=10000',
+      ...assets.map((a) => `${a.symbol}=${a.threshold}`),
+    ].join(','),
+    TREASURY_DAILY_LIMIT: [
+      'NEAR=1000',
+      'USDC=100000',
+      ...assets.map((a) => `${a.symbol}=${a.limit}`),
+    ].join(','),
+    ...extra,
+  };
+}
+
+/** Leaves the shared treasury switch on: resumes (with two treasurers if needed) when paused. */
+export async function ensureResumed(h: Harness): Promise<void> {
+  const a = await h.treasurer();
+  const b = await h.treasurer();
+  const state = await h.api().get('/v1/treasury').set(auth(a.token)).expect(200);
+  if (!state.body.paused) return;
+  const first = await h.api().post('/v1/treasury/resume').set(auth(a.token)).send({}).expect(200);
+  if (first.body.paused) {
+    await h.api().post('/v1/treasury/resume').set(auth(b.token)).send({}).expect(200);
+  }
+}
