@@ -7,3 +7,4 @@ export * from './jwt';
 export * from './roles';
 export * from './signin-challenge.store';
 export * from './founder-keys';
+export { jose } from './jose';

@@ -35,7 +35,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+/**
+ * `env` overrides the applications service's variables, `gatewayEnv` the gateway's. Sign-in
+ * challenge limits are lifted unless a test sets them: every test signs in from 127.0.0.1.
+ */
+export async function startHarness(
+  env: Record<string, string> = {},
+  gatewayEnv: Record<string, string> = {},
+): Promise<Harness> {
   const emulator = await startNearEmulator();
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
@@ -44,6 +51,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     AUTH_JWT_SECRET: JWT_SECRET,
     NEAR_NETWORK: 'local',
     NEAR_RPC_URL: emulator.url,
+    SIGNIN_CHALLENGES_PER_ACCOUNT: '1000',
+    SIGNIN_CHALLENGES_PER_ADDRESS: '1000000',
     ...env,
   });
   const applications = await createServiceApp(AppModule.register(config), { quiet: true });
@@ -54,6 +63,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     KAFKA_BROKERS: brokers,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_SECOND: '0',
+    ...gatewayEnv,
   });
   const gateway = await createServiceApp(GatewayModule.register(gatewayConfig), {
     quiet: true,
@@ -77,7 +87,13 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async signInFounder() {
       const accountId = `founder-${randomBytes(5).toString('hex')}.test.near`;
       const { keyPair } = emulator.createAccount({ accountId, amount: 10n ** 24n });
-      const challenge = await api().post('/v1/auth/near/challenge').send({ accountId }).expect(200);
+      // A fresh client address each time, for gateways told to trust X-Forwarded-For (the
+      // per-address sign-in limit); ignored by a gateway with TRUSTED_PROXY_HOPS=0.
+      const challenge = await api()
+        .post('/v1/auth/near/challenge')
+        .set('x-forwarded-for', `harness-${randomBytes(6).toString('hex')}`)
+        .send({ accountId })
+        .expect(200);
       const signer = new KeyPairSigner(keyPair);
       const signed = await signer.signNep413Message(accountId, {
         message: challenge.body.message,

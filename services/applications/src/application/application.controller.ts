@@ -5,6 +5,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  Inject,
   Param,
   Patch,
   Post,
@@ -14,8 +15,14 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
-import { IdempotencyInterceptor, ProblemError, ValidationProblem } from '@lib/platform';
+import { type AuthUser, CurrentUser, Roles, sameIdentity } from '@lib/auth';
+import {
+  IdempotencyInterceptor,
+  ProblemError,
+  SERVICE_CONFIG,
+  ValidationProblem,
+} from '@lib/platform';
+import type { ApplicationsConfig } from '../config';
 import {
   APPLICATION_CATEGORIES,
   type Application,
@@ -56,13 +63,29 @@ const csv = <T extends string>(values: readonly [T, ...T[]]) =>
     .transform((s) => s.split(',').map((v) => v.trim()))
     .pipe(z.array(z.enum(values)).min(1));
 
+/** An ISO date or date-time that is a real instant Postgres accepts (years 1970–9999). */
+const instant = z
+  .string()
+  .datetime({ offset: true })
+  .or(z.string().date())
+  .refine((s) => {
+    const ms = Date.parse(s);
+    return ms >= 0 && ms < Date.UTC(10_000, 0, 1);
+  }, 'not a date between 1970 and 9999');
+
 const listQuery = z
   .object({
     status: csv(STATUSES).optional(),
     category: csv(APPLICATION_CATEGORIES).optional(),
-    reviewer: z.string().min(1).max(200).optional(),
-    createdFrom: z.string().datetime({ offset: true }).or(z.string().date()).optional(),
-    createdTo: z.string().datetime({ offset: true }).or(z.string().date()).optional(),
+    // No control characters: Postgres text cannot hold NUL, and nothing legitimate sends them.
+    reviewer: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters')
+      .optional(),
+    createdFrom: instant.optional(),
+    createdTo: instant.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().min(1).max(500).optional(),
   })
@@ -71,9 +94,15 @@ const listQuery = z
 const audienceOf = (user: AuthUser): Audience =>
   user.roles.some((r) => (STAFF_ROLES as readonly string[]).includes(r)) ? 'staff' : 'founder';
 
-/** Founders may only see their own application; staff see all. */
-function assertCanRead(user: AuthUser, state: Application): void {
-  if (audienceOf(user) === 'founder' && state.owner !== user.sub) {
+/**
+ * Founders may only see their own application; staff see all. The owner is a NEAR account that
+ * signed in through this service, so ownership is (founder issuer, account), never the sub alone.
+ */
+function assertCanRead(user: AuthUser, state: Application, founderIssuer: string): void {
+  if (
+    audienceOf(user) === 'founder' &&
+    !sameIdentity(user, { issuer: founderIssuer, sub: state.owner })
+  ) {
     throw new ApplicationError('not_owner', 'this application belongs to another founder');
   }
 }
@@ -109,6 +138,7 @@ export class ApplicationController {
   constructor(
     private readonly handler: ApplicationHandler,
     private readonly queue: ApplicationQueue,
+    @Inject(SERVICE_CONFIG) private readonly config: ApplicationsConfig,
   ) {}
 
   @Post()
@@ -139,8 +169,8 @@ export class ApplicationController {
     const filters = parsed.data;
     const page = await this.queue.list({
       ...filters,
-      // Founders see their own applications whatever they ask for.
-      owner: audience === 'founder' ? user.sub : undefined,
+      // Founders see their own applications whatever they ask for (none unless signed in here).
+      owner: audience === 'founder' ? this.ownerOf(user) : undefined,
       reviewer: audience === 'staff' ? filters.reviewer : undefined,
       createdFrom: filters.createdFrom ? new Date(filters.createdFrom) : undefined,
       createdTo: filters.createdTo ? new Date(filters.createdTo) : undefined,
@@ -158,7 +188,7 @@ export class ApplicationController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const loaded = await this.handler.load(applicationId(id));
-    assertCanRead(user, loaded.state);
+    assertCanRead(user, loaded.state, this.config.AUTH_FOUNDER_ISSUER);
     return this.respond(res, loaded, user);
   }
 
@@ -278,6 +308,11 @@ export class ApplicationController {
     const expectedVersion = ifMatch(match);
     const result = await this.handler.execute(applicationId(id), command, { expectedVersion });
     return this.respond(res, result, user);
+  }
+
+  /** The owner key a founder's list is filtered by: their account, if they signed in here. */
+  private ownerOf(user: AuthUser): string {
+    return user.issuer === this.config.AUTH_FOUNDER_ISSUER ? user.sub : ''; // no owner is empty
   }
 
   private respond(res: Response, loaded: LoadedApplication, user: AuthUser) {
