@@ -1,1 +1,2 @@
 export * from './near-emulator';
+export * from './kit';

@@ -1,6 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { createAssetRegistry } from '@lib/near';
 import { createServiceApp } from '@lib/platform';
+import { type LimitCase, limitCases } from '@lib/testing';
+// Tests may start another service in-process: the document is held to the running applications.
+import { type Harness, startHarness } from '../../applications/test/harness';
 import { AppModule } from '../src/app.module';
 import { installProxy } from '../src/proxy/proxy.module';
 import { loadConfig } from '../src/config';
@@ -60,4 +64,89 @@ describe('gateway API docs', () => {
     expect(response.status).toBe(502); // nothing listens upstream: proxied, not answered here
     expect(response.headers['content-type']).toContain('application/problem+json');
   });
+});
+
+/**
+ * The document and the validation cannot drift: every request field the document gives a limit
+ * (maxLength, pattern, enum, an asset's decimals, maxItems, maximum, minimum) is sent one step
+ * past it, through the gateway, and the answer must be a 400/422 naming that field. Routes of
+ * services not started here are covered by starting them the same way once they are in the
+ * document; today the applications routes run.
+ */
+describe('every documented limit is enforced (document ↔ validation)', () => {
+  let h: Harness;
+  let tokens: string[];
+  const assets = createAssetRegistry({ network: 'local' });
+  const cases = limitCases(openApiDocument as never, {
+    decimals: (asset) => assets.find(asset)?.decimals,
+    paths: /^\/v1\/(applications|auth)(\/|$)/,
+  });
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const founder = await h.signInFounder();
+    const staff = await h.staffToken(`staff-${Date.now()}`, ['reviewer', 'admin', 'treasurer']);
+    tokens = [founder.token, staff];
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const send = (c: Pick<LimitCase, 'method' | 'url'>, token: string | undefined) => {
+    const method = c.method as 'get' | 'post' | 'patch' | 'put' | 'delete';
+    const call = h.api()[method](c.url);
+    return token ? call.set('authorization', `Bearer ${token}`) : call;
+  };
+
+  /** The caller the operation lets through (any answer but 401/403 to its valid example). */
+  async function callerFor(c: LimitCase): Promise<string | undefined> {
+    if (!c.secured) return undefined;
+    for (const token of tokens) {
+      const answer = await send(c, token).send(c.example as object);
+      if (answer.status !== 401 && answer.status !== 403) {
+        expect([400, 422]).not.toContain(answer.status); // the example itself is valid
+        return token;
+      }
+    }
+    throw new Error(`no caller gets through to ${c.operationId}`);
+  }
+
+  it('finds the limits of every applications route with a body or a query', () => {
+    const operations = new Set(cases.map((c) => c.operationId));
+    expect([...operations].sort()).toEqual(
+      [
+        'assignReviewers',
+        'createApplication',
+        'decideApplication',
+        'editApplication',
+        'listApplications',
+        'signInChallenge',
+        'signInVerify',
+        'submitApplication',
+        'submitReview',
+        'withdrawApplication',
+      ].sort(),
+    );
+    expect(new Set(cases.map((c) => c.limit))).toEqual(
+      new Set(['maxLength', 'pattern', 'enum', 'decimals', 'maxItems', 'maximum', 'minimum']),
+    );
+  });
+
+  it.each(cases.map((c) => [`${c.operationId} ${c.location} ${c.field} past ${c.limit}`, c]))(
+    '%s → 400/422 naming the field',
+    async (_, c) => {
+      const token = await callerFor(c);
+      let call = send(c, token);
+      if (c.query) call = call.query(c.query);
+      for (const [name, value] of Object.entries(c.headers ?? {})) call = call.set(name, value);
+      const answer = await call.send(c.body as object);
+      expect([400, 422]).toContain(answer.status);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      const fields = ((answer.body as { errors?: { field: string }[] }).errors ?? []).map(
+        (e) => e.field,
+      );
+      expect(fields).toContain(c.field);
+    },
+  );
 });

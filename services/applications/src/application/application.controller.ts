@@ -18,10 +18,14 @@ import { z } from 'zod';
 import { type AuthUser, CurrentUser, Roles, sameIdentity } from '@lib/auth';
 import {
   IdempotencyInterceptor,
+  IF_MATCH_PATTERN,
   ProblemError,
   SERVICE_CONFIG,
+  toFieldProblems,
+  validateBody,
   ValidationProblem,
 } from '@lib/platform';
+import { resolveNearNetwork } from '@lib/near';
 import type { ApplicationsConfig } from '../config';
 import {
   APPLICATION_CATEGORIES,
@@ -30,19 +34,18 @@ import {
   ApplicationError,
 } from './application.decider';
 import {
+  assetDecimalsOf,
   assignReviewersBody,
   type BodyContext,
   createApplicationBody,
   decisionBody,
   editApplicationBody,
   submitReviewBody,
-  toFieldProblems,
-  validateBody,
   withdrawApplicationBody,
 } from './application.dto';
 import { ApplicationHandler, type LoadedApplication } from './application.handler';
 import { ApplicationQueue } from './application-queue.projection';
-import { applicationView, type Audience, queueItemView } from './application-view.dto';
+import { ApplicationViews, type Audience } from './application-view.dto';
 
 const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -73,7 +76,8 @@ const instant = z
     return ms >= 0 && ms < Date.UTC(10_000, 0, 1);
   }, 'not a date between 1970 and 9999');
 
-const listQuery = z
+/** `GET /v1/applications` query (also the API document's parameters). */
+export const listQuery = z
   .object({
     status: csv(STATUSES).optional(),
     category: csv(APPLICATION_CATEGORIES).optional(),
@@ -115,9 +119,12 @@ function applicationId(raw: string): string {
 /** `If-Match: "<version>"` (a weak or bare number is accepted too); absent → no precondition. */
 function ifMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
-  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  const match = IF_MATCH_PATTERN.exec(header.trim());
   if (!match) {
-    throw new ProblemError(400, 'invalid_if_match', 'If-Match must be the version, e.g. "3"');
+    const message = 'If-Match must be the version, e.g. "3"';
+    throw new ProblemError(400, 'invalid_if_match', message, [
+      { field: 'If-Match', code: 'invalid_if_match', message },
+    ]);
   }
   return Number(match[1]);
 }
@@ -125,21 +132,31 @@ function ifMatch(header: string | undefined): number | undefined {
 @Controller('v1/applications')
 @UseInterceptors(IdempotencyInterceptor)
 export class ApplicationController {
-  // Body schemas are built once; due dates are checked against the clock at parse time.
-  private readonly clock: BodyContext = {
-    get now() {
-      return new Date();
-    },
-  };
-  private readonly createBody = createApplicationBody(this.clock);
-  private readonly editBody = editApplicationBody(this.clock);
-  private readonly decisionBody = decisionBody();
+  // Body schemas are built once, over the configured assets (NEAR_EXTRA_TOKENS included); due
+  // dates are checked against the clock at parse time.
+  private readonly context: BodyContext;
+  private readonly createBody;
+  private readonly editBody;
+  private readonly decisionBody;
+  private readonly views: ApplicationViews;
 
   constructor(
     private readonly handler: ApplicationHandler,
     private readonly queue: ApplicationQueue,
     @Inject(SERVICE_CONFIG) private readonly config: ApplicationsConfig,
-  ) {}
+  ) {
+    const assetDecimals = assetDecimalsOf(resolveNearNetwork(config).assets);
+    this.context = {
+      get now() {
+        return new Date();
+      },
+      assetDecimals,
+    };
+    this.createBody = createApplicationBody(this.context);
+    this.editBody = editApplicationBody(this.context);
+    this.decisionBody = decisionBody(this.context);
+    this.views = new ApplicationViews(assetDecimals);
+  }
 
   @Post()
   @HttpCode(201)
@@ -176,7 +193,7 @@ export class ApplicationController {
       createdTo: filters.createdTo ? new Date(filters.createdTo) : undefined,
     });
     return {
-      items: page.items.map((row) => queueItemView(row, audience)),
+      items: page.items.map((row) => this.views.queueItem(row, audience)),
       nextCursor: page.nextCursor,
     };
   }
@@ -317,6 +334,6 @@ export class ApplicationController {
 
   private respond(res: Response, loaded: LoadedApplication, user: AuthUser) {
     res.setHeader('etag', `"${loaded.version}"`);
-    return applicationView(loaded.state, loaded.version, audienceOf(user));
+    return this.views.application(loaded.state, loaded.version, audienceOf(user));
   }
 }
