@@ -50,7 +50,16 @@ export interface Harness {
   staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
   /** A fresh treasurer identity and its token. */
   treasurer(): Promise<{ sub: string; token: string }>;
-  publish(topic: string, type: string, aggregateId: string, data: object): Promise<string>;
+  /** Publishes a contract event; pass `eventId` to redeliver the very same event. */
+  publish(
+    topic: string,
+    type: string,
+    aggregateId: string,
+    data: object,
+    eventId?: string,
+  ): Promise<string>;
+  /** Collects what is published to `topic` from now on. */
+  tail(topic: string): Promise<{ messages: IntegrationEnvelope[]; stop(): Promise<void> }>;
   /** Moves every replica's clock forward. */
   advance(ms: number): void;
   kafka: Kafka;
@@ -76,18 +85,8 @@ export async function startHarness(
   });
   // A new consumer group that starts at the topics' current end: no other run's history.
   const groupId = `disbursements-e2e-${randomUUID().slice(0, 8)}`;
-  await ensureTopics(kafka, CONSUMED);
-  const admin = kafka.admin();
-  await admin.connect();
-  for (const topic of CONSUMED) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
-  }
-  await admin.disconnect();
+  await ensureTopics(kafka, [...CONSUMED, TOPICS.disbursement]);
+  await seekToEnd(kafka, groupId, CONSUMED);
 
   const replicas: INestApplication[] = [];
   const urls: string[] = [];
@@ -146,9 +145,9 @@ export async function startHarness(
       const sub = `treasurer-${randomBytes(4).toString('hex')}`;
       return { sub, token: await staffToken(sub, ['treasurer']) };
     },
-    async publish(topic, type, aggregateId, data) {
+    async publish(topic, type, aggregateId, data, eventId = randomUUID()) {
       const envelope: IntegrationEnvelope<unknown> = {
-        eventId: randomUUID(),
+        eventId,
         type,
         schemaVersion: 1,
         aggregateId,
@@ -162,6 +161,27 @@ export async function startHarness(
       await publisher.publish(topic, envelope);
       return envelope.eventId;
     },
+    async tail(topic) {
+      const group = `disbursements-e2e-tail-${randomUUID().slice(0, 8)}`;
+      await seekToEnd(kafka, group, [topic]);
+      const consumer = kafka.consumer({
+        groupId: group,
+        sessionTimeout: 6000,
+        rebalanceTimeout: 6000,
+        heartbeatInterval: 300,
+        maxWaitTimeInMs: 100,
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic });
+      const messages: IntegrationEnvelope[] = [];
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.value)
+            messages.push(JSON.parse(message.value.toString()) as IntegrationEnvelope);
+        },
+      });
+      return { messages, stop: () => consumer.disconnect() };
+    },
     advance(ms) {
       for (const app of replicas) app.get(TreasuryClock).advance(ms);
     },
@@ -171,6 +191,24 @@ export async function startHarness(
       for (const app of replicas) await app.close();
     },
   };
+}
+
+/** Commits `groupId`'s offsets at the topics' current end, before any member joins. */
+async function seekToEnd(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
