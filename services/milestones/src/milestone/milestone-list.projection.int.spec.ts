@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { Pool, type PoolClient } from 'pg';
+import { PostgresEventStore, type StoredEvent } from '@lib/event-store';
+import { createDataSource, migrateSchema } from '@lib/platform';
+import { migrations } from '../migrations';
+import type { Actor } from './milestone.decider';
+import { MilestoneHandler, milestoneStreamId } from './milestone.handler';
+import { MilestoneList, milestoneListProjection } from './milestone-list.projection';
+
+const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+
+describe('milestone list projection (real Postgres)', () => {
+  let pool: Pool;
+  let store: PostgresEventStore;
+  let handler: MilestoneHandler;
+  let list: MilestoneList;
+  const projection = () =>
+    milestoneListProjection((ranges, client) => store.readStreams(ranges, { client }));
+  const now = new Date('2027-01-15T10:00:00.000Z');
+  const reviewer: Actor = { sub: 'rev-int', roles: ['reviewer'] };
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: databaseUrl, max: 4 });
+    const dataSource = createDataSource({ databaseUrl, schema: 'milestones', migrations });
+    await migrateSchema(pool, dataSource, 'milestones');
+    await dataSource.destroy();
+    store = new PostgresEventStore(pool, 'milestones');
+    handler = new MilestoneHandler(store);
+    list = new MilestoneList(pool);
+  });
+
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  /** A grant with tranche 1 opened (through the consumer's transactional path). */
+  async function openedGrant(founder = `f-${randomUUID().slice(0, 8)}.near`) {
+    const grantId = randomUUID();
+    await inTransaction((client) =>
+      handler.executeInTransaction(
+        grantId,
+        1,
+        {
+          type: 'OpenMilestone',
+          data: {
+            grantId,
+            number: 1,
+            title: 'Prototype',
+            dueDate: '2027-03-01',
+            asset: 'USDC',
+            amount: 15_000_500_000n,
+            founder,
+          },
+          metadata: { now, actor: { sub: 'grants', roles: [] } },
+        },
+        { client, correlationId: 'c', causationId: randomUUID() },
+      ),
+    );
+    return { grantId, founder: { sub: founder, roles: ['founder'] } };
+  }
+
+  async function inTransaction(fn: (client: PoolClient) => Promise<void>) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await fn(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  const project = (events: StoredEvent[]) =>
+    inTransaction((client) => projection().project(events, client));
+
+  it('folds a whole stream from the batch into one row per milestone', async () => {
+    const { grantId, founder } = await openedGrant();
+    await handler.execute(grantId, 1, {
+      type: 'SubmitMilestone',
+      data: { summary: 'Done', evidenceUrls: ['https://example.org/r'] },
+      metadata: { now, actor: founder },
+    });
+    await handler.execute(grantId, 1, {
+      type: 'ReviewMilestone',
+      data: { decision: 'reject', comment: 'Private repo' },
+      metadata: { now, actor: reviewer },
+    });
+    await project(await store.readStream(milestoneStreamId(grantId, 1)));
+
+    expect(await list.forGrant(grantId)).toEqual([
+      {
+        grantId,
+        number: 1,
+        founder: founder.sub,
+        title: 'Prototype',
+        dueDate: '2027-03-01',
+        asset: 'USDC',
+        amount: 15_000_500_000n,
+        status: 'rejected',
+        submissions: [
+          {
+            number: 1,
+            summary: 'Done',
+            evidenceUrls: ['https://example.org/r'],
+            submittedBy: founder.sub,
+            submittedAt: now.toISOString(),
+          },
+        ],
+        reviews: [
+          {
+            submission: 1,
+            decision: 'reject',
+            comment: 'Private repo',
+            reviewedBy: 'rev-int',
+            reviewedAt: now.toISOString(),
+          },
+        ],
+        acceptedBy: null,
+        version: 3,
+        updatedAt: now.toISOString(),
+      },
+    ]);
+  });
+
+  it('reads the rest of a stream when the batch holds only its latest events, and never moves a row back', async () => {
+    const { grantId, founder } = await openedGrant();
+    const first = await store.readStream(milestoneStreamId(grantId, 1));
+    await project(first);
+    await handler.execute(grantId, 1, {
+      type: 'SubmitMilestone',
+      data: { summary: 'Done', evidenceUrls: ['https://example.org/r'] },
+      metadata: { now, actor: founder },
+    });
+    await handler.execute(grantId, 1, {
+      type: 'ReviewMilestone',
+      data: { decision: 'accept' },
+      metadata: { now, actor: reviewer },
+    });
+    const all = await store.readStream(milestoneStreamId(grantId, 1));
+    await project(all.slice(2)); // only MilestoneAccepted: versions 1–2 come from the store
+    const [row] = await list.forGrant(grantId);
+    expect(row).toMatchObject({ status: 'accepted', version: 3, acceptedBy: 'rev-int' });
+    expect(row.submissions).toHaveLength(1);
+
+    await project(first); // a replayed older batch
+    expect((await list.forGrant(grantId))[0]).toMatchObject({ status: 'accepted', version: 3 });
+  });
+
+  it('shows nothing for a tranche closed before it opened', async () => {
+    const grantId = randomUUID();
+    await inTransaction((client) =>
+      handler.executeInTransaction(
+        grantId,
+        4,
+        {
+          type: 'CancelMilestone',
+          data: { grantId, number: 4, reason: 'cancelled' },
+          metadata: { now, actor: { sub: 'admin', roles: [] } },
+        },
+        { client, correlationId: 'c', causationId: randomUUID() },
+      ),
+    );
+    await project(await store.readStream(milestoneStreamId(grantId, 4)));
+    expect(await list.forGrant(grantId)).toEqual([]);
+  });
+});

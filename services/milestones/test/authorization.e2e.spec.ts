@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { signDevToken } from '@lib/auth';
+import {
+  eventually,
+  grantActivated,
+  type Harness,
+  JWT_SECRET,
+  newGrant,
+  startHarness,
+} from './harness';
+
+type Caller =
+  | 'anonymous'
+  | 'ownerFounder'
+  | 'otherFounder'
+  | 'reviewer'
+  | 'admin'
+  | 'treasurer'
+  | 'ownerAlsoReviewer'
+  | 'expiredToken'
+  | 'forgedSignature';
+
+const CALLERS: Caller[] = [
+  'anonymous',
+  'ownerFounder',
+  'otherFounder',
+  'reviewer',
+  'admin',
+  'treasurer',
+  'ownerAlsoReviewer',
+  'expiredToken',
+  'forgedSignature',
+];
+
+type Row = Record<Caller, number>;
+type Stage = 'pending' | 'submitted';
+
+interface Route {
+  name: string;
+  method: 'get' | 'post';
+  path: (grantId: string) => string;
+  body?: object;
+  stage: Stage;
+  expected: Row;
+}
+
+const unauthenticated = { anonymous: 401, expiredToken: 401, forgedSignature: 401 };
+
+const ROUTES: Route[] = [
+  {
+    name: 'GET /v1/grants/{id}/milestones',
+    method: 'get',
+    path: (id) => `/v1/grants/${id}/milestones`,
+    stage: 'pending',
+    expected: {
+      ...unauthenticated,
+      ownerFounder: 200,
+      otherFounder: 403,
+      reviewer: 200,
+      admin: 200,
+      treasurer: 200,
+      ownerAlsoReviewer: 200,
+    },
+  },
+  {
+    name: 'POST /v1/grants/{id}/milestones/{n}/submissions',
+    method: 'post',
+    path: (id) => `/v1/grants/${id}/milestones/1/submissions`,
+    body: { summary: 'Done', evidenceUrls: ['https://example.org/report'] },
+    stage: 'pending',
+    expected: {
+      ...unauthenticated,
+      ownerFounder: 201,
+      otherFounder: 403,
+      reviewer: 403,
+      admin: 403,
+      treasurer: 403,
+      ownerAlsoReviewer: 201,
+    },
+  },
+  {
+    name: 'POST /v1/grants/{id}/milestones/{n}/review',
+    method: 'post',
+    path: (id) => `/v1/grants/${id}/milestones/1/review`,
+    body: { decision: 'accept' },
+    stage: 'submitted',
+    expected: {
+      ...unauthenticated,
+      ownerFounder: 403,
+      otherFounder: 403,
+      reviewer: 200,
+      admin: 200,
+      treasurer: 403,
+      // separation of duties: the grant's founder never reviews it, whatever roles they hold
+      ownerAlsoReviewer: 403,
+    },
+  },
+];
+
+describe('authorization: every route × every caller (exact statuses)', () => {
+  let h: Harness;
+  const tokens = {} as Record<Caller, string | undefined>;
+  const grant = () => newGrant();
+  let founder: { grantId: string; founder: string } = grant();
+
+  beforeAll(async () => {
+    h = await startHarness();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  /** A fresh grant of a fresh founder with milestone 1 at `stage`; every caller's token for it. */
+  async function grantAt(stage: Stage): Promise<string> {
+    founder = grant();
+    const hex = () => randomBytes(3).toString('hex');
+    tokens.anonymous = undefined;
+    tokens.ownerFounder = await h.token(founder.founder, ['founder']);
+    tokens.otherFounder = await h.token(`other-${hex()}.test.near`, ['founder']);
+    tokens.reviewer = await h.token(`rev-${hex()}`, ['reviewer']);
+    tokens.admin = await h.token(`admin-${hex()}`, ['admin']);
+    tokens.treasurer = await h.token(`treasurer-${hex()}`, ['treasurer']);
+    tokens.ownerAlsoReviewer = await h.token(founder.founder, ['founder', 'reviewer']);
+    tokens.expiredToken = await signDevToken(
+      { sub: founder.founder, roles: ['founder', 'admin'], ttl: 60 },
+      JWT_SECRET,
+      {
+        issuer: h.config.AUTH_ISSUER,
+        audience: h.config.AUTH_AUDIENCE,
+        now: new Date(Date.now() - 3600_000),
+      },
+    );
+    tokens.forgedSignature = await signDevToken(
+      { sub: founder.founder, roles: ['founder', 'admin'], ttl: 600 },
+      'an-attacker-secret-0123456789-0123456789',
+      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
+    );
+    await h.publishGrantEvent(grantActivated(founder));
+    await eventually(async () => {
+      const response = await h
+        .api()
+        .get(`/v1/grants/${founder.grantId}/milestones`)
+        .set(auth(tokens.ownerFounder!));
+      return (response.body.items as unknown[] | undefined)?.length === 2 ? true : undefined;
+    });
+    if (stage === 'submitted') {
+      await h
+        .api()
+        .post(`/v1/grants/${founder.grantId}/milestones/1/submissions`)
+        .set(auth(tokens.ownerFounder))
+        .send({ summary: 'Done', evidenceUrls: ['https://example.org/report'] })
+        .expect(201);
+    }
+    return founder.grantId;
+  }
+
+  it.each(ROUTES.map((route) => [route.name, route] as const))('%s', async (_name, route) => {
+    const actual = {} as Row;
+    for (const caller of CALLERS) {
+      // Each cell on a fresh grant: a successful cell changes state.
+      const grantId = await grantAt(route.stage);
+      let call = h.api()[route.method](route.path(grantId));
+      const token = tokens[caller];
+      if (token) call = call.set(auth(token));
+      const response = route.body ? await call.send(route.body) : await call;
+      actual[caller] = response.status;
+      if (response.status >= 400) {
+        expect(response.headers['content-type']).toContain('application/problem+json');
+      }
+    }
+    expect(actual).toEqual(route.expected);
+  });
+});
