@@ -293,3 +293,29 @@ export async function eventually<T>(
 }
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** An integration envelope as another service's relay would publish it. */
+export function envelopeOf(
+  type: string,
+  aggregateId: string,
+  data: Record<string, unknown>,
+): IntegrationEnvelope {
+  return {
+    eventId: randomUUID(),
+    type,
+    schemaVersion: 1,
+    aggregateId,
+    streamVersion: 1,
+    occurredAt: new Date().toISOString(),
+    correlationId: `corr-${randomUUID()}`,
+    causationId: null,
+    actor: 'e2e',
+    data,
+  };
+}
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/** A random NEAR transaction hash (base58, 44 characters). */
+export const txHash = () =>
+  [...randomBytes(44)].map((byte) => BASE58[byte % BASE58.length]).join('');
