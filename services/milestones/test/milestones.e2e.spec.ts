@@ -237,6 +237,53 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     ).toHaveLength(1);
   });
 
+  it('Idempotency-Key replays the first answer; concurrent reviews: exactly one wins', async () => {
+    const grant = newGrant();
+    const founder = await h.token(grant.founder, ['founder']);
+    await h.publishGrantEvent(grantActivated(grant));
+    const key = `submit-${randomBytes(6).toString('hex')}`;
+    const path = `/v1/grants/${grant.grantId}/milestones/1/submissions`;
+    const first = await h
+      .api()
+      .post(path)
+      .set({ ...auth(founder), 'idempotency-key': key })
+      .send(evidence)
+      .expect(201);
+    const repeat = await h
+      .api()
+      .post(path)
+      .set({ ...auth(founder), 'idempotency-key': key })
+      .send(evidence)
+      .expect(201);
+    expect(repeat.body).toEqual(first.body);
+    const otherBody = await h
+      .api()
+      .post(path)
+      .set({ ...auth(founder), 'idempotency-key': key })
+      .send({ ...evidence, summary: 'Something else' });
+    expect(otherBody.status).toBe(422);
+    expect(otherBody.headers['content-type']).toContain('application/problem+json');
+    expect(await streamEvents(grant.grantId, 1)).toEqual(['MilestoneOpened', 'MilestoneSubmitted']);
+
+    // two staff members accept at the same moment: one 200, one 409, one MilestoneAccepted
+    const reviewPath = `/v1/grants/${grant.grantId}/milestones/1/review`;
+    const answers = await Promise.all(
+      [reviewer, admin, reviewer].map((token) =>
+        h.api().post(reviewPath).set(auth(token)).send({ decision: 'accept' }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(['version_conflict', 'already_accepted']).toContain(answer.body.code);
+    }
+    expect(await streamEvents(grant.grantId, 1)).toEqual([
+      'MilestoneOpened',
+      'MilestoneSubmitted',
+      'MilestoneAccepted',
+    ]);
+    await publishedEvent('MilestoneAccepted', grant.grantId);
+  });
+
   it('a redelivered GrantActivated changes nothing: still one set of milestones', async () => {
     const grant = newGrant();
     const founder = await h.token(grant.founder, ['founder']);
