@@ -12,7 +12,7 @@ export const LIMITS = { summary: 5000, comment: 5000, url: 2000, evidenceUrls: 1
 // Tab, LF and CR are allowed in multi-line text; every other C0/C1 control character is not.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i; // as the contracts (zod uuid)
 
 function issue(ctx: z.RefinementCtx, code: string, message: string, path?: (string | number)[]) {
   ctx.addIssue({

@@ -25,7 +25,7 @@ export const MILESTONE_EVENT_STORE = Symbol('MILESTONE_EVENT_STORE');
 export const milestoneStreamId = (grantId: string, number: number) =>
   `milestone-${grantId}-${number}`;
 
-const STREAM_ID = /^milestone-([0-9a-f-]{36})-(\d{1,2})$/;
+const STREAM_ID = /^milestone-([0-9a-f-]{36})-(\d{1,2})$/i;
 
 /** Grant id and tranche number of a milestone stream id, or undefined for another stream. */
 export function parseMilestoneStreamId(
