@@ -11,5 +11,5 @@ export const migrations: MigrationClass[] = [
   ...idempotencyMigrations(SCHEMA),
   // NEP-413 nonces of acceptance and payout-account proofs (the sign-in table's shape).
   ...signInMigrations(SCHEMA),
-  ...grantOverviewMigrations,
+  ...grantOverviewMigrations(SCHEMA),
 ];

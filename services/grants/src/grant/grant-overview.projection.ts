@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { Projection, StoredEvent } from '@lib/event-store';
-import { PG_POOL, sqlMigration, ValidationProblem } from '@lib/platform';
+import {
+  PG_POOL,
+  quoteIdent,
+  SERVICE_CONTEXT,
+  type ServiceContext,
+  sqlMigration,
+  ValidationProblem,
+} from '@lib/platform';
 import {
   evolve,
   type Grant,
@@ -12,17 +19,23 @@ import {
   type PayoutAccountPeriod,
 } from './grant';
 
-const SCHEMA = 'grants';
-const OVERVIEW = `${SCHEMA}.grant_overview`;
-const PROGRESS = `${SCHEMA}.tranche_progress`;
+const overviewTable = (schema: string) => `${quoteIdent(schema)}.grant_overview`;
+const progressTable = (schema: string) => `${quoteIdent(schema)}.tranche_progress`;
 
 /**
  * The grant overview read model: one row per grant (from the grant streams, by the projection)
  * and one row per tranche with what the other services report about it (milestone, disbursement
  * and payout status, transaction hash), written by the Kafka consumers in their inbox transaction.
  */
-export const grantOverviewMigrations = [
-  sqlMigration('GrantOverview1764200001000', [
+export const grantOverviewMigrations = (schema: string) => [
+  sqlMigration('GrantOverview1764200001000', grantOverviewDdl(schema)),
+];
+
+/** The read model's tables in `schema`. */
+export function grantOverviewDdl(schema: string): string[] {
+  const OVERVIEW = overviewTable(schema);
+  const PROGRESS = progressTable(schema);
+  return [
     `CREATE TABLE ${OVERVIEW} (
        id uuid PRIMARY KEY,
        founder text NOT NULL,
@@ -49,8 +62,8 @@ export const grantOverviewMigrations = [
        tx_hash text,
        updated_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (grant_id, tranche))`,
-  ]),
-];
+  ];
+}
 
 /** Reads the given streams up to the given versions (with the batch's client). */
 export type ReadStreams = (
@@ -63,8 +76,12 @@ export type ReadStreams = (
  * own `evolve` (from the batch when it holds the whole history, else read with the batch's
  * client). A row never moves back to an older version.
  */
-export const grantOverviewProjection = (readStreams: ReadStreams): Projection => ({
-  name: 'grants.grant-overview',
+export const grantOverviewProjection = (
+  readStreams: ReadStreams,
+  schema: string,
+  name = 'grants.grant-overview',
+): Projection => ({
+  name,
   project: async (events, client) => {
     const byStream = new Map<string, StoredEvent[]>();
     for (const event of events) {
@@ -93,6 +110,7 @@ export const grantOverviewProjection = (readStreams: ReadStreams): Projection =>
     }
     if (rows.length === 0) return;
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)); // stable lock order
+    const OVERVIEW = overviewTable(schema);
     await client.query(
       `INSERT INTO ${OVERVIEW} AS t (id, founder, status, title, asset, amount, payout_accounts,
          tranche_count, kyc_status, version, awarded_at, updated_at)
@@ -107,7 +125,7 @@ export const grantOverviewProjection = (readStreams: ReadStreams): Projection =>
     );
   },
   reset: async (client) => {
-    await client.query(`TRUNCATE ${OVERVIEW}`);
+    await client.query(`TRUNCATE ${overviewTable(schema)}`);
   },
 });
 
@@ -156,12 +174,13 @@ export interface TrancheProgressPatch {
 
 export async function recordTrancheProgress(
   client: PoolClient,
+  schema: string,
   grantId: string,
   tranche: number,
   patch: TrancheProgressPatch,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${PROGRESS} AS t (grant_id, tranche, milestone_status, disbursement_id,
+    `INSERT INTO ${progressTable(schema)} AS t (grant_id, tranche, milestone_status, disbursement_id,
        disbursement_status, payout_status, tx_hash, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (grant_id, tranche) DO UPDATE SET
@@ -265,7 +284,16 @@ interface OverviewTableRow {
 
 @Injectable()
 export class GrantOverview {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly overview: string;
+  private readonly progressTable: string;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(SERVICE_CONTEXT) service: ServiceContext,
+  ) {
+    this.overview = overviewTable(service.schema ?? 'grants');
+    this.progressTable = progressTable(service.schema ?? 'grants');
+  }
 
   /** Newest award first; keyset pagination on (awarded_at, id). */
   async list(
@@ -289,7 +317,7 @@ export class GrantOverview {
     }
     params.push(filters.limit + 1);
     const { rows } = await this.pool.query<OverviewTableRow>(
-      `SELECT * FROM ${OVERVIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT * FROM ${this.overview} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY awarded_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
@@ -328,7 +356,7 @@ export class GrantOverview {
       tx_hash: string | null;
     }>(
       `SELECT tranche, milestone_status, disbursement_id, disbursement_status, payout_status, tx_hash
-       FROM ${PROGRESS} WHERE grant_id = $1 ORDER BY tranche`,
+       FROM ${this.progressTable} WHERE grant_id = $1 ORDER BY tranche`,
       [grantId],
     );
     return rows.map((row) => ({

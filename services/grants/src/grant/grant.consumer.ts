@@ -12,13 +12,12 @@ import {
 } from '@lib/contracts';
 import { withInbox } from '@lib/event-store';
 import { KAFKA_EVENTS_TRANSPORT } from '@lib/messaging';
-import { PG_POOL, ProblemError } from '@lib/platform';
+import { PG_POOL, ProblemError, SERVICE_CONTEXT, type ServiceContext } from '@lib/platform';
 import { CLOCK, type Clock } from '../clock';
 import type { GrantCommand } from './grant.decider';
 import { GrantHandler } from './grant.handler';
 import { recordTrancheProgress, type TrancheProgressPatch } from './grant-overview.projection';
 
-const SCHEMA = 'grants';
 const DISBURSEMENT_ID =
   /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d{1,2})$/;
 
@@ -31,10 +30,15 @@ const DISBURSEMENT_ID =
 export class GrantConsumer {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(SERVICE_CONTEXT) private readonly service: ServiceContext,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly handler: GrantHandler,
     private readonly logger: Logger,
   ) {}
+
+  private get schema(): string {
+    return this.service.schema ?? 'grants';
+  }
 
   /** `ApplicationApproved` → `GrantAwarded` (grant id = application id); the rest is not ours. */
   @EventPattern(TOPICS.application, KAFKA_EVENTS_TRANSPORT)
@@ -70,7 +74,9 @@ export class GrantConsumer {
     if (!status) return;
     const data = envelope.data as MilestoneIntegrationEventData<'MilestoneSubmitted'>;
     await this.once('grants.milestones', envelope, (client) =>
-      recordTrancheProgress(client, data.grantId, data.tranche, { milestoneStatus: status }),
+      recordTrancheProgress(client, this.schema, data.grantId, data.tranche, {
+        milestoneStatus: status,
+      }),
     );
   }
 
@@ -81,7 +87,7 @@ export class GrantConsumer {
     if (!patch) return;
     const data = envelope.data as DisbursementIntegrationEventData<'DisbursementRequested'>;
     await this.once('grants.disbursements', envelope, async (client) => {
-      await recordTrancheProgress(client, data.grantId, data.tranche, {
+      await recordTrancheProgress(client, this.schema, data.grantId, data.tranche, {
         ...patch,
         disbursementId: data.disbursementId,
       });
@@ -109,7 +115,10 @@ export class GrantConsumer {
     const match = DISBURSEMENT_ID.exec(disbursementId);
     if (!match) return; // the contract's pattern makes this unreachable
     await this.once('grants.payouts', envelope, (client) =>
-      recordTrancheProgress(client, match[1], Number(match[2]), { ...patch, disbursementId }),
+      recordTrancheProgress(client, this.schema, match[1], Number(match[2]), {
+        ...patch,
+        disbursementId,
+      }),
     );
   }
 
@@ -118,7 +127,7 @@ export class GrantConsumer {
     envelope: IntegrationEnvelope,
     effect: (client: PoolClient) => Promise<void>,
   ): Promise<void> {
-    const outcome = await withInbox(this.pool, SCHEMA, consumer, envelope.eventId, effect);
+    const outcome = await withInbox(this.pool, this.schema, consumer, envelope.eventId, effect);
     if (outcome === 'duplicate') {
       this.logger.debug({ eventId: envelope.eventId, consumer }, 'duplicate event ignored');
     }

@@ -95,7 +95,10 @@ export class GrantModule implements OnApplicationBootstrap, BeforeApplicationShu
     const onError = (name: string) => (error: unknown) =>
       this.logger.error({ err: error, subscription: name }, 'subscription batch failed; retrying');
     const projection = new ProjectionRunner(
-      grantOverviewProjection((ranges, client) => this.store.readStreams(ranges, { client })),
+      grantOverviewProjection(
+        (ranges, client) => this.store.readStreams(ranges, { client }),
+        this.store.schema,
+      ),
       { store: this.store, onError: onError('grant-overview'), pollIntervalMs: 250 },
     );
     const relay = new KafkaRelay({
