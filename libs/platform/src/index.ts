@@ -8,6 +8,7 @@ export * from './problem';
 export * from './tokens';
 export * from './idempotency';
 export * from './cursor';
+export * from './audit.controller';
 export * from './metrics';
 export * from './metrics.controller';
 export { instrumentHttpServer, routeLabel } from './metrics.http';

@@ -13,6 +13,7 @@ import type { DataSource } from 'typeorm';
 import type { BaseConfig } from './config';
 import { currentCorrelationId, CORRELATION_HEADER } from './correlation';
 import { createDataSource, createPool, migrateSchema, type MigrationClass } from './database';
+import { AuditController } from './audit.controller';
 import { HealthController, KafkaHealth, PostgresHealth } from './health';
 import { MetricsController } from './metrics.controller';
 import {
@@ -77,7 +78,12 @@ export class PlatformModule implements OnModuleInit, OnApplicationShutdown {
           },
         }),
       ],
-      controllers: [HealthController, MetricsController],
+      // A service that owns a schema serves its own audit trail.
+      controllers: [
+        HealthController,
+        MetricsController,
+        ...(options.schema ? [AuditController] : []),
+      ],
       providers: [
         { provide: SERVICE_CONTEXT, useValue: context },
         { provide: SERVICE_CONFIG, useValue: options.config },
