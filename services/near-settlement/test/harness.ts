@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
@@ -114,19 +115,39 @@ export async function startInProcess(env: Record<string, string>): Promise<INest
 
 /** The service as a child process (`node -r @swc-node/register services/near-settlement/src/main.ts`). */
 export interface ChildService {
+  port: number;
   process: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output: () => string;
   kill(): Promise<void>;
 }
 
-export function startChild(env: Record<string, string>): ChildService {
+/** A port free right now (for a child's PORT; the config refuses 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startChild(env: Record<string, string>): Promise<ChildService> {
+  const port = await freePort();
   const child = spawn(
     process.execPath,
     ['-r', '@swc-node/register', 'services/near-settlement/src/main.ts'],
     {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PORT: String(port),
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -137,6 +158,7 @@ export function startChild(env: Record<string, string>): ChildService {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return {
+    port,
     process: child,
     exited,
     output: () => output,
