@@ -9,7 +9,7 @@ import {
   type ApplicationState,
   evolve,
   initialState,
-} from './application.decider';
+} from './application';
 
 const SCHEMA = 'applications';
 const TABLE = `${SCHEMA}.application_queue`;

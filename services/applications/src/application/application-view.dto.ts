@@ -9,7 +9,7 @@ import {
   type Money,
   RECOMMENDATIONS,
   RUBRIC_CRITERIA,
-} from './application.decider';
+} from './application';
 import type { AssetDecimals } from './application.dto';
 import type { QueueRow } from './application-queue.projection';
 

@@ -27,12 +27,9 @@ import {
 } from '@lib/platform';
 import { resolveNearNetwork } from '@lib/near';
 import type { ApplicationsConfig } from '../config';
-import {
-  APPLICATION_CATEGORIES,
-  type Application,
-  type ApplicationCommand,
-  ApplicationError,
-} from './application.decider';
+import { APPLICATION_CATEGORIES, type Application } from './application';
+import { type ApplicationCommand } from './application.decider';
+import { ApplicationError } from './application.errors';
 import {
   assetDecimalsOf,
   assignReviewersBody,

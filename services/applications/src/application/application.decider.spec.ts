@@ -1,43 +1,45 @@
 import { randomUUID } from 'node:crypto';
+import { deciderSpec } from '@lib/testing';
 import {
-  type Actor,
-  type ApplicationCommand,
   type ApplicationEvent,
-  ApplicationError,
-  type ApplicationErrorCode,
   type ApplicationFields,
   type ApplicationState,
+  evolve,
+  initialState,
+} from './application';
+import {
+  type Actor,
+  type ApplicationPolicy,
+  type ApplicationCommand,
   type DecisionInput,
   type ReviewInput,
   decide,
-  evolve,
-  initialState,
 } from './application.decider';
+import { ApplicationError, type ApplicationErrorCode } from './application.errors';
 
-// given(events) → when(command) → then(events | error)
-function given(events: ApplicationEvent[]) {
-  const state = events.reduce<ApplicationState>(evolve, initialState());
+// given(events) → when(command) → then(events | error), with the deployment's default quorum.
+const policy: ApplicationPolicy = { reviewQuorum: 2 };
+
+function given(events: ApplicationEvent[], withPolicy = policy) {
+  const spec = deciderSpec({
+    decide: (c: ApplicationCommand, s) => decide(c, s, withPolicy),
+    evolve,
+    initialState,
+  });
+  const given_ = spec.given(events);
   return {
-    state,
+    state: given_.state,
     when(command: ApplicationCommand) {
-      const run = () => decide(command, state);
+      const when = given_.when(command);
       return {
-        then(expected: ApplicationEvent[]) {
-          expect(run()).toEqual(expected);
-        },
+        then: when.then,
+        events: when.events,
         thenThrows(code: ApplicationErrorCode, status?: number) {
-          let caught: unknown;
-          try {
-            run();
-          } catch (error) {
-            caught = error;
-          }
-          expect(caught).toBeInstanceOf(ApplicationError);
-          expect((caught as ApplicationError).code).toBe(code);
-          if (status !== undefined) expect((caught as ApplicationError).status).toBe(status);
-          return caught as ApplicationError;
+          return when.thenThrows(ApplicationError, {
+            code,
+            ...(status === undefined ? {} : { status }),
+          });
         },
-        events: run,
       };
     },
   };
@@ -132,9 +134,9 @@ const cmd = {
     data: { conflictOfInterest: true, comment: 'former colleague' },
     metadata: meta(actor),
   }),
-  decide: (input: DecisionInput, actor = admin, reviewQuorum?: number): ApplicationCommand => ({
+  decide: (input: DecisionInput, actor = admin): ApplicationCommand => ({
     type: 'DecideApplication',
-    data: { ...input, ...(reviewQuorum ? { reviewQuorum } : {}) },
+    data: input,
     metadata: meta(actor),
   }),
 };
@@ -156,7 +158,7 @@ function history(...commands: ApplicationCommand[]): ApplicationEvent[] {
   const events: ApplicationEvent[] = [];
   for (const command of commands) {
     const state = events.reduce<ApplicationState>(evolve, initialState());
-    events.push(...decide(command, state));
+    events.push(...decide(command, state, policy));
   }
   return events;
 }
@@ -170,7 +172,7 @@ function reviewEvents(...actors: Actor[]): ApplicationEvent[] {
   const events = [...base];
   for (const actor of actors) {
     const state = events.reduce<ApplicationState>(evolve, initialState());
-    events.push(...decide(cmd.review(actor), state));
+    events.push(...decide(cmd.review(actor), state, policy));
   }
   return events.slice(base.length);
 }
@@ -179,7 +181,7 @@ const changesRequested = () => [
   ...decideOn(reviewedTwice(), cmd.decide({ decision: 'request_changes', reason: 'more detail' })),
 ];
 function decideOn(events: ApplicationEvent[], command: ApplicationCommand): ApplicationEvent[] {
-  return decide(command, events.reduce<ApplicationState>(evolve, initialState()));
+  return decide(command, events.reduce<ApplicationState>(evolve, initialState()), policy);
 }
 const approved = () => [
   ...reviewedTwice(),
@@ -708,12 +710,10 @@ describe('DecideApplication', () => {
       it('follows a configured quorum', () => {
         const oneReview = [...underReview(), ...reviewEvents(alice)];
         expect(
-          given(oneReview)
-            .when(cmd.decide(approveInput(), admin, 1))
-            .events(),
+          given(oneReview, { reviewQuorum: 1 }).when(cmd.decide(approveInput(), admin)).events(),
         ).toHaveLength(1);
-        given(reviewedTwice())
-          .when(cmd.decide(approveInput(), admin, 3))
+        given(reviewedTwice(), { reviewQuorum: 3 })
+          .when(cmd.decide(approveInput(), admin))
           .thenThrows('quorum_not_met', 409);
       });
 

@@ -1,83 +1,29 @@
-import { type FieldProblem, ProblemError } from '@lib/platform';
+import { type FieldProblem } from '@lib/contracts';
+import {
+  type Application,
+  type ApplicationChanges,
+  type ApplicationEvent,
+  type ApplicationFields,
+  type ApplicationState,
+  type ApprovedTrancheData,
+  applyChanges,
+  assertNever,
+  countingReviews,
+  FINAL_STATUSES,
+  type GrantTerms,
+  RECOMMENDATIONS,
+  type Recommendation,
+  RUBRIC_CRITERIA,
+  type RubricScores,
+  toChangesData,
+  toFieldsData,
+  toMoneyData,
+} from './application';
+import { ApplicationError } from './application.errors';
 
-// The Application aggregate as a pure decider: no I/O, no clock, no ids made here.
-// Time (`now`) and the acting identity arrive on every command; ids arrive on CreateDraft.
-
-////////// Values
-
-export const APPLICATION_CATEGORIES = [
-  'agents',
-  'infrastructure',
-  'data',
-  'model-training',
-  'consumer-app',
-  'research',
-  'other',
-] as const;
-export type ApplicationCategory = (typeof APPLICATION_CATEGORIES)[number];
-
-export const RECOMMENDATIONS = ['approve', 'reject', 'request_changes'] as const;
-export type Recommendation = (typeof RECOMMENDATIONS)[number];
-
-export const RUBRIC_CRITERIA = ['team', 'technical', 'impact', 'ecosystemFit'] as const;
-export type RubricCriterion = (typeof RUBRIC_CRITERIA)[number];
-/** Each criterion scored 1–5 (integers). */
-export type RubricScores = Record<RubricCriterion, number>;
-
-export const DEFAULT_REVIEW_QUORUM = 2;
-
-/** Asset code as configured per network (`NEAR`, `USDC`, …); the amount is in whole base units. */
-export interface Money {
-  asset: string;
-  amount: bigint;
-}
-
-export interface TeamMember {
-  name: string;
-  role: string;
-  contact?: string;
-}
-
-/** A proposed milestone; its number is its 1-based position in the list. */
-export interface ProposedMilestone {
-  title: string;
-  description: string;
-  /** `YYYY-MM-DD` */
-  dueDate: string;
-  /** Base units of the requested funding's asset. */
-  amount: bigint;
-}
-
-export interface ApplicationFields {
-  title: string;
-  summary: string;
-  category: ApplicationCategory;
-  team: TeamMember[];
-  requestedFunding: Money;
-  payoutAccount: string;
-  milestones: ProposedMilestone[];
-  /** https links (website, repository, deck). */
-  links: string[];
-}
-
-/** Fields an edit may change. Funding and milestones change together (they must sum up). */
-export type ApplicationChanges = Partial<
-  Omit<ApplicationFields, 'requestedFunding' | 'milestones'>
-> & {
-  funding?: { requestedFunding: Money; milestones: ProposedMilestone[] };
-};
-
-export interface GrantTranche {
-  /** 1-based number of a proposed milestone. */
-  milestone: number;
-  amount: bigint;
-}
-
-export interface GrantTerms {
-  asset: string;
-  amount: bigint;
-  tranches: GrantTranche[];
-}
+// The Application aggregate's commands and decide — pure: no I/O, no clock, no ids made here.
+// Time (`now`) and the acting identity arrive on every command; ids arrive on CreateDraft; policy
+// (the review quorum) is an argument, from the service's config.
 
 /** Who issues a command: the JWT `sub` and roles. */
 export interface Actor {
@@ -88,6 +34,12 @@ export interface Actor {
 interface CommandMetadata {
   now: Date;
   actor: Actor;
+}
+
+/** Rules the deployment sets (config), not the command. */
+export interface ApplicationPolicy {
+  /** Non-conflicted reviews of the current round an approval needs. */
+  reviewQuorum: number;
 }
 
 ////////// Commands
@@ -136,8 +88,7 @@ export type DecisionInput =
   | { decision: 'request_changes'; reason: string };
 export type DecideApplication = {
   type: 'DecideApplication';
-  /** `reviewQuorum` comes from service config; DEFAULT_REVIEW_QUORUM when absent. */
-  data: DecisionInput & { reviewQuorum?: number };
+  data: DecisionInput;
   metadata: CommandMetadata;
 };
 
@@ -150,272 +101,13 @@ export type ApplicationCommand =
   | SubmitReview
   | DecideApplication;
 
-////////// Events (amounts are strings of whole base units; times are ISO-8601 strings)
-
-export interface MoneyData {
-  asset: string;
-  amount: string;
-}
-export interface ProposedMilestoneData {
-  title: string;
-  description: string;
-  dueDate: string;
-  amount: string;
-}
-export interface ApplicationFieldsData {
-  title: string;
-  summary: string;
-  category: ApplicationCategory;
-  team: TeamMember[];
-  requestedFunding: MoneyData;
-  payoutAccount: string;
-  milestones: ProposedMilestoneData[];
-  links: string[];
-}
-export type ApplicationChangesData = Partial<
-  Omit<ApplicationFieldsData, 'requestedFunding' | 'milestones'>
-> & {
-  funding?: { requestedFunding: MoneyData; milestones: ProposedMilestoneData[] };
-};
-
-export type ApplicationDrafted = {
-  type: 'ApplicationDrafted';
-  data: {
-    applicationId: string;
-    owner: string;
-    fields: ApplicationFieldsData;
-    draftedAt: string;
-  };
-};
-export type ApplicationEdited = {
-  type: 'ApplicationEdited';
-  data: {
-    applicationId: string;
-    changes: ApplicationChangesData;
-    editedBy: string;
-    editedAt: string;
-  };
-};
-export type ApplicationSubmitted = {
-  type: 'ApplicationSubmitted';
-  data: {
-    applicationId: string;
-    owner: string;
-    title: string;
-    category: ApplicationCategory;
-    requestedFunding: MoneyData;
-    /** 1 for the first submission, +1 on every resubmission after changes were requested. */
-    round: number;
-    resubmission: boolean;
-    submittedAt: string;
-  };
-};
-export type ApplicationWithdrawn = {
-  type: 'ApplicationWithdrawn';
-  data: {
-    applicationId: string;
-    owner: string;
-    previousStatus: ApplicationStatus;
-    reason?: string;
-    withdrawnAt: string;
-  };
-};
-export type ReviewersAssigned = {
-  type: 'ReviewersAssigned';
-  data: {
-    applicationId: string;
-    /** The complete set of assigned reviewers after this event. */
-    reviewers: string[];
-    /** Reviewers that were not assigned before. */
-    added: string[];
-    round: number;
-    assignedBy: string;
-    assignedAt: string;
-  };
-};
-export type ReviewSubmitted = {
-  type: 'ReviewSubmitted';
-  data: {
-    applicationId: string;
-    reviewer: string;
-    round: number;
-    scores: RubricScores;
-    recommendation: Recommendation;
-    comment: string;
-    submittedAt: string;
-  };
-};
-export type ConflictOfInterestDeclared = {
-  type: 'ConflictOfInterestDeclared';
-  data: {
-    applicationId: string;
-    reviewer: string;
-    comment?: string;
-    declaredAt: string;
-  };
-};
-export interface ApprovedTrancheData {
-  milestone: number;
-  title: string;
-  dueDate: string;
-  amount: string;
-}
-export type ApplicationApproved = {
-  type: 'ApplicationApproved';
-  data: {
-    applicationId: string;
-    owner: string;
-    payoutAccount: string;
-    title: string;
-    grant: { asset: string; amount: string; tranches: ApprovedTrancheData[] };
-    reason?: string;
-    /** Non-conflicted reviewers whose reviews of the current round made the quorum. */
-    reviewedBy: string[];
-    decidedBy: string;
-    approvedAt: string;
-  };
-};
-export type ApplicationRejected = {
-  type: 'ApplicationRejected';
-  data: {
-    applicationId: string;
-    owner: string;
-    reason: string;
-    decidedBy: string;
-    rejectedAt: string;
-  };
-};
-export type ChangesRequested = {
-  type: 'ChangesRequested';
-  data: {
-    applicationId: string;
-    owner: string;
-    reason: string;
-    round: number;
-    decidedBy: string;
-    requestedAt: string;
-  };
-};
-
-export type ApplicationEvent =
-  | ApplicationDrafted
-  | ApplicationEdited
-  | ApplicationSubmitted
-  | ApplicationWithdrawn
-  | ReviewersAssigned
-  | ReviewSubmitted
-  | ConflictOfInterestDeclared
-  | ApplicationApproved
-  | ApplicationRejected
-  | ChangesRequested;
-
-export type ApplicationEventType = ApplicationEvent['type'];
-
-////////// State
-
-export type ApplicationStatus =
-  | 'draft'
-  | 'submitted'
-  | 'under_review'
-  | 'changes_requested'
-  | 'approved'
-  | 'rejected'
-  | 'withdrawn';
-
-export const FINAL_STATUSES: readonly ApplicationStatus[] = ['approved', 'rejected', 'withdrawn'];
-
-export interface Review {
-  reviewer: string;
-  round: number;
-  scores: RubricScores;
-  recommendation: Recommendation;
-  comment: string;
-  submittedAt: string;
-}
-
-export type Decision =
-  | { decision: 'approve'; grant: GrantTerms; reason?: string; decidedBy: string; at: string }
-  | { decision: 'reject'; reason: string; decidedBy: string; at: string }
-  | { decision: 'request_changes'; reason: string; decidedBy: string; at: string };
-
-export type EmptyApplication = { status: 'empty' };
-
-export interface Application {
-  status: ApplicationStatus;
-  id: string;
-  /** The founder's JWT `sub` (a NEAR account id for NEP-413 sign-ins). */
-  owner: string;
-  fields: ApplicationFields;
-  /** Review round: 0 while never submitted, 1 after the first submission, +1 per resubmission. */
-  round: number;
-  reviewers: string[];
-  /** Every review ever submitted, all rounds. Quorum counts only the current round. */
-  reviews: Review[];
-  /** Reviewers who declared a conflict: they may neither review nor decide, in any round. */
-  conflicted: string[];
-  /** The latest decision (request_changes may be followed by another one). */
-  decision?: Decision;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type ApplicationState = EmptyApplication | Application;
-
-export const initialState = (): ApplicationState => ({ status: 'empty' });
-
-////////// Errors
-
-const ERROR_STATUS = {
-  application_not_found: 404,
-  application_exists: 409,
-  not_editable: 409,
-  not_submittable: 409,
-  already_final: 409,
-  not_assignable: 409,
-  not_under_review: 409,
-  review_already_submitted: 409,
-  quorum_not_met: 409,
-  not_owner: 403,
-  admin_role_required: 403,
-  owner_cannot_review: 403,
-  owner_cannot_decide: 403,
-  reviewer_not_assigned: 403,
-  reviewer_conflicted: 403,
-  decider_conflicted: 403,
-  invalid_fields: 422,
-  milestones_sum_mismatch: 422,
-  milestone_due_date_passed: 422,
-  reviewers_required: 422,
-  invalid_review: 422,
-  reason_required: 422,
-  invalid_grant_terms: 422,
-  grant_asset_mismatch: 422,
-  grant_exceeds_request: 422,
-  unknown_milestone: 422,
-  duplicate_tranche: 422,
-  tranche_sum_mismatch: 422,
-} as const;
-
-export type ApplicationErrorCode = keyof typeof ERROR_STATUS;
-
-/**
- * A broken Application rule. `code` is stable; `status` is the HTTP hint (409 wrong state,
- * 403 separation of duties / ownership, 422 invalid content or grant terms, 404 no such stream).
- */
-export class ApplicationError extends ProblemError {
-  constructor(
-    override readonly code: ApplicationErrorCode,
-    message: string,
-    errors?: FieldProblem[],
-  ) {
-    super(ERROR_STATUS[code], code, message, errors);
-    this.name = 'ApplicationError';
-  }
-}
-
 ////////// decide
 
-export function decide(command: ApplicationCommand, state: ApplicationState): ApplicationEvent[] {
+export function decide(
+  command: ApplicationCommand,
+  state: ApplicationState,
+  policy: ApplicationPolicy,
+): ApplicationEvent[] {
   if (command.type === 'CreateDraft') return createDraft(command, state);
   if (state.status === 'empty') {
     throw new ApplicationError('application_not_found', 'application does not exist');
@@ -432,7 +124,7 @@ export function decide(command: ApplicationCommand, state: ApplicationState): Ap
     case 'SubmitReview':
       return submitReview(command, state);
     case 'DecideApplication':
-      return decideApplication(command, state);
+      return decideApplication(command, state, policy);
     default:
       return assertNever(command);
   }
@@ -645,7 +337,11 @@ function submitReview(command: SubmitReview, state: Application): ApplicationEve
   ];
 }
 
-function decideApplication(command: DecideApplication, state: Application): ApplicationEvent[] {
+function decideApplication(
+  command: DecideApplication,
+  state: Application,
+  policy: ApplicationPolicy,
+): ApplicationEvent[] {
   const { actor, now } = command.metadata;
   requireAdmin(actor);
   if (actor.sub === state.owner) {
@@ -670,7 +366,7 @@ function decideApplication(command: DecideApplication, state: Application): Appl
   const at = now.toISOString();
   switch (input.decision) {
     case 'approve': {
-      const quorum = input.reviewQuorum ?? DEFAULT_REVIEW_QUORUM;
+      const quorum = policy.reviewQuorum;
       const reviewedBy = countingReviews(state).map((r) => r.reviewer);
       if (reviewedBy.length < quorum) {
         throw new ApplicationError(
@@ -731,132 +427,6 @@ function decideApplication(command: DecideApplication, state: Application): Appl
       return assertNever(input);
   }
 }
-
-////////// evolve
-
-export function evolve(state: ApplicationState, event: ApplicationEvent): ApplicationState {
-  if (event.type === 'ApplicationDrafted') {
-    const { data } = event;
-    return {
-      status: 'draft',
-      id: data.applicationId,
-      owner: data.owner,
-      fields: fromFieldsData(data.fields),
-      round: 0,
-      reviewers: [],
-      reviews: [],
-      conflicted: [],
-      createdAt: data.draftedAt,
-      updatedAt: data.draftedAt,
-    };
-  }
-  // Events of a stream that was never drafted cannot exist; ignore rather than crash a replay.
-  if (state.status === 'empty') return state;
-  switch (event.type) {
-    case 'ApplicationEdited': {
-      const changes = fromChangesData(event.data.changes);
-      return {
-        ...state,
-        fields: applyChanges(state.fields, changes),
-        updatedAt: event.data.editedAt,
-      };
-    }
-    case 'ApplicationSubmitted':
-      return {
-        ...state,
-        status: 'submitted',
-        round: event.data.round,
-        decision: undefined,
-        updatedAt: event.data.submittedAt,
-      };
-    case 'ApplicationWithdrawn':
-      return { ...state, status: 'withdrawn', updatedAt: event.data.withdrawnAt };
-    case 'ReviewersAssigned':
-      return {
-        ...state,
-        status: 'under_review',
-        reviewers: [...event.data.reviewers],
-        updatedAt: event.data.assignedAt,
-      };
-    case 'ReviewSubmitted': {
-      const { applicationId: _id, ...review } = event.data;
-      return { ...state, reviews: [...state.reviews, review], updatedAt: review.submittedAt };
-    }
-    case 'ConflictOfInterestDeclared':
-      return {
-        ...state,
-        conflicted: state.conflicted.includes(event.data.reviewer)
-          ? state.conflicted
-          : [...state.conflicted, event.data.reviewer],
-        updatedAt: event.data.declaredAt,
-      };
-    case 'ApplicationApproved': {
-      const { grant } = event.data;
-      return {
-        ...state,
-        status: 'approved',
-        decision: {
-          decision: 'approve',
-          grant: {
-            asset: grant.asset,
-            amount: BigInt(grant.amount),
-            tranches: grant.tranches.map((t) => ({
-              milestone: t.milestone,
-              amount: BigInt(t.amount),
-            })),
-          },
-          ...(event.data.reason ? { reason: event.data.reason } : {}),
-          decidedBy: event.data.decidedBy,
-          at: event.data.approvedAt,
-        },
-        updatedAt: event.data.approvedAt,
-      };
-    }
-    case 'ApplicationRejected':
-      return {
-        ...state,
-        status: 'rejected',
-        decision: {
-          decision: 'reject',
-          reason: event.data.reason,
-          decidedBy: event.data.decidedBy,
-          at: event.data.rejectedAt,
-        },
-        updatedAt: event.data.rejectedAt,
-      };
-    case 'ChangesRequested':
-      return {
-        ...state,
-        status: 'changes_requested',
-        decision: {
-          decision: 'request_changes',
-          reason: event.data.reason,
-          decidedBy: event.data.decidedBy,
-          at: event.data.requestedAt,
-        },
-        updatedAt: event.data.requestedAt,
-      };
-    default:
-      return assertNever(event);
-  }
-}
-
-/** Folds a stream's events into its state. */
-export function evolveAll(
-  events: readonly ApplicationEvent[],
-  state = initialState(),
-): ApplicationState {
-  return events.reduce(evolve, state);
-}
-
-/** Reviews of the current round by reviewers without a declared conflict: these make the quorum. */
-export function countingReviews(state: Application): Review[] {
-  return state.reviews.filter(
-    (r) => r.round === state.round && !state.conflicted.includes(r.reviewer),
-  );
-}
-
-export const decider = { decide, evolve, initialState };
 
 ////////// rules
 
@@ -1035,85 +605,6 @@ function checkGrantTerms(grant: GrantTerms, fields: ApplicationFields): Approved
   return tranches;
 }
 
-////////// mapping between state (bigint) and event data (strings)
-
-function applyChanges(fields: ApplicationFields, changes: ApplicationChanges): ApplicationFields {
-  const { funding, ...rest } = changes;
-  const defined = Object.fromEntries(
-    Object.entries(rest).filter(([, value]) => value !== undefined),
-  ) as Partial<ApplicationFields>;
-  return { ...fields, ...defined, ...(funding ?? {}) };
-}
-
-function toMoneyData(money: Money): MoneyData {
-  return { asset: money.asset, amount: money.amount.toString() };
-}
-
-function toMilestonesData(milestones: ProposedMilestone[]): ProposedMilestoneData[] {
-  return milestones.map((m) => ({ ...m, amount: m.amount.toString() }));
-}
-
-function fromMilestonesData(milestones: ProposedMilestoneData[]): ProposedMilestone[] {
-  return milestones.map((m) => ({ ...m, amount: BigInt(m.amount) }));
-}
-
-function toFieldsData(fields: ApplicationFields): ApplicationFieldsData {
-  return {
-    ...fields,
-    team: fields.team.map((m) => ({ ...m })),
-    links: [...fields.links],
-    requestedFunding: toMoneyData(fields.requestedFunding),
-    milestones: toMilestonesData(fields.milestones),
-  };
-}
-
-function fromFieldsData(data: ApplicationFieldsData): ApplicationFields {
-  return {
-    ...data,
-    requestedFunding: {
-      asset: data.requestedFunding.asset,
-      amount: BigInt(data.requestedFunding.amount),
-    },
-    milestones: fromMilestonesData(data.milestones),
-  };
-}
-
-function toChangesData(changes: ApplicationChanges): ApplicationChangesData {
-  const { funding, ...rest } = changes;
-  const data = Object.fromEntries(
-    Object.entries(rest).filter(([, value]) => value !== undefined),
-  ) as ApplicationChangesData;
-  if (funding) {
-    data.funding = {
-      requestedFunding: toMoneyData(funding.requestedFunding),
-      milestones: toMilestonesData(funding.milestones),
-    };
-  }
-  return data;
-}
-
-function fromChangesData(data: ApplicationChangesData): ApplicationChanges {
-  const { funding, ...rest } = data;
-  return {
-    ...rest,
-    ...(funding
-      ? {
-          funding: {
-            requestedFunding: {
-              asset: funding.requestedFunding.asset,
-              amount: BigInt(funding.requestedFunding.amount),
-            },
-            milestones: fromMilestonesData(funding.milestones),
-          },
-        }
-      : {}),
-  };
-}
-
 function isoDate(now: Date): string {
   return now.toISOString().slice(0, 10);
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { AssetError, formatAmount, nearAccountIdSchema, parseAmount } from '@lib/near';
 import { validateBody, ValidationProblem } from '@lib/platform';
-import { ApplicationError, decide, initialState } from './application.decider';
+import { initialState } from './application';
+import { decide } from './application.decider';
+import { ApplicationError } from './application.errors';
 import {
   assignReviewersBody,
   createApplicationBody,
@@ -192,6 +194,7 @@ describe('POST /v1/applications', () => {
           metadata: { now, actor: { sub: 'ada.near', roles: ['founder'] } },
         },
         initialState(),
+        { reviewQuorum: 2 },
       );
     expect(draft).toThrow(ApplicationError);
     expect(() => draft()).toThrow('milestone amounts sum to');

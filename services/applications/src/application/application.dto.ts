@@ -22,12 +22,11 @@ import {
   APPLICATION_CATEGORIES,
   type ApplicationChanges,
   type ApplicationFields,
-  type DecisionInput,
   type Money,
   type ProposedMilestone,
   RECOMMENDATIONS,
-  type ReviewInput,
-} from './application.decider';
+} from './application';
+import { type DecisionInput, type ReviewInput } from './application.decider';
 
 // HTTP bodies of DESIGN.md §7 → command data. The DTO owns shape, limits and decimals; sums and
 // rules over the application's state are the decider's. Every body is a strict object; strings

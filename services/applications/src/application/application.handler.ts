@@ -10,14 +10,13 @@ import { currentCorrelationId, ProblemError, SERVICE_CONFIG } from '@lib/platfor
 import type { ApplicationsConfig } from '../config';
 import {
   type Application,
-  type ApplicationCommand,
   type ApplicationEvent,
-  ApplicationError,
-  decide,
   evolve,
   initialState,
   type ApplicationState,
-} from './application.decider';
+} from './application';
+import { type ApplicationCommand, type ApplicationPolicy, decide } from './application.decider';
+import { ApplicationError } from './application.errors';
 
 export const APPLICATION_EVENT_STORE = Symbol('APPLICATION_EVENT_STORE');
 
@@ -33,11 +32,14 @@ export interface LoadedApplication {
 export class ApplicationHandler {
   /** States this replica wrote lately: a command on one of them skips the stream read. */
   private readonly states = new StreamStateCache<ApplicationState>();
+  private readonly policy: ApplicationPolicy;
 
   constructor(
     @Inject(APPLICATION_EVENT_STORE) private readonly store: PostgresEventStore,
-    @Inject(SERVICE_CONFIG) private readonly config: ApplicationsConfig,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: ApplicationsConfig,
+  ) {
+    this.policy = { reviewQuorum: config.REVIEW_QUORUM };
+  }
 
   /**
    * Runs `command` against application `applicationId`. With `expectedVersion` (If-Match) the
@@ -48,19 +50,15 @@ export class ApplicationHandler {
     command: ApplicationCommand,
     options: { expectedVersion?: number } = {},
   ): Promise<LoadedApplication> {
-    const command_ =
-      command.type === 'DecideApplication'
-        ? { ...command, data: { ...command.data, reviewQuorum: this.config.REVIEW_QUORUM } }
-        : command;
     try {
       const result = await handleCommand<ApplicationCommand, ApplicationState, ApplicationEvent>(
         this.store,
         {
           streamId: applicationStreamId(applicationId),
-          decide,
+          decide: (c, state) => decide(c, state, this.policy),
           evolve,
           initialState,
-          command: command_,
+          command,
           expectedVersion: options.expectedVersion,
           metadata: {
             correlationId: currentCorrelationId() ?? randomUUID(),

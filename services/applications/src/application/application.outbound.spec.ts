@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '@lib/event-store';
-import {
-  type ApplicationCommand,
-  type ApplicationEvent,
-  type ApplicationState,
-  decide,
-  evolve,
-  initialState,
-} from './application.decider';
+import { type ApplicationEvent, type ApplicationState, evolve, initialState } from './application';
+import { type ApplicationCommand, decide } from './application.decider';
 import {
   createApplicationBody,
   decisionBody,
@@ -27,7 +21,7 @@ const admin = { sub: 'admin-1', roles: ['admin'] as const };
 
 function run(events: ApplicationEvent[], command: ApplicationCommand): ApplicationEvent[] {
   const state = events.reduce<ApplicationState>(evolve, initialState());
-  return [...events, ...decide(command, state)];
+  return [...events, ...decide(command, state, { reviewQuorum: 2 })];
 }
 
 function stored(event: ApplicationEvent, version: number, applicationId: string): StoredEvent {

@@ -5,13 +5,13 @@ import {
   TOPICS,
 } from '@lib/contracts';
 import { aggregateIdOf, type RelayMapping } from '@lib/event-store';
-import type {
-  ApplicationApproved,
-  ApplicationEvent,
-  ApplicationRejected,
-  ApplicationSubmitted,
-  ApplicationWithdrawn,
-} from './application.decider';
+import {
+  type ApplicationApproved,
+  type ApplicationEvent,
+  type ApplicationRejected,
+  type ApplicationSubmitted,
+  type ApplicationWithdrawn,
+} from './application';
 
 /**
  * Internal Application events → public `applications.application.v1` contracts. Only decisions
