@@ -12,6 +12,8 @@ export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
 export NEAR_EMULATOR_PORT="${NEAR_EMULATOR_PORT:-3030}"
 export NEAR_RPC_URL="${NEAR_RPC_URL:-http://127.0.0.1:$NEAR_EMULATOR_PORT}"
 export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-local-development-secret-change-me-0123456789}"
+# Founder tokens' Ed25519 key: created on first start, shared with `npm run token:mint -- --founder`.
+export FOUNDER_SIGNING_KEY_FILE="${FOUNDER_SIGNING_KEY_FILE:-$ROOT/.run/founder-signing-key.pem}"
 RUN_DIR="$ROOT/.run"
 mkdir -p "$RUN_DIR"
 
