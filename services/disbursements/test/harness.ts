@@ -98,7 +98,7 @@ export async function startHarness(
           service: 'disbursements',
           groupId,
           registry: integrationContracts(),
-          brokers: config.KAFKA_BROKERS,
+          kafka,
           backoff: { initialMs: 50, maxMs: 200 },
           consumerConfig: {
             sessionTimeout: 6000,
