@@ -16,12 +16,12 @@ import { PG_POOL, SERVICE_CONFIG } from '@lib/platform';
 import type { NearSettlementConfig } from './config';
 import { CrashHook } from './crash-injection';
 import { LaneSupervisor } from './lane/lane.supervisor';
-import { PayoutDriver } from './lane/payout-driver';
-import { loadSignerLanes, treasuryAccountOf, type SignerLane } from './lane/signer-lanes';
+import { PayoutDriver } from './lane/payout.driver';
+import { loadSignerLanes, treasuryAccountOf, type SignerLane } from './lane/signer-lanes.config';
 import { DisbursementReleasedConsumer } from './payout/payout.consumer';
 import { PayoutLedger } from './payout/payout.handler';
 import { payoutOutbound } from './payout/payout.outbound';
-import { reconcile } from './reconciliation/reconciliation';
+import { reconcile } from './reconciliation/reconciliation.handler';
 import {
   NEAR_ASSETS,
   NEAR_PROVIDER,

@@ -1,7 +1,7 @@
 import { Client, type ClientConfig, type Pool } from 'pg';
 import type { PayoutRow } from '../payout/payout.handler';
-import type { PayoutDriver } from './payout-driver';
-import type { SignerLane } from './signer-lanes';
+import type { PayoutDriver } from './payout.driver';
+import type { SignerLane } from './signer-lanes.config';
 
 const S = 'near_settlement';
 

@@ -16,7 +16,7 @@ import {
 import type { CrashHook } from '../crash-injection';
 import type { DeathProof } from '../payout/payout';
 import { isUniqueViolation, type PayoutLedger, type PayoutRow } from '../payout/payout.handler';
-import type { SignerLane } from './signer-lanes';
+import type { SignerLane } from './signer-lanes.config';
 
 const S = 'near_settlement';
 
