@@ -70,6 +70,20 @@ describe('docker-compose.yml', () => {
     },
   );
 
+  // The gateway holds no secret and no NEAR settings; every other service does.
+  it.each(serviceNames.filter((name) => name !== 'gateway'))(
+    '%s: the same environment with NODE_ENV=production would refuse to start',
+    async (name) => {
+      const env = Object.fromEntries(
+        Object.entries(compose.services[name].environment ?? {}).map(([k, v]) => [k, resolve(v)]),
+      );
+      const { loadConfig } = (await import(join(root, 'services', name, 'src', 'config'))) as {
+        loadConfig: (env: NodeJS.ProcessEnv) => unknown;
+      };
+      expect(() => loadConfig({ ...env, NODE_ENV: 'production' })).toThrow(/NODE_ENV=production/);
+    },
+  );
+
   it('runs the same Kafka version as the local script and PostgreSQL 16', () => {
     const script = readFileSync(join(root, 'deploy/local/kafka.sh'), 'utf8');
     const pom = readFileSync(join(root, 'deploy/local/kafka/pom.xml'), 'utf8');
