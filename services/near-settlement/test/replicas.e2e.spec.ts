@@ -87,7 +87,7 @@ describe('near-settlement with two replicas', () => {
 
     const receivers = Array.from({ length: 12 }, () => fresh('founder'));
     for (const r of receivers) emulator.createAccount({ accountId: r, amount: NEAR });
-    const released = [];
+    const released: Awaited<ReturnType<typeof releaseDisbursement>>[] = [];
     for (const [i, receiver] of receivers.entries()) {
       released.push(
         await releaseDisbursement({
