@@ -13,6 +13,7 @@ import {
 } from '@lib/contracts';
 import {
   connectKafkaEvents,
+  createKafka,
   IntegrationEventPublisher,
   parseIntegrationEvent,
 } from '@lib/messaging';
@@ -99,7 +100,11 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     NEAR_NETWORK: 'local',
     NEAR_RPC_URL: emulator.url,
   };
-  const applicationsConfig = loadApplicationsConfig({ ...common, REVIEW_QUORUM: '1' });
+  const applicationsConfig = loadApplicationsConfig({
+    ...common,
+    REVIEW_QUORUM: '1',
+    SIGNIN_CHALLENGES_PER_ADDRESS: '1000000',
+  }); // every test signs in from 127.0.0.1
   const applications = await createServiceApp(ApplicationsModule.register(applicationsConfig), {
     quiet: true,
   });
@@ -113,15 +118,21 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const clock = new TestClock();
+  const kafka = new Kafka({
+    clientId: 'grants-e2e',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const consumerClientId = `grants-e2e-${randomUUID().slice(0, 8)}`;
   const grants = await createServiceApp(AppModule.register(config, { clock }), {
     quiet: true,
     connectKafka: (app) =>
       connectKafkaEvents(app, {
         service: 'grants',
         // One group for every e2e run: offsets persist, so nothing produced between runs is lost.
-        groupId: 'grants-e2e-events',
+        groupId: GROUP_ID,
         registry: integrationContracts(),
-        brokers: config.KAFKA_BROKERS,
+        kafka: createKafka({ clientId: consumerClientId, brokers: config.KAFKA_BROKERS }),
         maxAttempts: 3,
         backoff: { initialMs: 50, maxMs: 200 },
         consumerConfig: {
@@ -133,6 +144,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       }),
   });
   await grants.startAllMicroservices();
+  await joined(kafka, consumerClientId);
   await grants.listen(0, '127.0.0.1');
   const grantsUrl = `http://127.0.0.1:${(grants.getHttpServer().address() as AddressInfo).port}`;
 
@@ -151,11 +163,6 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   await gateway.init();
   const api = () => request(gateway.getHttpServer());
 
-  const kafka = new Kafka({
-    clientId: 'grants-e2e',
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-  });
   const registry = integrationContracts();
   const publisher = new IntegrationEventPublisher(kafka, registry);
   await publisher.connect();
@@ -276,6 +283,25 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await emulator.close();
     },
   };
+}
+
+const GROUP_ID = 'grants-e2e-events';
+
+/** Until the grants consumer holds partitions in a stable group (what it reads is then ours). */
+async function joined(kafka: Kafka, clientId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await eventually(async () => {
+      const { groups } = await admin.describeGroups([GROUP_ID]);
+      const group = groups[0];
+      return group?.state === 'Stable' && group.members.some((m) => m.clientId === clientId)
+        ? true
+        : undefined;
+    }, 60_000);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Polls `probe` until it returns a value other than undefined (read models catch up async). */

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { signDevToken } from '@lib/auth';
+import {
+  auth,
+  eventually,
+  type Harness,
+  JWT_SECRET,
+  type NearAccount,
+  startHarness,
+} from './harness';
+
+type Caller =
+  | 'anonymous'
+  | 'founderOwner'
+  | 'otherFounder'
+  | 'reviewer'
+  | 'admin'
+  | 'treasurer'
+  | 'expiredToken'
+  | 'forgedSignature';
+
+const CALLERS: Caller[] = [
+  'anonymous',
+  'founderOwner',
+  'otherFounder',
+  'reviewer',
+  'admin',
+  'treasurer',
+  'expiredToken',
+  'forgedSignature',
+];
+
+type Row = Record<Caller, number>;
+const unauthenticated = { anonymous: 401, expiredToken: 401, forgedSignature: 401 };
+/** Founder routes on one grant: the owner; another founder is told there is no such grant. */
+const ownerOnly = (ok: number): Row => ({
+  founderOwner: ok,
+  otherFounder: 404,
+  reviewer: 403,
+  admin: 403,
+  treasurer: 403,
+  ...unauthenticated,
+});
+const adminOnly = (ok: number): Row => ({
+  founderOwner: 403,
+  otherFounder: 403,
+  reviewer: 403,
+  admin: ok,
+  treasurer: 403,
+  ...unauthenticated,
+});
+
+interface Grant {
+  id: string;
+  payout: NearAccount;
+  next: NearAccount;
+}
+
+type Stage = 'awarded' | 'change_requested';
+
+interface Route {
+  name: string;
+  method: 'get' | 'post';
+  path: (id: string) => string;
+  /** Built per call (a proof needs a fresh challenge each time). */
+  body?: (grant: Grant) => Promise<object>;
+  stage: Stage;
+  expected: Row;
+  /** The caller whose call succeeds and changes state: run after every other caller. */
+  runsLast?: Caller;
+}
+
+describe('authorization: every grants route × every caller', () => {
+  let h: Harness;
+  const tokens = {} as Record<Caller, string | undefined>;
+  let owner: string;
+
+  const challenge = async (path: string, body: object = {}) =>
+    (await h.api().post(path).set(auth(tokens.founderOwner!)).send(body).expect(200)).body;
+
+  const routes: Route[] = [
+    {
+      name: 'GET /v1/grants',
+      method: 'get',
+      path: () => '/v1/grants',
+      stage: 'awarded',
+      expected: {
+        founderOwner: 200,
+        otherFounder: 200,
+        reviewer: 200,
+        admin: 200,
+        treasurer: 200,
+        ...unauthenticated,
+      },
+    },
+    {
+      name: 'GET /v1/grants/{id}',
+      method: 'get',
+      path: (id) => `/v1/grants/${id}`,
+      stage: 'awarded',
+      expected: {
+        founderOwner: 200,
+        otherFounder: 404,
+        reviewer: 200,
+        admin: 200,
+        treasurer: 200,
+        ...unauthenticated,
+      },
+    },
+    {
+      name: 'POST /v1/grants/{id}/acceptance-challenge',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/acceptance-challenge`,
+      body: async () => ({}),
+      stage: 'awarded',
+      expected: ownerOnly(200),
+    },
+    {
+      name: 'POST /v1/grants/{id}/accept',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/accept`,
+      body: async (grant) =>
+        h.sign(grant.payout, await challenge(`/v1/grants/${grant.id}/acceptance-challenge`)),
+      stage: 'awarded',
+      expected: ownerOnly(200),
+      runsLast: 'founderOwner',
+    },
+    {
+      name: 'POST /v1/grants/{id}/payout-account-challenge',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/payout-account-challenge`,
+      body: async (grant) => ({ accountId: grant.next.accountId }),
+      stage: 'awarded',
+      expected: ownerOnly(200),
+    },
+    {
+      name: 'POST /v1/grants/{id}/payout-account',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/payout-account`,
+      body: async (grant) =>
+        h.sign(
+          grant.next,
+          await challenge(`/v1/grants/${grant.id}/payout-account-challenge`, {
+            accountId: grant.next.accountId,
+          }),
+        ),
+      stage: 'awarded',
+      expected: ownerOnly(200),
+      runsLast: 'founderOwner',
+    },
+    {
+      name: 'POST /v1/grants/{id}/payout-account/approve',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/payout-account/approve`,
+      body: async () => ({}),
+      stage: 'change_requested',
+      expected: adminOnly(200),
+      runsLast: 'admin',
+    },
+    {
+      name: 'POST /v1/grants/{id}/kyc',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/kyc`,
+      body: async () => ({ status: 'verified', expiresAt: '2031-01-31' }),
+      stage: 'awarded',
+      expected: adminOnly(200),
+      runsLast: 'admin',
+    },
+    {
+      name: 'POST /v1/grants/{id}/cancel',
+      method: 'post',
+      path: (id) => `/v1/grants/${id}/cancel`,
+      body: async () => ({ reason: 'Matrix' }),
+      stage: 'awarded',
+      expected: adminOnly(200),
+      runsLast: 'admin',
+    },
+  ];
+
+  async function grantAt(stage: Stage): Promise<Grant> {
+    const payout = h.nearAccount('payout');
+    const next = h.nearAccount('next');
+    const { aggregateId: id } = await h.publishApproved({
+      founder: owner,
+      payoutAccount: payout.accountId,
+    });
+    await eventually(async () => {
+      const response = await h.api().get(`/v1/grants/${id}`).set(auth(tokens.founderOwner!));
+      return response.status === 200 ? true : undefined;
+    });
+    const grant = { id, payout, next };
+    if (stage === 'change_requested') {
+      const issued = await challenge(`/v1/grants/${id}/payout-account-challenge`, {
+        accountId: next.accountId,
+      });
+      await h
+        .api()
+        .post(`/v1/grants/${id}/payout-account`)
+        .set(auth(tokens.founderOwner!))
+        .send(await h.sign(next, issued))
+        .expect(200);
+    }
+    return grant;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const founder = await h.signInFounder();
+    owner = founder.accountId;
+    tokens.founderOwner = founder.token;
+    tokens.otherFounder = (await h.signInFounder()).token;
+    tokens.reviewer = await h.staffToken(`rev-${randomBytes(3).toString('hex')}`, ['reviewer']);
+    tokens.admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
+    tokens.treasurer = await h.staffToken(`treasurer-${randomBytes(3).toString('hex')}`, [
+      'treasurer',
+    ]);
+    tokens.anonymous = undefined;
+    tokens.expiredToken = await signDevToken(
+      { sub: `admin-${randomBytes(3).toString('hex')}`, roles: ['admin'], ttl: 60 },
+      JWT_SECRET,
+      {
+        issuer: h.config.AUTH_ISSUER,
+        audience: h.config.AUTH_AUDIENCE,
+        now: new Date(Date.now() - 3600_000),
+      },
+    );
+    tokens.forgedSignature = await signDevToken(
+      { sub: owner, roles: ['founder', 'admin'], ttl: 600 },
+      'an-attacker-secret-0123456789-0123456789',
+      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each(routes.map((route) => [route.name, route] as const))(
+    '%s',
+    async (_name, route) => {
+      const grant = await grantAt(route.stage);
+      const before = await h.pool.query(
+        'SELECT count(*)::int AS n FROM grants.events WHERE stream_id = $1',
+        [`grant-${grant.id}`],
+      );
+      const order = [
+        ...CALLERS.filter((c) => c !== route.runsLast),
+        ...(route.runsLast ? [route.runsLast] : []),
+      ];
+      const actual = {} as Row;
+      for (const caller of order) {
+        if (caller === route.runsLast) {
+          // every refused caller before it changed nothing
+          const now = await h.pool.query(
+            'SELECT count(*)::int AS n FROM grants.events WHERE stream_id = $1',
+            [`grant-${grant.id}`],
+          );
+          expect(now.rows[0].n).toBe(before.rows[0].n);
+        }
+        let call = h.api()[route.method](route.path(grant.id));
+        const token = tokens[caller];
+        if (token) call = call.set(auth(token));
+        const response = route.body ? await call.send(await route.body(grant)) : await call;
+        actual[caller] = response.status;
+        if (response.status >= 400) {
+          expect(response.headers['content-type']).toContain('application/problem+json');
+        }
+      }
+      expect(actual).toEqual(route.expected);
+    },
+    60_000,
+  );
+});
