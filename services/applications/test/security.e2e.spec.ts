@@ -3,7 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { createJwtVerifier, generateFounderKey, jose, signDevToken } from '@lib/auth';
-import { applicationBody, eventually, type Harness, JWT_SECRET, startHarness } from './harness';
+import { applicationBody, type Harness, JWT_SECRET, startHarness } from './harness';
+
+/** Polls until `probe` gives a value (the list is a read model that catches up). */
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 const databaseUrl =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
