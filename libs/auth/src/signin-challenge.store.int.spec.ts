@@ -128,4 +128,24 @@ describe('PgSignInChallengeStore', () => {
       nonce: fresh.nonce,
     });
   });
+
+  it('counts challenges issued since a moment, per account and per client address', async () => {
+    const accountId = account();
+    const clientAddress = `198.51.100.${randomBytes(1)[0]}-${randomUUID().slice(0, 6)}`;
+    const since = new Date(Date.now() - 1000);
+    await store.issue({ ...challenge(accountId), clientAddress });
+    await store.issue({ ...challenge(accountId), clientAddress });
+    await store.issue({ ...challenge(), clientAddress });
+    await expect(store.countIssuedSince(since, { accountId, clientAddress })).resolves.toEqual({
+      account: 2,
+      address: 3,
+    });
+    await expect(
+      store.countIssuedSince(new Date(Date.now() + 60_000), { accountId, clientAddress }),
+    ).resolves.toEqual({ account: 0, address: 0 });
+    await expect(store.countIssuedSince(since, { accountId: account() })).resolves.toEqual({
+      account: 0,
+      address: 0,
+    });
+  });
 });
