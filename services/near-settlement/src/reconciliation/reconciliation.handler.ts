@@ -133,7 +133,7 @@ export async function reconcile(options: ReconcileOptions): Promise<Discrepancy[
     const discrepancyId = discrepancyIdOf(`${treasuryAccountId}:${fingerprints[i]}`);
     let newlyReported = true;
     try {
-      await options.store.append(`reconciliation-${discrepancyId}`, 0, [
+      const appended = await options.store.append(`reconciliation-${discrepancyId}`, 0, [
         {
           eventId: discrepancyId,
           type: 'ReconciliationDiscrepancyFound',
@@ -145,6 +145,7 @@ export async function reconcile(options: ReconcileOptions): Promise<Discrepancy[
           },
         },
       ]);
+      newlyReported = !appended.alreadyAppended;
     } catch (error) {
       if (!(error instanceof StreamVersionConflictError)) throw error;
       newlyReported = false;
