@@ -9,6 +9,7 @@ export * from './tokens';
 export * from './idempotency';
 export * from './cursor';
 export * from './audit.controller';
+export * from './csv';
 export * from './metrics';
 export * from './metrics.controller';
 export { instrumentHttpServer, routeLabel } from './metrics.http';

@@ -205,7 +205,19 @@ export const openApiRoutes: RouteConfig[] = [
     summary: 'List applications (founders: their own; staff: the review queue)',
     request: { query: listQuery },
     responses: {
-      '200': jsonResponse('One page.', applicationPageSchema),
+      '200': {
+        description:
+          'One page; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters) streamed as CSV.',
+        content: {
+          ...jsonResponse('', applicationPageSchema).content,
+          'text/csv': {
+            schema: z.string().openapi({
+              description:
+                'RFC 4180 with a header line: id, status, title, category, owner, requested_asset, requested_amount, version, created_at, submitted_at, updated_at (+ reviewers, review_count for staff).',
+            }),
+          },
+        },
+      },
       ...problemResponses([400, 401, 403]),
     },
   },

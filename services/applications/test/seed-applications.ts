@@ -3,10 +3,10 @@ import type { NewEvent, PostgresEventStore } from '@lib/event-store';
 import {
   type ApplicationEvent,
   type ApplicationState,
-  decide,
   evolve,
   initialState,
-} from '../src/application/application.decider';
+} from '../src/application/application';
+import { decide } from '../src/application/application.decider';
 
 /**
  * Appends `count` applications through the real decider: each drafted, then submitted; every
@@ -18,6 +18,7 @@ export async function seedApplications(
   options: { concurrency?: number; onAppended?: (events: number) => void } = {},
 ): Promise<number> {
   const now = new Date();
+  const policy = { reviewQuorum: 2 };
   const due = new Date(now.getTime() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
   let written = 0;
   let next = 0;
@@ -53,11 +54,14 @@ export async function seedApplications(
           metadata,
         },
         state,
+        policy,
       ),
     );
-    apply(decide({ type: 'SubmitApplication', data: {}, metadata }, state));
+    apply(decide({ type: 'SubmitApplication', data: {}, metadata }, state, policy));
     if (i % 3 === 0) {
-      apply(decide({ type: 'WithdrawApplication', data: { reason: 'seed' }, metadata }, state));
+      apply(
+        decide({ type: 'WithdrawApplication', data: { reason: 'seed' }, metadata }, state, policy),
+      );
     }
     const batch: NewEvent[] = events.map((event) => ({
       eventId: randomUUID(),

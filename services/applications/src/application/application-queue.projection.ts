@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient, Pool } from 'pg';
 import type { Projection, StoredEvent } from '@lib/event-store';
 import { z } from 'zod';
-import { createCursorCodec, PG_POOL, sqlMigration } from '@lib/platform';
+import { createCursorCodec, PG_POOL, queryCursor, sqlMigration } from '@lib/platform';
 import {
   type Application,
   type ApplicationEvent,
@@ -212,50 +212,72 @@ export class ApplicationQueue {
 
   /** Newest first; keyset pagination on (created_at, id). */
   async list(filters: QueueFilters): Promise<{ items: QueueRow[]; nextCursor: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.owner !== undefined) add('owner = ?', filters.owner);
-    if (filters.status?.length) add('status = ANY(?)', filters.status);
-    if (filters.category?.length) add('category = ANY(?)', filters.category);
-    if (filters.reviewer !== undefined) add('? = ANY(reviewers)', filters.reviewer);
-    if (filters.createdFrom) add('created_at >= ?', filters.createdFrom);
-    if (filters.createdTo) add('created_at < ?', filters.createdTo);
-    if (filters.cursor) {
-      const cursor = decodeCursor(filters.cursor);
-      params.push(cursor.createdAt, cursor.id);
-      where.push(
-        `(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
+    const { where, params } = conditions(filters);
     params.push(filters.limit + 1);
     const { rows } = await this.pool.query<QueueTableRow<Date>>(
-      `SELECT * FROM ${TABLE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      `SELECT * FROM ${TABLE} ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, filters.limit).map((row) => ({
-      id: row.id,
-      owner: row.owner,
-      title: row.title,
-      category: row.category,
-      status: row.status,
-      requestedAsset: row.requested_asset,
-      requestedAmount: BigInt(row.requested_amount),
-      reviewers: row.reviewers,
-      reviewCount: row.review_count,
-      version: row.version,
-      createdAt: row.created_at.toISOString(),
-      submittedAt: row.submitted_at?.toISOString() ?? null,
-      updatedAt: row.updated_at.toISOString(),
-    }));
+    const page = rows.slice(0, filters.limit).map(toQueueRow);
     const last = page[page.length - 1];
     return {
       items: page,
       nextCursor: rows.length > filters.limit && last ? encodeCursor(last) : null,
     };
   }
+
+  /**
+   * Every row matching the filters (no page limit), in list order, read through a database
+   * cursor: a CSV export of any size holds one batch in memory at a time.
+   */
+  async *stream(filters: Omit<QueueFilters, 'limit'>): AsyncGenerator<QueueRow> {
+    const { where, params } = conditions(filters);
+    for await (const row of queryCursor<QueueTableRow<Date>>(
+      this.pool,
+      `SELECT * FROM ${TABLE} ${where} ORDER BY created_at DESC, id DESC`,
+      params,
+    )) {
+      yield toQueueRow(row);
+    }
+  }
+}
+
+/** The WHERE clause of a list or export (filters and keyset cursor) and its parameters. */
+function conditions(filters: Omit<QueueFilters, 'limit'>): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filters.owner !== undefined) add('owner = ?', filters.owner);
+  if (filters.status?.length) add('status = ANY(?)', filters.status);
+  if (filters.category?.length) add('category = ANY(?)', filters.category);
+  if (filters.reviewer !== undefined) add('? = ANY(reviewers)', filters.reviewer);
+  if (filters.createdFrom) add('created_at >= ?', filters.createdFrom);
+  if (filters.createdTo) add('created_at < ?', filters.createdTo);
+  if (filters.cursor) {
+    const cursor = decodeCursor(filters.cursor);
+    params.push(cursor.createdAt, cursor.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+function toQueueRow(row: QueueTableRow<Date>): QueueRow {
+  return {
+    id: row.id,
+    owner: row.owner,
+    title: row.title,
+    category: row.category,
+    status: row.status,
+    requestedAsset: row.requested_asset,
+    requestedAmount: BigInt(row.requested_amount),
+    reviewers: row.reviewers,
+    reviewCount: row.review_count,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    submittedAt: row.submitted_at?.toISOString() ?? null,
+    updatedAt: row.updated_at.toISOString(),
+  };
 }

@@ -17,6 +17,8 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { type AuthUser, CurrentUser, Roles, sameIdentity } from '@lib/auth';
 import {
+  csvFile,
+  type CsvColumn,
   IdempotencyInterceptor,
   IF_MATCH_PATTERN,
   ProblemError,
@@ -24,6 +26,7 @@ import {
   toFieldProblems,
   validateBody,
   ValidationProblem,
+  wantsCsv,
 } from '@lib/platform';
 import { resolveNearNetwork } from '@lib/near';
 import type { ApplicationsConfig } from '../config';
@@ -42,7 +45,7 @@ import {
 } from './application.dto';
 import { ApplicationHandler, type LoadedApplication } from './application.handler';
 import { ApplicationQueue } from './application-queue.projection';
-import { ApplicationViews, type Audience } from './application-view.dto';
+import { ApplicationViews, type Audience, type QueueItemView } from './application-view.dto';
 
 const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -89,6 +92,12 @@ export const listQuery = z
     createdTo: instant.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().min(1).max(500).optional(),
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .describe(
+        'csv: every matching row (no page limit) as text/csv, streamed; so does Accept: text/csv',
+      ),
   })
   .strict();
 
@@ -176,19 +185,31 @@ export class ApplicationController {
   }
 
   @Get()
-  async list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: Record<string, unknown>,
+    @Headers('accept') accept: string | undefined,
+  ) {
     const parsed = listQuery.safeParse(query);
     if (!parsed.success) throw new ValidationProblem(toFieldProblems(parsed.error), 400);
     const audience = audienceOf(user);
-    const filters = parsed.data;
-    const page = await this.queue.list({
+    const { format, ...filters } = parsed.data;
+    const selection = {
       ...filters,
       // Founders see their own applications whatever they ask for (none unless signed in here).
       owner: audience === 'founder' ? this.ownerOf(user) : undefined,
       reviewer: audience === 'staff' ? filters.reviewer : undefined,
       createdFrom: filters.createdFrom ? new Date(filters.createdFrom) : undefined,
       createdTo: filters.createdTo ? new Date(filters.createdTo) : undefined,
-    });
+    };
+    if (wantsCsv(format, accept)) {
+      return csvFile(
+        'applications.csv',
+        queueCsvColumns(audience),
+        mapRows(this.queue.stream(selection), (row) => this.views.queueItem(row, audience)),
+      );
+    }
+    const page = await this.queue.list(selection);
     return {
       items: page.items.map((row) => this.views.queueItem(row, audience)),
       nextCursor: page.nextCursor,
@@ -333,4 +354,32 @@ export class ApplicationController {
     res.setHeader('etag', `"${loaded.version}"`);
     return this.views.application(loaded.state, loaded.version, audienceOf(user));
   }
+}
+
+/** Columns of the queue's CSV export: the list item's fields; staff also see the review fields. */
+function queueCsvColumns(audience: Audience): CsvColumn<QueueItemView>[] {
+  const columns: CsvColumn<QueueItemView>[] = [
+    { header: 'id', value: (r) => r.id },
+    { header: 'status', value: (r) => r.status },
+    { header: 'title', value: (r) => r.title },
+    { header: 'category', value: (r) => r.category },
+    { header: 'owner', value: (r) => r.owner },
+    { header: 'requested_asset', value: (r) => r.requestedFunding.asset },
+    { header: 'requested_amount', value: (r) => r.requestedFunding.amount },
+    { header: 'version', value: (r) => r.version },
+    { header: 'created_at', value: (r) => r.createdAt },
+    { header: 'submitted_at', value: (r) => r.submittedAt },
+    { header: 'updated_at', value: (r) => r.updatedAt },
+  ];
+  if (audience === 'staff') {
+    columns.push(
+      { header: 'reviewers', value: (r) => r.reviewers?.join(';') },
+      { header: 'review_count', value: (r) => r.reviewCount },
+    );
+  }
+  return columns;
+}
+
+async function* mapRows<T, U>(rows: AsyncIterable<T>, map: (row: T) => U): AsyncGenerator<U> {
+  for await (const row of rows) yield map(row);
 }
