@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { type IntegrationEnvelope, integrationContracts, TOPICS } from '@lib/contracts';
-import { parseIntegrationEvent } from '@lib/messaging';
-import { applicationBody, eventually, type Harness, startHarness } from './harness';
-
-const brokers = (process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+import { type IntegrationEnvelope, TOPICS } from '@lib/contracts';
+import { bearer, eventually, tailTopic, type TopicTail } from '@lib/testing';
+import { applicationBody, type Harness, startHarness } from './harness';
 
 describe('applications end to end (gateway → service → Postgres → Kafka)', () => {
   let h: Harness;
-  let consumer: Consumer;
-  const published: IntegrationEnvelope[] = [];
+  let tail: TopicTail;
+  let published: IntegrationEnvelope[];
   let admin: string;
   const reviewers = [
     `rev-alice-${randomBytes(3).toString('hex')}`,
@@ -21,33 +18,17 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
     h = await startHarness();
     admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
     for (const reviewer of reviewers) tokens[reviewer] = await h.staffToken(reviewer, ['reviewer']);
-    // A test consumer reads what the relay publishes from now on (the topic keeps every earlier
-    // run's messages), parsed against the contracts as any consumer would.
-    const kafka = new Kafka({ clientId: 'applications-e2e', brokers, logLevel: logLevel.NOTHING });
-    const kafkaAdmin = kafka.admin();
-    await kafkaAdmin.connect();
-    const ends = await kafkaAdmin.fetchTopicOffsets(TOPICS.application);
-    await kafkaAdmin.disconnect();
-    consumer = kafka.consumer({ groupId: `applications-e2e-${randomBytes(4).toString('hex')}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: TOPICS.application, fromBeginning: true });
-    const registry = integrationContracts();
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        published.push(parseIntegrationEvent(registry, message.value));
-      },
-    });
-    for (const { partition, offset } of ends) {
-      consumer.seek({ topic: TOPICS.application, partition, offset });
-    }
+    // What the relay publishes from now on, parsed against the contracts as any consumer would.
+    tail = await tailTopic(TOPICS.application, { name: 'applications-e2e' });
+    published = tail.messages;
   }, 120_000);
 
   afterAll(async () => {
-    await consumer?.disconnect();
+    await tail?.stop();
     await h?.close();
   });
 
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
   const listed = (token: string, id: string, query = '') =>
     eventually(async () => {
       const response = await h.api().get(`/v1/applications${query}`).set(auth(token)).expect(200);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { signDevToken } from '@lib/auth';
 import { applicationBody, type Harness, JWT_SECRET, startHarness } from './harness';
+import { bearer, runAuthorizationRow, staffTokens } from '@lib/testing';
 
 type Caller =
   | 'founderOwner'
@@ -197,7 +197,7 @@ describe('authorization: every route × every caller', () => {
     },
   ];
 
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
 
   async function applicationAt(stage: Stage): Promise<string> {
     if (stage === 'none') return '00000000-0000-4000-8000-000000000000';
@@ -247,20 +247,13 @@ describe('authorization: every route × every caller', () => {
       'treasurer',
     ]);
     tokens.noToken = undefined;
-    tokens.expiredToken = await signDevToken(
-      { sub: owner, roles: ['founder'], ttl: 60 },
-      JWT_SECRET,
-      {
-        issuer: h.config.AUTH_ISSUER,
-        audience: h.config.AUTH_AUDIENCE,
-        now: new Date(Date.now() - 3600_000),
-      },
-    );
-    tokens.forgedSignature = await signDevToken(
-      { sub: owner, roles: ['founder', 'admin'], ttl: 600 },
-      'an-attacker-secret-0123456789-0123456789',
-      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
-    );
+    const staff = staffTokens({
+      secret: JWT_SECRET,
+      issuer: h.config.AUTH_ISSUER,
+      audience: h.config.AUTH_AUDIENCE,
+    });
+    tokens.expiredToken = await staff.expired(owner, ['founder']);
+    tokens.forgedSignature = await staff.forged(owner, ['founder', 'admin']);
   }, 120_000);
 
   afterAll(async () => {
@@ -269,21 +262,16 @@ describe('authorization: every route × every caller', () => {
 
   it.each(routes.map((route) => [route.name, route] as const))('%s', async (_name, route) => {
     const id = await applicationAt(route.stage);
-    const order = [
-      ...CALLERS.filter((c) => c !== route.runsLast),
-      ...(route.runsLast ? [route.runsLast] : []),
-    ];
-    const actual = {} as Row;
-    for (const caller of order) {
-      let call = h.api()[route.method](route.path(id));
-      const token = tokens[caller];
-      if (token) call = call.set(auth(token));
-      const response = route.body ? await call.send(route.body()) : await call;
-      actual[caller] = response.status;
-      if (response.status >= 400) {
-        expect(response.headers['content-type']).toContain('application/problem+json');
-      }
-    }
+    const actual = await runAuthorizationRow({
+      callers: CALLERS,
+      runsLast: route.runsLast,
+      call: async (caller) => {
+        let call = h.api()[route.method](route.path(id));
+        const token = tokens[caller];
+        if (token) call = call.set(auth(token));
+        return route.body ? await call.send(route.body()) : await call;
+      },
+    });
     expect(actual).toEqual(route.expected);
   });
 });

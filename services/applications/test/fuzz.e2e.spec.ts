@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { Pool } from 'pg';
 import { applicationBody, type Harness, startHarness } from './harness';
+import { bearer, TEST_DATABASE_URL } from '@lib/testing';
 
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+const databaseUrl = TEST_DATABASE_URL;
 
 /** Values a careless or hostile client might send: wrong types, huge and unicode strings, deep nesting. */
 const hostileValue = fc.oneof(
@@ -52,7 +52,7 @@ describe('fuzzing every mutating route with malformed bodies', () => {
   let admin: string;
   let reviewer: string;
   const reviewerSub = `rev-fuzz-${Date.now()}`;
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
 
   const eventCount = async () =>
     Number((await pool.query('SELECT count(*) AS n FROM applications.events')).rows[0].n);

@@ -5,7 +5,12 @@ import { KeyPairSigner } from 'near-api-js';
 import request from 'supertest';
 import { type Role, signDevToken } from '@lib/auth';
 import { createServiceApp } from '@lib/platform';
-import { type NearEmulator, startNearEmulator } from '@lib/testing';
+import {
+  type NearEmulator,
+  startNearEmulator,
+  TEST_DATABASE_URL,
+  TEST_KAFKA_BROKERS,
+} from '@lib/testing';
 import { AppModule as GatewayModule } from '../../gateway/src/app.module';
 import { installProxy } from '../../gateway/src/proxy/proxy.module';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
@@ -15,9 +20,8 @@ import { type ApplicationsConfig, loadConfig } from '../src/config';
 export { applicationBody } from './fixtures';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
-const brokers = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const databaseUrl = TEST_DATABASE_URL;
+const brokers = TEST_KAFKA_BROKERS.join(',');
 
 /**
  * The applications service and the gateway in this process, on real PostgreSQL and Kafka, with
@@ -121,16 +125,5 @@ export async function startHarness(
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined (read models catch up async). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls until a value other than undefined (read models catch up async): from @lib/testing. */
+export { eventually } from '@lib/testing';

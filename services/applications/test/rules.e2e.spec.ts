@@ -1,15 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { applicationBody, type Harness, startHarness } from './harness';
+import { bearer, TEST_DATABASE_URL } from '@lib/testing';
 
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+const databaseUrl = TEST_DATABASE_URL;
 
 describe('separation of duties, concurrency and idempotency', () => {
   let h: Harness;
   let pool: Pool;
   let founder: { accountId: string; token: string };
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
   const sub = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
   const review = {
     scores: { team: 4, technical: 4, impact: 4, ecosystemFit: 4 },

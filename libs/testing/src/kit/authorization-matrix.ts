@@ -1,0 +1,31 @@
+/** The status and content type of one answer. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+}
+
+/**
+ * One row of an authorization matrix: every caller calls the route once, the caller whose call
+ * succeeds and changes state (`runsLast`) after all others, so each cell sees the same state.
+ * Every refusal must be problem+json. Returns the status per caller, for
+ * `expect(actual).toEqual(expected)`.
+ */
+export async function runAuthorizationRow<Caller extends string>(options: {
+  callers: readonly Caller[];
+  runsLast?: Caller;
+  call: (caller: Caller) => Promise<Answer>;
+}): Promise<Record<Caller, number>> {
+  const order = [
+    ...options.callers.filter((c) => c !== options.runsLast),
+    ...(options.runsLast ? [options.runsLast] : []),
+  ];
+  const actual = {} as Record<Caller, number>;
+  for (const caller of order) {
+    const answer = await options.call(caller);
+    actual[caller] = answer.status;
+    if (answer.status >= 400) {
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+    }
+  }
+  return actual;
+}

@@ -1,0 +1,16 @@
+// The one place tests read their infrastructure from (PostgreSQL and Kafka started by
+// `npm run kafka:start` / `npm run db:setup`; override with TEST_DATABASE_URL, TEST_KAFKA_BROKERS).
+
+/** The shared test database (never the development one). */
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+
+/** Kafka brokers for tests, as `host:port` strings. */
+export const TEST_KAFKA_BROKERS = (process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** The environment a service under test starts with (quiet logs, the test infrastructure). */
+export const testServiceEnv = (): Record<string, string> => ({
+  DATABASE_URL: TEST_DATABASE_URL,
+  KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+  LOG_LEVEL: 'silent',
+});
