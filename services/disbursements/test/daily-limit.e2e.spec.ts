@@ -70,9 +70,7 @@ describe('daily limit as reservations: two replicas, random amounts', () => {
     const grants = [...new Set(candidates.map((c) => c.grantId))];
     const half = (i: number) => candidates.filter((c) => grants.indexOf(c.grantId) % 2 === i);
     const loop = async (i: number): Promise<RunResult> => {
-      const run = h.replicas[i].get(TreasuryRun) as unknown as {
-        releaseOne(c: { id: string; grantId: string; asset: string }): Promise<number>;
-      };
+      const run = h.replicas[i].get(TreasuryRun);
       const result: RunResult = { released: [], waiting: [] };
       for (const candidate of half(i)) {
         try {

@@ -99,7 +99,11 @@ export class TreasuryRun {
     return result;
   }
 
-  private releaseOne(candidate: { id: string; grantId: string; asset: string }): Promise<number> {
+  /**
+   * One release in its own transaction: the attempt released, or a DisbursementProblem with the
+   * reason it waits. Public so a test can run releases of one asset concurrently without the run lock.
+   */
+  releaseOne(candidate: { id: string; grantId: string; asset: string }): Promise<number> {
     return inTransaction(this.pool, async (client) => {
       await lockTreasuryShared(client);
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [

@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import { Pool } from 'pg';
+import { disbursementId } from '@lib/contracts';
+import {
+  assetEnv,
+  auth,
+  databaseUrl,
+  ensureResumed,
+  eventually,
+  type Harness,
+  startHarness,
+  testAsset,
+  upstream,
+} from './harness';
+
+/** Values a careless or hostile client might send. */
+const hostileValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'grapheme', maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 50 }),
+  fc.constantFrom('', ' ', '\u0000', '\ud800', '\u202e', '💸'.repeat(2100), '1e309', '-1', 'NaN'),
+  fc.integer(),
+  fc.double(),
+  fc.constant(null),
+);
+
+const mutated = (valid: Record<string, unknown>) =>
+  fc.oneof(
+    hostileValue,
+    fc
+      .record({
+        key: fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'constructor'),
+        value: hostileValue,
+        drop: fc.boolean(),
+      })
+      .map(({ key, value, drop }) => {
+        const copy: Record<string, unknown> = JSON.parse(JSON.stringify(valid));
+        if (drop) delete copy[key];
+        else copy[key] = value;
+        return copy;
+      }),
+    fc.dictionary(fc.string({ maxLength: 20 }), hostileValue, { maxKeys: 8 }),
+  );
+
+const headerValue = fc.oneof(
+  fc.string({ maxLength: 60 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  fc.constantFrom('"1"', 'W/"2"', '*', '"-1"', '"99999999999"', 'x'.repeat(300), ''),
+);
+
+const ASSET = testAsset();
+
+describe('fuzzing every route: bodies, queries and headers', () => {
+  let h: Harness;
+  let pool: Pool;
+  let treasurer: string;
+  let admin: string;
+  let id: string;
+
+  const eventCount = async () =>
+    Number((await pool.query('SELECT count(*) AS n FROM disbursements.events')).rows[0].n);
+
+  beforeAll(async () => {
+    h = await startHarness({
+      env: assetEnv([{ symbol: ASSET, threshold: '1000', limit: '100000' }]),
+    });
+    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    treasurer = (await h.treasurer()).token;
+    admin = await h.staffToken('admin-fuzz', ['admin']);
+    await ensureResumed(h);
+    const up = upstream(h);
+    const grant = await up.activateGrant({ asset: ASSET, amounts: ['5000000'] });
+    await up.acceptMilestone(grant, 1, '5000000');
+    id = disbursementId(grant.grantId, 1);
+    await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(treasurer));
+      return res.status === 200 ? true : undefined;
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await ensureResumed(h);
+    await pool?.end();
+    await h?.close();
+  });
+
+  const expectProblem = (response: {
+    status: number;
+    headers: Record<string, string>;
+    body: { status?: unknown };
+  }) => {
+    expect(response.status).toBeLessThan(500);
+    if (response.status >= 400) {
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(typeof response.body.status).toBe('number');
+    }
+  };
+
+  it('mutations: never 5xx, problem+json on errors, a rejected request appends nothing', async () => {
+    const routes = [
+      { path: () => `/v1/disbursements/${id}/approve`, valid: { comment: 'ok' } },
+      { path: () => `/v1/disbursements/${id}/hold`, valid: { reason: 'why' } },
+      { path: () => `/v1/disbursements/${id}/release`, valid: { comment: 'fine' } },
+      { path: () => `/v1/disbursements/${id}/cancel`, valid: { reason: 'why' } },
+      { path: () => `/v1/disbursements/${id}/retry`, valid: {} },
+      { path: () => '/v1/treasury/runs', valid: {} },
+      { path: () => '/v1/treasury/pause', valid: { reason: 'why' } },
+      { path: () => '/v1/treasury/resume', valid: {} },
+    ];
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(
+          mutated(route.valid),
+          fc.boolean(),
+          fc.option(headerValue),
+          fc.option(headerValue),
+          async (body, raw, ifMatch, idempotencyKey) => {
+            const before = await eventCount();
+            let call = h.api().post(route.path()).set(auth(treasurer));
+            if (ifMatch !== null) call = call.set('if-match', ifMatch);
+            if (idempotencyKey !== null) call = call.set('idempotency-key', idempotencyKey);
+            const isObject = typeof body === 'object' && body !== null;
+            const payload = raw && typeof body === 'string' ? body : JSON.stringify(body);
+            const response =
+              raw || !isObject
+                ? await call.set('content-type', 'application/json').send(payload)
+                : await call.send(body);
+            expectProblem(response);
+            if (response.status >= 400) expect(await eventCount()).toBe(before);
+            if (response.status < 300 && route.path().endsWith('/pause')) await ensureResumed(h);
+          },
+        ),
+        { numRuns: 30 },
+      );
+    }
+  }, 300_000);
+
+  it('paths: malformed ids are 404 problems, never 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 80 }), async (raw) => {
+        const res = await h
+          .api()
+          .get(`/v1/disbursements/${encodeURIComponent(raw)}`)
+          .set(auth(admin));
+        expectProblem(res);
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+
+  it('queries: never 5xx; unknown or bad parameters are 400 problems naming the field', async () => {
+    const key = fc.constantFrom(
+      'status',
+      'grantId',
+      'asset',
+      'limit',
+      'cursor',
+      'extra',
+      '__proto__',
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(
+          key,
+          fc.oneof(
+            fc.string({ maxLength: 120 }),
+            fc.constantFrom('0', '101', '-1', '1e3', 'approved,nope', 'settled'),
+          ),
+        ),
+        async (query) => {
+          const res = await h.api().get('/v1/disbursements').query(query).set(auth(admin));
+          expectProblem(res);
+          if (res.status === 400) expect(res.body.errors.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  }, 120_000);
+});
