@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyPair } from 'near-api-js';
 import { Client } from 'pg';
+import { TOPICS } from '@lib/contracts';
+import { createKafka, ensureTopics } from '@lib/messaging';
 
 const exec = promisify(execFile);
 
@@ -170,6 +172,12 @@ export class SystemRunner {
     try {
       await this.startDatabase();
       await this.startKafka();
+      // As a deployment would (Strimzi KafkaTopic): on a brand-new broker, services racing to
+      // create the same topics can see a topic before its partitions exist and fail to start.
+      await ensureTopics(
+        createKafka({ clientId: 'system-runner', brokers: this.brokers.split(',') }),
+        Object.values(TOPICS),
+      );
       await this.startEmulator();
       const backends: ManagedProcess[] = [];
       for (const service of this.options.services) {
