@@ -16,6 +16,10 @@ export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-local-development-secret-change-me-01
 export FOUNDER_SIGNING_KEY_FILE="${FOUNDER_SIGNING_KEY_FILE:-$ROOT/.run/founder-signing-key.pem}"
 RUN_DIR="$ROOT/.run"
 mkdir -p "$RUN_DIR"
+# Treasury: the emulator funds it and writes its key (near-cli JSON, mode 0600) on first start;
+# near-settlement signs payouts with that key (one signer lane). Only the path is exported.
+export NEAR_TREASURY_ACCOUNT_ID="${NEAR_TREASURY_ACCOUNT_ID:-treasury.test.near}"
+export NEAR_TREASURY_SECRET_KEY_FILE="${NEAR_TREASURY_SECRET_KEY_FILE:-$RUN_DIR/treasury-key.json}"
 
 # service:port — keep in step with services/*/src/config.ts and docker-compose.yml
 SERVICES=(applications:3001 grants:3002 milestones:3003 disbursements:3004 near-settlement:3005 gateway:3000)
@@ -55,6 +59,7 @@ launch() { # name, log file, command...
 if [[ -f libs/testing/src/near-emulator/main.ts ]]; then
   launch near-emulator "$RUN_DIR/near-emulator.log" \
     node -r @swc-node/register libs/testing/src/near-emulator/main.ts
+  for _ in $(seq 1 120); do [[ -s "$NEAR_TREASURY_SECRET_KEY_FILE" ]] && break; sleep 0.5; done
 fi
 
 for entry in "${SERVICES[@]}"; do
