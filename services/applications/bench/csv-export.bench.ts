@@ -74,6 +74,10 @@ async function main(): Promise<void> {
           AUTH_JWT_SECRET: SECRET,
           NEAR_NETWORK: 'local',
           LOG_LEVEL: 'warn',
+          // e.g. --max-old-space-size=96: a bounded heap shows the export does not hold its rows.
+          ...(process.env.BENCH_CHILD_NODE_OPTIONS
+            ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS }
+            : {}),
         },
         stdio: ['ignore', 'inherit', 'inherit'],
       },
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
           node: process.version,
           status: response.status,
           contentType: response.headers.get('content-type'),
+          childNodeOptions: process.env.BENCH_CHILD_NODE_OPTIONS ?? null,
           rowsSeeded: ROWS,
           eventsSeeded: events,
           csvLines: lines,
