@@ -35,6 +35,19 @@ export interface PlatformOptions {
   entities?: (new () => unknown)[];
 }
 
+/** Pretty logs only in development on a TTY (pino-pretty); everywhere else one JSON object a line. */
+export const prettyLogs = (nodeEnv: string | undefined, stdout = process.stdout): boolean =>
+  nodeEnv === 'development' && stdout.isTTY === true;
+
+const PRETTY_OPTIONS = {
+  colorize: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,req,res,responseTime,context',
+  messageFormat:
+    '{if context}[{context}] {end}{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} → {res.statusCode}{end}',
+  singleLine: true,
+};
+
 /**
  * Everything every service needs: config, JSON logs with correlation ids, a `pg` pool and a
  * TypeORM data source on the service's own schema (migrated at start), and /health/live|ready.
@@ -75,6 +88,10 @@ export class PlatformModule implements OnModuleInit, OnApplicationShutdown {
                 (req.url?.startsWith('/health') || req.url?.startsWith('/metrics')) ?? false,
             },
             redact: ['req.headers.authorization', 'req.headers.cookie'],
+            // A developer's terminal gets readable lines; files, pipes and production get JSON.
+            ...(prettyLogs(options.config.NODE_ENV)
+              ? { transport: { target: 'pino-pretty', options: PRETTY_OPTIONS } }
+              : {}),
           },
         }),
       ],

@@ -71,7 +71,8 @@ export class KafkaEventServer
         else this.logger.warn(`@MessagePattern(${pattern}) is not served by KafkaEventServer`);
       }
       if (topics.length === 0) {
-        this.logger.warn('no @EventPattern handlers registered; not consuming');
+        // A service that only publishes (or the gateway) has nothing to consume: not a warning.
+        this.logger.debug?.('no @EventPattern handlers registered; not consuming');
         callback();
         return;
       }
@@ -168,7 +169,16 @@ export function connectKafkaEvents(
   app: INestApplication,
   options: KafkaEventServerOptions,
 ): INestMicroservice {
-  const microservice = app.connectMicroservice({ strategy: new KafkaEventServer(options) });
+  // Deferred, so the filter is registered before the listeners are built (an initialised hybrid
+  // microservice warns "Cannot apply global exception filters" and its listeners never see the
+  // filter); the HTTP app has run the lifecycle hooks already, so the microservice must not again.
+  const microservice = app.connectMicroservice(
+    { strategy: new KafkaEventServer(options) },
+    { deferInitialization: true },
+  );
   microservice.useGlobalFilters(new KafkaEventExceptionFilter());
+  (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(
+    true,
+  );
   return microservice;
 }
