@@ -240,7 +240,7 @@ export function buildProgram(
       if (!settlement?.reconcile) {
         const message =
           'reconcile is not available: services/near-settlement/src/ops.ts does not export ' +
-          'ops.reconcile (the settlement reconciliation is not built yet)';
+          'ops.reconcile';
         print(options.json, { available: false, message }, message);
         exitCode = EXIT.unavailable;
         return;

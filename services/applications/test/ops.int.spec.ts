@@ -5,7 +5,14 @@ import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import { PostgresEventStore, ProjectionRunner } from '@lib/event-store';
 import { createDataSource, migrateSchema } from '@lib/platform';
-import { buildProgram, REPO_ROOT } from '@lib/ops';
+import {
+  buildProgram,
+  loadServices,
+  type OpsContext,
+  type ReconcileOutcome,
+  REPO_ROOT,
+  type ServiceOps,
+} from '@lib/ops';
 import { migrations } from '../src/migrations';
 import { ops as applicationsOps } from '../src/ops';
 import { createTempDatabase } from './temp-database';
@@ -155,10 +162,52 @@ describe('npm run ops (operator CLI) on a database of its own', () => {
     });
   }, 60_000);
 
-  it('reconcile says it is not available instead of pretending', async () => {
-    const result = await cli(db.url, ['reconcile']);
-    expect(result.code).toBe(2);
-    expect(result.out).toContain('reconcile is not available');
+  it('reconcile delegates to near-settlement: its manifest offers it, and discrepancies exit 1', async () => {
+    const settlement = loadServices().find((svc) => svc.service === 'near-settlement');
+    expect(typeof settlement?.reconcile).toBe('function');
+
+    const calls: OpsContext[] = [];
+    const withReconcile = (found: ReconcileOutcome): ServiceOps[] => [
+      {
+        service: 'near-settlement',
+        schema: 'near_settlement',
+        reconcile: async (ctx, report) => {
+          calls.push(ctx);
+          report(1, 1);
+          return found;
+        },
+      },
+    ];
+    const run = async (services: ServiceOps[], argv: string[]) => {
+      const out = capture();
+      const err = capture();
+      const code = await buildProgram({ out, err, env: { DATABASE_URL: db.url } }, services).run(
+        argv,
+      );
+      return { code, out: out.text() };
+    };
+    const clean = await run(withReconcile({ checked: 1, discrepancies: [] }), ['reconcile']);
+    expect(clean).toEqual({ code: 0, out: 'reconcile: 1 checked, 0 discrepancies\n' });
+    expect(calls[0].databaseUrl).toBe(db.url);
+    const dirty = await run(
+      withReconcile({
+        checked: 1,
+        discrepancies: [{ kind: 'foreign_nonce', detail: 'lane ed25519:x' }],
+      }),
+      ['reconcile', '--json'],
+    );
+    expect(dirty.code).toBe(1);
+    expect(JSON.parse(dirty.out)).toMatchObject({
+      available: true,
+      discrepancies: [{ kind: 'foreign_nonce' }],
+    });
+    // A service without the hook is reported as such, never as "no discrepancies".
+    const missing = await run(
+      [{ service: 'near-settlement', schema: 'near_settlement' }],
+      ['reconcile'],
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('reconcile is not available');
   });
 
   it('every command has --help', async () => {
