@@ -10,6 +10,7 @@ import {
   type GrantFacts,
   initialState,
   kycValid,
+  releaseBlocker,
   type ReleaseGates,
   requiredApprovals,
 } from './disbursement.decider';
@@ -750,7 +751,114 @@ describe('RetryDisbursement', () => {
   });
 });
 
+describe('gate order: each gate is reported only once the ones before it pass', () => {
+  it('paused → held → grant_not_active → kyc → payout_account_cooldown → approvals → daily_limit', () => {
+    const history = [...readyToRelease(), held(alice)];
+    const stateOf = (events: DisbursementEvent[]) => given(events).state;
+    const order: [DisbursementEvent[], ReleaseGates, ApprovalPolicy, string | null][] = [
+      [
+        history,
+        gates({ paused: true, grant: null, limitRemaining: 0n }),
+        { dualApprovalThreshold: 1n },
+        'paused',
+      ],
+      [history, gates({ grant: null, limitRemaining: 0n }), { dualApprovalThreshold: 1n }, 'held'],
+      [
+        readyToRelease(),
+        gates({ grant: activeGrant({ status: 'awarded', kycStatus: null }), limitRemaining: 0n }),
+        { dualApprovalThreshold: 1n },
+        'grant_not_active',
+      ],
+      [
+        readyToRelease(),
+        gates({
+          grant: activeGrant({ kycStatus: null, payoutAccount: 'x.near' }),
+          limitRemaining: 0n,
+        }),
+        { dualApprovalThreshold: 1n },
+        'kyc',
+      ],
+      [
+        readyToRelease(),
+        gates({ grant: activeGrant({ payoutAccount: 'x.near' }), limitRemaining: 0n }),
+        { dualApprovalThreshold: 1n },
+        'payout_account_cooldown',
+      ],
+      [
+        readyToRelease(),
+        gates({
+          grant: activeGrant({ payoutAccountEffectiveAt: '2027-01-01T00:00:00.000Z' }),
+          limitRemaining: 0n,
+        }),
+        { dualApprovalThreshold: 1n },
+        'payout_account_cooldown',
+      ],
+      [readyToRelease(), gates({ limitRemaining: 0n }), { dualApprovalThreshold: 1n }, 'approvals'],
+      [readyToRelease(), gates({ limitRemaining: 0n }), policy, 'daily_limit'],
+      [readyToRelease(), gates(), policy, null],
+    ];
+    for (const [events, g, p, reason] of order) {
+      expect(releaseBlocker(stateOf(events), g, p, now)).toBe(reason);
+    }
+  });
+});
+
 describe('evolve', () => {
+  it('keeps one copy of a hash seen at submission and at settlement; a failure keeps its hash', () => {
+    const submittedEvent: DisbursementEvent = {
+      type: 'DisbursementPayoutSubmitted',
+      data: { ...ref, attempt: 1, txHash: 'h1', submittedAt: at },
+    };
+    const base = [...readyToRelease(), released(1, small), submittedEvent];
+    const settled: DisbursementEvent = {
+      type: 'DisbursementSettled',
+      data: { ...ref, attempt: 1, txHash: 'h1', settledAt: at },
+    };
+    expect(given([...base, settled]).state.attempts[0].txHashes).toEqual(['h1']);
+    const failedWithHash: DisbursementEvent = {
+      type: 'DisbursementFailed',
+      data: { ...ref, attempt: 1, txHash: 'h2', reason: 'panic', failedAt: at },
+    };
+    expect(given([...base, failedWithHash]).state.attempts[0].txHashes).toEqual(['h1', 'h2']);
+    const failedSameHash = { ...failedWithHash, data: { ...failedWithHash.data, txHash: 'h1' } };
+    expect(given([...base, failedSameHash]).state.attempts[0].txHashes).toEqual(['h1']);
+  });
+
+  it('outcomes touch only their own attempt', () => {
+    const retried: DisbursementEvent = {
+      type: 'DisbursementRetried',
+      data: {
+        ...ref,
+        attempt: 2,
+        retriedBy: alice.sub,
+        approvalsKept: 1,
+        approved: true,
+        retriedAt: at,
+      },
+    };
+    const history = [
+      ...readyToRelease(),
+      released(1, small),
+      failed(1),
+      retried,
+      released(2, small),
+    ];
+    const settled: DisbursementEvent = {
+      type: 'DisbursementSettled',
+      data: { ...ref, attempt: 2, txHash: 'h9', settledAt: at },
+    };
+    const state = given([...history, settled]).state;
+    expect(state.attempts.map((a) => a.outcome)).toEqual(['failed', 'settled']);
+    expect(state.attempts[0].txHashes).toEqual([]);
+  });
+
+  it('a held failed one shows held; a held released one cannot exist, a released one shows released', () => {
+    expect(
+      statusOf(given([...readyToRelease(), released(1, small), failed(1), held(alice)]).state),
+    ).toBe('held');
+    expect(statusOf(given([...readyToRelease(), released(1, small)]).state)).toBe('released');
+  });
+
   it('ignores events on an empty state', () => {
     expect(evolve(initialState(), approved(alice, 1, 1, small))).toEqual({ status: 'empty' });
   });
