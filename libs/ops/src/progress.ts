@@ -40,7 +40,7 @@ export function startProgress(io: OpsIo, label: string, total: number): Progress
     };
   }
   let current = total;
-  let lastDecile = -1;
+  let lastDecile = 0;
   let lastDone = -1;
   const line = (done: number): void => {
     const percent = current > 0 ? Math.floor((done * 100) / current) : 100;
