@@ -36,41 +36,32 @@ const context: BodyContext = {
 };
 
 // Examples are bodies the service accepts (the document test parses them with these schemas).
+const createExample = {
+  title: 'Verifiable inference on NEAR',
+  summary: 'Proofs of model execution settled on NEAR.',
+  category: 'agents',
+  team: [{ name: 'Ada', role: 'CEO', contact: 'ada@example.org' }],
+  requestedFunding: { asset: 'USDC', amount: '50000' },
+  payoutAccount: 'ada.near',
+  milestones: [
+    {
+      title: 'Prototype',
+      description: 'Runs end to end',
+      dueDate: '2030-03-01',
+      amount: '20000',
+    },
+    { title: 'Mainnet', description: 'Live on mainnet', dueDate: '2030-09-01', amount: '30000' },
+  ],
+  links: ['https://github.com/ada/inference'],
+};
+
 const examples = {
-  create: {
-    title: 'Verifiable inference on NEAR',
-    summary: 'Proofs of model execution settled on NEAR.',
-    category: 'agents',
-    team: [{ name: 'Ada', role: 'CEO', contact: 'ada@example.org' }],
-    requestedFunding: { asset: 'USDC', amount: '50000' },
-    payoutAccount: 'ada.near',
-    milestones: [
-      {
-        title: 'Prototype',
-        description: 'Runs end to end',
-        dueDate: '2030-03-01',
-        amount: '20000',
-      },
-      { title: 'Mainnet', description: 'Live on mainnet', dueDate: '2030-09-01', amount: '30000' },
-    ],
-    links: ['https://github.com/ada/inference'],
-  },
+  create: createExample,
   edit: {
+    ...createExample,
     title: 'Verifiable inference on NEAR, v2',
-    summary: 'Proofs of model execution, settled on NEAR.',
-    category: 'infrastructure',
-    team: [{ name: 'Ada', role: 'CEO', contact: 'ada@example.org' }],
     requestedFunding: { asset: 'USDC', amount: '40000' },
-    payoutAccount: 'ada.near',
-    milestones: [
-      {
-        title: 'Prototype',
-        description: 'Runs end to end',
-        dueDate: '2030-03-01',
-        amount: '40000',
-      },
-    ],
-    links: ['https://github.com/ada/inference'],
+    milestones: [{ ...createExample.milestones[0], amount: '40000' }],
   },
   withdraw: { reason: 'Funded elsewhere.' },
   reviewers: { reviewers: ['rev-alice', 'rev-bob'] },

@@ -3,6 +3,7 @@ import { formatAmount } from '@lib/near';
 import { decimalString } from '@lib/platform';
 import {
   APPLICATION_CATEGORIES,
+  APPLICATION_STATUSES,
   type Application,
   type ApplicationStatus,
   type Decision,
@@ -19,16 +20,6 @@ import type { QueueRow } from './application-queue.projection';
 
 /** Who is looking: founders see their own application without reviewers' identities or comments. */
 export type Audience = 'founder' | 'staff';
-
-export const APPLICATION_STATUSES = [
-  'draft',
-  'submitted',
-  'under_review',
-  'changes_requested',
-  'approved',
-  'rejected',
-  'withdrawn',
-] as const satisfies readonly ApplicationStatus[];
 
 const staffOnly = <T extends z.ZodTypeAny>(schema: T, description = '') =>
   schema

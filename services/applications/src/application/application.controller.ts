@@ -30,7 +30,7 @@ import {
 } from '@lib/platform';
 import { resolveNearNetwork } from '@lib/near';
 import type { ApplicationsConfig } from '../config';
-import { APPLICATION_CATEGORIES, type Application } from './application';
+import { APPLICATION_CATEGORIES, APPLICATION_STATUSES, type Application } from './application';
 import { type ApplicationCommand } from './application.decider';
 import { ApplicationError } from './application.errors';
 import {
@@ -49,15 +49,6 @@ import { ApplicationViews, type Audience, type QueueItemView } from './applicati
 
 const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const STATUSES = [
-  'draft',
-  'submitted',
-  'under_review',
-  'changes_requested',
-  'approved',
-  'rejected',
-  'withdrawn',
-] as const;
 
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z
@@ -79,7 +70,7 @@ const instant = z
 /** `GET /v1/applications` query (also the API document's parameters). */
 export const listQuery = z
   .object({
-    status: csv(STATUSES).optional(),
+    status: csv(APPLICATION_STATUSES).optional(),
     category: csv(APPLICATION_CATEGORIES).optional(),
     // No control characters: Postgres text cannot hold NUL, and nothing legitimate sends them.
     reviewer: z

@@ -1,17 +1,12 @@
 // The Application aggregate's facts: values, events, state and evolve — what happened and what it
 // means. Pure (no I/O, no clock). Commands and decide are in application.decider.ts.
 
+import { applicationCategorySchema } from '@lib/contracts';
+
 ////////// Values
 
-export const APPLICATION_CATEGORIES = [
-  'agents',
-  'infrastructure',
-  'data',
-  'model-training',
-  'consumer-app',
-  'research',
-  'other',
-] as const;
+/** The categories, as the integration contract defines them (one list for API, events, wire). */
+export const APPLICATION_CATEGORIES = applicationCategorySchema.options;
 export type ApplicationCategory = (typeof APPLICATION_CATEGORIES)[number];
 
 export const RECOMMENDATIONS = ['approve', 'reject', 'request_changes'] as const;
@@ -240,14 +235,16 @@ export type ApplicationEventType = ApplicationEvent['type'];
 
 ////////// State
 
-export type ApplicationStatus =
-  | 'draft'
-  | 'submitted'
-  | 'under_review'
-  | 'changes_requested'
-  | 'approved'
-  | 'rejected'
-  | 'withdrawn';
+export const APPLICATION_STATUSES = [
+  'draft',
+  'submitted',
+  'under_review',
+  'changes_requested',
+  'approved',
+  'rejected',
+  'withdrawn',
+] as const;
+export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
 
 export const FINAL_STATUSES: readonly ApplicationStatus[] = ['approved', 'rejected', 'withdrawn'];
 
