@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type KeyPair, KeyPairSigner } from 'near-api-js';
@@ -14,6 +15,7 @@ import {
 import {
   connectKafkaEvents,
   createKafka,
+  ensureTopics,
   IntegrationEventPublisher,
   parseIntegrationEvent,
 } from '@lib/messaging';
@@ -21,6 +23,8 @@ import { createServiceApp } from '@lib/platform';
 import { type NearEmulator, startNearEmulator } from '@lib/testing';
 import { AppModule as ApplicationsModule } from '../../applications/src/app.module';
 import { loadConfig as loadApplicationsConfig } from '../../applications/src/config';
+import { AppModule as MilestonesModule } from '../../milestones/src/app.module';
+import { loadConfig as loadMilestonesConfig } from '../../milestones/src/config';
 import { AppModule as GatewayModule } from '../../gateway/src/app.module';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { installProxy } from '../../gateway/src/proxy/proxy.module';
@@ -90,7 +94,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: { milestones?: boolean } = {},
+): Promise<Harness> {
   const emulator = await startNearEmulator();
   const common = {
     DATABASE_URL: databaseUrl,
@@ -124,35 +131,40 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     logLevel: logLevel.NOTHING,
   });
   const consumerClientId = `grants-e2e-${randomUUID().slice(0, 8)}`;
+  // A group of its own starting at the topics' current ends: this run handles the events it
+  // produces (not every earlier run's) and never shares partitions with another process.
+  const groupId = `grants-e2e-${randomUUID().slice(0, 8)}`;
+  await startGroupAtEnd(kafka, groupId, CONSUMED_TOPICS);
   const grants = await createServiceApp(AppModule.register(config, { clock }), {
     quiet: true,
     connectKafka: (app) =>
       connectKafkaEvents(app, {
         service: 'grants',
-        // One group for every e2e run: offsets persist, so nothing produced between runs is lost.
-        groupId: GROUP_ID,
+        groupId,
         registry: integrationContracts(),
         kafka: createKafka({ clientId: consumerClientId, brokers: config.KAFKA_BROKERS }),
         maxAttempts: 3,
         backoff: { initialMs: 50, maxMs: 200 },
-        consumerConfig: {
-          sessionTimeout: 6000,
-          rebalanceTimeout: 6000,
-          heartbeatInterval: 300,
-          maxWaitTimeInMs: 200,
-        },
+        consumerConfig: FAST_CONSUMER,
       }),
   });
   await grants.startAllMicroservices();
-  await joined(kafka, consumerClientId);
+  await joined(kafka, groupId, consumerClientId);
   await grants.listen(0, '127.0.0.1');
   const grantsUrl = `http://127.0.0.1:${(grants.getHttpServer().address() as AddressInfo).port}`;
 
+  const milestones = options.milestones
+    ? await startMilestones(kafka, {
+        ...common,
+        AUTH_FOUNDER_JWKS_URL: `${applicationsUrl}/.well-known/jwks.json`,
+      })
+    : undefined;
   const gateway = await createServiceApp(
     GatewayModule.register(
       loadGatewayConfig({
         APPLICATIONS_URL: applicationsUrl,
         GRANTS_URL: grantsUrl,
+        ...(milestones ? { MILESTONES_URL: milestones.url } : {}),
         KAFKA_BROKERS: brokers,
         LOG_LEVEL: 'silent',
         RATE_LIMIT_PER_SECOND: '0',
@@ -279,21 +291,76 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await pool.end();
       await gateway.close();
       await grants.close();
+      await milestones?.app.close();
       await applications.close();
       await emulator.close();
     },
   };
 }
 
-const GROUP_ID = 'grants-e2e-events';
+/** The milestones service, consuming grants.grant.v1 from its current end in a group of its own. */
+async function startMilestones(
+  kafka: Kafka,
+  env: Record<string, string>,
+): Promise<{ app: INestApplication; url: string }> {
+  const config = loadMilestonesConfig(env);
+  const groupId = `grants-e2e-milestones-${randomUUID().slice(0, 8)}`;
+  await startGroupAtEnd(kafka, groupId, [TOPICS.grant]);
+  const clientId = `grants-e2e-milestones-${randomUUID().slice(0, 8)}`;
+  const app = await createServiceApp(MilestonesModule.register(config), {
+    quiet: true,
+    connectKafka: (nest) =>
+      connectKafkaEvents(nest, {
+        service: 'milestones',
+        groupId,
+        registry: integrationContracts(),
+        kafka: createKafka({ clientId, brokers: config.KAFKA_BROKERS }),
+        maxAttempts: 3,
+        backoff: { initialMs: 50, maxMs: 200 },
+        consumerConfig: FAST_CONSUMER,
+      }),
+  });
+  await app.startAllMicroservices();
+  await joined(kafka, groupId, clientId);
+  await app.listen(0, '127.0.0.1');
+  return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
+}
 
-/** Until the grants consumer holds partitions in a stable group (what it reads is then ours). */
-async function joined(kafka: Kafka, clientId: string): Promise<void> {
+const FAST_CONSUMER = {
+  sessionTimeout: 6000,
+  rebalanceTimeout: 6000,
+  heartbeatInterval: 300,
+  maxWaitTimeInMs: 200,
+};
+
+const CONSUMED_TOPICS = [TOPICS.application, TOPICS.milestone, TOPICS.disbursement, TOPICS.payout];
+
+/** Commits the topics' end offsets for a fresh group, so its first member starts there. */
+async function startGroupAtEnd(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(kafka, topics);
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: ends.map(({ partition, offset }) => ({ partition, offset })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Until the consumer holds partitions in a stable group. */
+async function joined(kafka: Kafka, groupId: string, clientId: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     await eventually(async () => {
-      const { groups } = await admin.describeGroups([GROUP_ID]);
+      const { groups } = await admin.describeGroups([groupId]);
       const group = groups[0];
       return group?.state === 'Stable' && group.members.some((m) => m.clientId === clientId)
         ? true
