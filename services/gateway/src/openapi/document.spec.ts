@@ -14,7 +14,8 @@ import type {
 } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { createAssetRegistry } from '@lib/near';
-import { HealthController, validateBody } from '@lib/platform';
+import { HealthController, validateBody, ValidationProblem } from '@lib/platform';
+import { limitCases } from '@lib/testing';
 // Tests may cross service boundaries: the document must match what the services do.
 import {
   decisionBody,
@@ -332,5 +333,46 @@ describe('OpenAPI document', () => {
         validateBody(decisionBody(), { decision: 'request_changes', reason: 'budget' }),
       ).not.toThrow();
     });
+  });
+
+  describe('every documented request limit is enforced by the route’s own schema (every service)', () => {
+    // The e2e walk (test/openapi.e2e.spec.ts) sends these through the running services; this
+    // one holds every service's schemas to their document without starting anything.
+    const assets = createAssetRegistry({ network: 'local' });
+    const routes = new Map(
+      services.flatMap(({ routes: list }) =>
+        list.map((route) => [`${route.method} ${route.path}`, route] as const),
+      ),
+    );
+    const cases = limitCases(doc as never, {
+      decimals: (asset) => assets.find(asset)?.decimals,
+    }).filter((c) => c.location !== 'header'); // headers are parsed by controllers, not schemas
+    const pathOf = (url: string) =>
+      Object.keys(doc.paths).find((p) =>
+        new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(url),
+      )!;
+
+    it('reaches the applications routes and the other services’ routes with examples', () => {
+      expect(cases.some((c) => c.url.startsWith('/v1/applications'))).toBe(true);
+    });
+
+    it.each(cases.map((c) => [`${c.operationId} ${c.location} ${c.field} past ${c.limit}`, c]))(
+      '%s',
+      (_, c) => {
+        const route = routes.get(`${c.method} ${pathOf(c.url)}`)!;
+        const schema =
+          c.location === 'body'
+            ? (route.request!.body!.content['application/json'].schema as z.ZodTypeAny)
+            : (route.request!.query as unknown as z.ZodTypeAny);
+        let caught: unknown;
+        try {
+          validateBody(schema, c.location === 'body' ? c.body : c.query);
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught).toBeInstanceOf(ValidationProblem);
+        expect((caught as ValidationProblem).errors!.map((e) => e.field)).toContain(c.field);
+      },
+    );
   });
 });
