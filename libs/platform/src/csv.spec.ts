@@ -37,6 +37,18 @@ describe('csv', () => {
     expect(produced).toBe(5);
   });
 
+  it('writes only the header when there are no rows', async () => {
+    async function* none(): AsyncGenerator<{ n: number }> {}
+    let text = '';
+    for await (const chunk of csvStream(
+      [{ header: 'n', value: (r: { n: number }) => r.n }],
+      none(),
+    )) {
+      text += String(chunk);
+    }
+    expect(text).toBe('n\r\n');
+  });
+
   it.each([
     [undefined, 'text/csv', true],
     [undefined, 'text/csv;q=0.9, application/json', false],

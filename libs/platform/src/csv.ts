@@ -1,6 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { StreamableFile } from '@nestjs/common';
+import { Logger, StreamableFile } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { problemBody } from './problem';
+
+const exportLogger = new Logger('CsvExport');
 
 /** One CSV column: its header and how a row gives its cell (null/undefined → empty cell). */
 export interface CsvColumn<T> {
@@ -25,14 +29,30 @@ export function csvLine(cells: (string | number | bigint | boolean | null | unde
 }
 
 /**
- * A byte stream of CSV: the header line, then one line per row as `rows` yields them. Pulled by
+ * A byte stream of CSV: the header line, then one line per row as `rows` yields them (the first
+ * row is read before the header is written, so an immediate failure is still an error status). Pulled by
  * the consumer (backpressure): a slow client slows the row source instead of filling memory; a
  * client that goes away stops the source (its `finally` runs, e.g. closing a DB cursor).
  */
 export function csvStream<T>(columns: CsvColumn<T>[], rows: AsyncIterable<T>): Readable {
   async function* lines(): AsyncGenerator<string> {
-    yield csvLine(columns.map((c) => c.header));
-    for await (const row of rows) yield csvLine(columns.map((c) => c.value(row)));
+    const iterator = rows[Symbol.asyncIterator]();
+    let done = false;
+    try {
+      // The first row is read before any byte is written, so a source that fails at once (a bad
+      // query, the database away) still gets a proper error status instead of a cut-off file.
+      let next: IteratorResult<T> = await iterator.next();
+      yield csvLine(columns.map((c) => c.header));
+      while (!next.done) {
+        const row: T = next.value;
+        yield csvLine(columns.map((c) => c.value(row)));
+        next = await iterator.next();
+      }
+      done = true;
+    } finally {
+      // Stopped early (the client went away): let the source clean up (close its cursor).
+      if (!done) await iterator.return?.();
+    }
   }
   return Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
 }
@@ -46,9 +66,23 @@ export function csvFile<T>(
   columns: CsvColumn<T>[],
   rows: AsyncIterable<T>,
 ): StreamableFile {
-  return new StreamableFile(csvStream(columns, rows), {
+  const file = new StreamableFile(csvStream(columns, rows), {
     type: 'text/csv; charset=utf-8',
     disposition: `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+  });
+  // A failure mid-export must not look like a complete file: before the first byte it is a 500
+  // problem (no internals leaked); after it, the connection is cut so the download fails.
+  return file.setErrorHandler((error, handlerResponse) => {
+    exportLogger.error(`CSV export ${filename} failed: ${error.message}`);
+    const response = handlerResponse as unknown as ServerResponse;
+    if (response.destroyed) return;
+    if (response.headersSent) {
+      response.destroy(error);
+      return;
+    }
+    response.statusCode = 500;
+    response.setHeader('content-type', 'application/problem+json');
+    response.end(JSON.stringify(problemBody(500, 'export_failed', 'the export failed; retry')));
   });
 }
 

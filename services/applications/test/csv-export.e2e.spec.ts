@@ -176,5 +176,11 @@ describe('CSV export of the applications queue (GET /v1/applications?format=csv)
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(bad.body.errors[0].field).toBe('format');
     await h.api().get('/v1/applications?format=csv&status=nope').set(auth(admin)).expect(400);
+    const cursor = await h
+      .api()
+      .get('/v1/applications?format=csv&cursor=not-a-cursor')
+      .set(auth(admin))
+      .expect(400);
+    expect(cursor.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });
