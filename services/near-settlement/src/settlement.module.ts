@@ -165,7 +165,9 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
       pollIntervalMs: 250,
       lockRetryMs: 500,
       afterPublish: async (events) => {
-        if (events.some((e) => FINAL_EVENTS.has(e.type))) this.crash.at('after-event');
+        const final = (e: { type: string; data: Record<string, unknown> }) =>
+          FINAL_EVENTS.has(e.type) && this.crash.finishedByThisProcess(e.data.payoutId);
+        if (this.crash.enabled && events.some(final)) this.crash.at('after-event');
       },
       onError: (error) => this.logger.error({ err: error }, 'payout relay batch failed; retrying'),
     });

@@ -9,6 +9,8 @@ import {
   eventually,
   finished,
   fresh,
+  payoutRow,
+  pool,
   NEAR,
   PayoutTail,
   releaseDisbursement,
@@ -74,6 +76,18 @@ describe('near-settlement crash injection (child process, SIGKILL at each step)'
         'PayoutSettled published',
         60_000,
       );
+      if (point === 'after-event') {
+        // Killed after Kafka acknowledged the batch, before the relay's checkpoint: the restarted
+        // relay publishes it again under the same event id (consumers dedupe by it).
+        await eventually(
+          () => tail.deliveries(payoutId, 'PayoutSettled').length >= 2 || undefined,
+          'second delivery of PayoutSettled',
+          60_000,
+        );
+        expect(new Set(tail.deliveries(payoutId, 'PayoutSettled').map((e) => e.eventId)).size).toBe(
+          1,
+        );
+      }
       await restarted.kill();
 
       // Exactly once on chain: one included transaction, the balance moved once.
@@ -88,21 +102,48 @@ describe('near-settlement crash injection (child process, SIGKILL at each step)'
       expect(new Set(tail.deliveries(payoutId, 'PayoutSettled').map((e) => e.eventId)).size).toBe(
         1,
       );
-      if (point === 'after-event') {
-        // Killed after Kafka acknowledged the batch, before the relay's checkpoint: the restarted
-        // relay publishes it again under the same event id (consumers dedupe by it).
-        await eventually(
-          () => tail.deliveries(payoutId, 'PayoutSettled').length >= 2 || undefined,
-          'second delivery of PayoutSettled',
-        );
-        expect(new Set(tail.deliveries(payoutId, 'PayoutSettled').map((e) => e.eventId)).size).toBe(
-          1,
-        );
-      }
       if (point === 'after-sign') {
         // The signed bytes never reached the ledger: a fresh transaction paid it.
         expect(txs).toHaveLength(1);
       }
     },
   );
+
+  it('on start, a payout left signed is resumed before new work is taken', async () => {
+    const receivers = [fresh('founder'), fresh('founder')];
+    for (const r of receivers) emulator.createAccount({ accountId: r, amount: NEAR });
+    // Hold the lane's first RPC read so that both releases are recorded before it signs.
+    emulator.faults.delay(1500, { methods: ['query'] });
+    const crashing = await startChild({ ...env, SETTLEMENT_FAULT_CRASH_AT: 'after-store' });
+    children.push(crashing);
+    const released = [];
+    for (const receiver of receivers) {
+      released.push(await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR }));
+    }
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const rows = await Promise.all(released.map((r) => payoutRow(r.payoutId)));
+    expect(rows.map((r) => r?.status).sort()).toEqual(['requested', 'signed']);
+    const left = released[rows.findIndex((r) => r?.status === 'signed')];
+    const waiting = released[rows.findIndex((r) => r?.status === 'requested')];
+
+    const restarted = await startChild(env);
+    children.push(restarted);
+    for (const r of released) expect((await finished(r.payoutId, 90_000)).status).toBe('settled');
+    await restarted.kill();
+    const { rows: times } = await pool.query<{
+      payout_id: string;
+      finished_at: Date;
+      signed_at: Date;
+    }>(
+      `SELECT p.payout_id, p.finished_at, t.signed_at FROM near_settlement.payouts p
+       JOIN near_settlement.payout_transactions t ON t.tx_hash = p.current_tx_hash
+       WHERE p.payout_id = ANY($1)`,
+      [released.map((r) => r.payoutId)],
+    );
+    const byId = new Map(times.map((t) => [t.payout_id, t]));
+    expect(byId.get(waiting.payoutId)!.signed_at.getTime()).toBeGreaterThanOrEqual(
+      byId.get(left.payoutId)!.finished_at.getTime(),
+    );
+    for (const r of receivers) expect(chainPaymentsTo(emulator, r)).toHaveLength(1);
+  });
 });

@@ -60,7 +60,7 @@ export function settlementEnv(
     NODE_ENV: 'test',
     DATABASE_URL,
     KAFKA_BROKERS: BROKERS,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.SETTLEMENT_TEST_LOG ?? 'silent',
     AUTH_JWT_SECRET: JWT_SECRET,
     NEAR_NETWORK: 'local',
     NEAR_RPC_URL: emulator.url,

@@ -224,6 +224,7 @@ export class PayoutDriver {
           continue;
         }
         crash.at('after-outcome');
+        crash.finished(payout.payout_id);
         if (status.kind === 'success') {
           const blockHash = status.outcome.transaction_outcome?.block_hash ?? '';
           const block = await this.rpc(
