@@ -156,7 +156,8 @@ class CheckedBody<S extends z.ZodTypeAny, O> extends z.ZodEffects<S, O, unknown>
 
 /**
  * A body: `schema` (shape, limits), `checks` across fields on the raw input (must be defensive:
- * the input is unvalidated) and `build`, which maps a clean result to command data.
+ * the input is unvalidated — null and undefined included, which the OpenAPI generator probes with)
+ * and `build`, which maps a clean result to command data.
  */
 export function checkedBody<S extends z.ZodTypeAny, O>(
   schema: S,
