@@ -43,6 +43,12 @@ describe('invariant collectors (real Kafka and PostgreSQL)', () => {
       const caughtUp = await consumerLag(brokers, mine);
       expect(caughtUp).toEqual([{ group: groupId, topic, partition: 0, lag: 0n }]);
       expect(checkLag({ lag: caughtUp })).toEqual([]);
+
+      // Reset to the start (offset -2 is kafkajs' "earliest" marker): all three are behind again.
+      await admin.resetOffsets({ groupId, topic, earliest: true });
+      expect(await consumerLag(brokers, mine)).toEqual([
+        { group: groupId, topic, partition: 0, lag: 3n },
+      ]);
     } finally {
       await producer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);

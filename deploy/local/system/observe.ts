@@ -11,7 +11,7 @@ import { nearBalance, tokenBalance } from './near-rpc';
 /**
  * Lag of every consumer group (optionally only those `include` accepts) on every topic it has
  * committed offsets for: high watermark − committed offset per partition. A partition the group
- * never committed on counts from the low watermark (nothing consumed of what is there).
+ * never committed on (or reset to "earliest", offset -2) counts from the low watermark.
  */
 export async function consumerLag(
   brokers: string,
@@ -40,11 +40,12 @@ async function groupLag(admin: Admin, groupId: string): Promise<LagObservation[]
   const committed = await admin.fetchOffsets({ groupId });
   const lags: LagObservation[] = [];
   for (const { topic, partitions } of committed) {
-    if (partitions.every((p) => p.offset === '-1')) continue; // subscribed, never committed anything
+    // Negative offsets are markers, not positions (-1 none committed, -2 "earliest" after a reset).
+    if (partitions.every((p) => p.offset === '-1')) continue; // never committed anything
     const ends = await admin.fetchTopicOffsets(topic);
     for (const end of ends) {
       const mine = partitions.find((p) => p.partition === end.partition);
-      const offset = mine && mine.offset !== '-1' ? BigInt(mine.offset) : BigInt(end.low);
+      const offset = mine && !mine.offset.startsWith('-') ? BigInt(mine.offset) : BigInt(end.low);
       const lag = BigInt(end.high) - offset;
       lags.push({ group: groupId, topic, partition: end.partition, lag: lag > 0n ? lag : 0n });
     }
