@@ -55,7 +55,8 @@ const csv = <T extends string>(values: readonly [T, ...T[]]) =>
     .string()
     .max(500)
     .transform((s) => s.split(',').map((v) => v.trim()))
-    .pipe(z.array(z.enum(values)).min(1));
+    .pipe(z.array(z.enum(values)).min(1))
+    .openapi({ description: `Comma-separated, one or more of: ${values.join(', ')}.` });
 
 /** An ISO date or date-time that is a real instant Postgres accepts (years 1970–9999). */
 const instant = z
