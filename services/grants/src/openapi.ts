@@ -51,7 +51,6 @@ const problems = (...statuses: number[]) =>
   );
 
 const etag = z.object({ etag: z.string().describe('The grant version, e.g. "3"') });
-const security = [{ bearer: [] }];
 const json = <S extends z.ZodTypeAny>(schema: S, required = true) => ({
   required,
   content: { 'application/json': { schema } },
@@ -72,7 +71,6 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants',
     tags: ['grants'],
     summary: 'Grants: founders their own, staff all (filters status and asset; cursor pages)',
-    security,
     request: { query: listGrantsQuery },
     responses: {
       200: {
@@ -87,7 +85,6 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}',
     tags: ['grants'],
     summary: 'One grant: terms, payout account in force, per tranche milestone/disbursement/payout',
-    security,
     request: { params: grantIdParams },
     responses: { ...grantAnswer('The grant'), ...problems(401, 404) },
   },
@@ -96,7 +93,6 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/acceptance-challenge',
     tags: ['grants'],
     summary: 'A challenge naming the grant and the sha256 of its terms (founder of the grant)',
-    security,
     request: {
       params: grantIdParams,
       headers: mutationHeaders.pick({ 'idempotency-key': true }),
@@ -112,7 +108,6 @@ export const openApiRoutes: RouteConfig[] = [
     description:
       'The signature must come from a full-access key of the payout account in force, over the ' +
       'message and nonce the acceptance challenge issued (once).',
-    security,
     request: { params: grantIdParams, headers: mutationHeaders, body: json(signedMessageBody) },
     responses: { ...grantAnswer('Active'), ...problems(400, 401, 403, 404, 409, 422, 503) },
   },
@@ -121,7 +116,6 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/payout-account-challenge',
     tags: ['grants'],
     summary: 'A challenge the proposed new payout account signs (founder of the grant)',
-    security,
     request: {
       params: grantIdParams,
       headers: mutationHeaders.pick({ 'idempotency-key': true }),
@@ -135,7 +129,6 @@ export const openApiRoutes: RouteConfig[] = [
     tags: ['grants'],
     summary: 'Propose a new payout account, proven by its own NEP-413 signature',
     description: 'Awaits an admin’s approval; the account in force does not change yet.',
-    security,
     request: { params: grantIdParams, headers: mutationHeaders, body: json(signedMessageBody) },
     responses: {
       ...grantAnswer('Awaiting approval'),
@@ -148,7 +141,6 @@ export const openApiRoutes: RouteConfig[] = [
     tags: ['grants'],
     summary: 'Approve the proposed payout account (admin); in force after the cool-down',
     description: 'Effective at approval + PAYOUT_ACCOUNT_COOLDOWN_HOURS (default 48).',
-    security,
     request: {
       params: grantIdParams,
       headers: mutationHeaders,
@@ -161,7 +153,6 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/kyc',
     tags: ['grants'],
     summary: 'Record the KYC status, with an optional expiry for a verification (admin)',
-    security,
     request: { params: grantIdParams, headers: mutationHeaders, body: json(kycBody) },
     responses: { ...grantAnswer('Recorded'), ...problems(400, 401, 403, 404, 409, 422) },
   },
@@ -170,7 +161,6 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/cancel',
     tags: ['grants'],
     summary: 'Cancel the grant with a reason (admin); not from completed or cancelled',
-    security,
     request: { params: grantIdParams, headers: mutationHeaders, body: json(cancelBody) },
     responses: { ...grantAnswer('Cancelled'), ...problems(400, 401, 403, 404, 409, 422) },
   },
