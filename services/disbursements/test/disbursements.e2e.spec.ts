@@ -94,9 +94,14 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     afterThis = () => tail.stop();
     const { id, grant } = await disbursementFor(999);
     const t = await h.treasurer();
-    const approved = await approve(id, t.token).expect(200);
+    const key = `approve-${randomUUID()}`;
+    const approved = await approve(id, t.token).set('idempotency-key', key).expect(200);
     expect(approved.body.status).toBe('approved');
     expect(approved.headers.etag).toBe('"2"');
+    // The same request again with its key: the stored answer, and still one approval.
+    const replayed = await approve(id, t.token).set('idempotency-key', key).expect(200);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual(approved.body);
     const result = await run(t.token);
     expect(result.released).toContainEqual({ id, attempt: 1 });
     const row = await pool.query(
