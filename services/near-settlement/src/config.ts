@@ -56,8 +56,8 @@ export const configShape = {
 
 /** Parsed once at start; an invalid or missing variable stops the process naming it. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => {
-  const config = parseConfig(configShape, env);
-  if (config.SETTLEMENT_FAULT_CRASH_AT && config.NODE_ENV === 'production') {
+  // Checked first, so it is named whatever else production refuses.
+  if (env.SETTLEMENT_FAULT_CRASH_AT && env.NODE_ENV === 'production') {
     throw new ConfigError([
       {
         variable: 'SETTLEMENT_FAULT_CRASH_AT',
@@ -65,7 +65,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => {
       },
     ]);
   }
-  return config;
+  return parseConfig(configShape, env);
 };
 
 export type NearSettlementConfig = ReturnType<typeof loadConfig>;
