@@ -474,7 +474,37 @@ const cnpgCluster = z
   })
   .strict();
 
+const peer = z
+  .object({
+    podSelector: z.object({ matchLabels: labels }).strict().optional(),
+    namespaceSelector: z.object({ matchLabels: labels }).strict().optional(),
+  })
+  .strict()
+  .refine((p) => (p.podSelector ? 1 : 0) + (p.namespaceSelector ? 1 : 0) === 1, 'one selector');
+const networkPolicy = z
+  .object({
+    apiVersion: z.literal('networking.k8s.io/v1'),
+    kind: z.literal('NetworkPolicy'),
+    metadata,
+    spec: z
+      .object({
+        podSelector: z.object({ matchLabels: labels }).strict(),
+        policyTypes: z.array(z.literal('Ingress')),
+        ingress: z.array(
+          z
+            .object({
+              from: z.array(peer).optional(),
+              ports: z.array(z.object({ port: portRef, protocol: z.literal('TCP') }).strict()),
+            })
+            .strict(),
+        ),
+      })
+      .strict(),
+  })
+  .strict();
+
 const SCHEMAS: Record<string, z.ZodTypeAny> = {
+  NetworkPolicy: networkPolicy,
   Deployment: deployment,
   Service: service,
   ConfigMap: configMap,
@@ -663,6 +693,43 @@ describe.each(['development', 'production'])('deploy/k8s/overlays/%s', (overlay)
       }
     },
   );
+
+  it('lets only the gateway (and Prometheus) reach the other services', () => {
+    const policies = docs
+      .filter((d) => d.kind === 'NetworkPolicy')
+      .map((d) => networkPolicy.parse(d));
+    for (const svc of serviceNames) {
+      const pod = deploymentOf(svc).spec.template.metadata.labels;
+      const own = policies.filter((p) =>
+        Object.entries(p.spec.podSelector.matchLabels).every(([k, v]) => pod[k] === v),
+      );
+      expect([svc, own.length]).toEqual([svc, 1]);
+      type Peer = z.infer<typeof peer> | { anyone: true };
+      const peers: Peer[] = own[0].spec.ingress.flatMap(
+        (rule): Peer[] => rule.from ?? [{ anyone: true }],
+      );
+      if (svc === 'gateway') {
+        expect(peers).toEqual([{ anyone: true }]);
+        continue;
+      }
+      expect(peers).toContainEqual({
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway' } },
+      });
+      expect(peers).toContainEqual({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      });
+      // Nothing opens a service to everyone; only the JWKS owner takes other incubator pods.
+      expect(peers).not.toContainEqual({ anyone: true });
+      const widened = peers.filter(
+        (p) =>
+          'podSelector' in p &&
+          p.podSelector?.matchLabels['app.kubernetes.io/part-of'] !== undefined,
+      );
+      expect([svc, widened.length]).toEqual([svc, svc === 'applications' ? 1 : 0]);
+      for (const rule of own[0].spec.ingress)
+        expect(rule.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    }
+  });
 
   it('gives each stateful service DATABASE_URL from the CloudNativePG app secret', () => {
     const db = cnpgCluster.parse(docs.find((x) => x.kind === 'Cluster'));
