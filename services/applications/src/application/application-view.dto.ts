@@ -71,14 +71,19 @@ const decisionView_ = z
   })
   .openapi('DecisionView', { description: 'The latest decision.' });
 
+/** What an application and its list row both show first. */
+const identity = {
+  id: z.string().uuid(),
+  status: z.enum(APPLICATION_STATUSES),
+  version: z.number().int().min(1),
+  owner: z.string().openapi({ description: 'The founder’s JWT `sub` (their NEAR account).' }),
+  title: z.string(),
+};
+
 /** One application as `GET /v1/applications/{id}` and every command answer return it. */
 export const applicationViewSchema = z
   .object({
-    id: z.string().uuid(),
-    status: z.enum(APPLICATION_STATUSES),
-    version: z.number().int().min(1),
-    owner: z.string().openapi({ description: 'The founder’s JWT `sub` (their NEAR account).' }),
-    title: z.string(),
+    ...identity,
     summary: z.string(),
     category: z.enum(APPLICATION_CATEGORIES),
     team: z.array(z.object({ name: z.string(), role: z.string(), contact: z.string().optional() })),
@@ -118,11 +123,7 @@ export const applicationViewSchema = z
 /** One row of `GET /v1/applications`. */
 export const queueItemViewSchema = z
   .object({
-    id: z.string().uuid(),
-    status: z.enum(APPLICATION_STATUSES),
-    version: z.number().int().min(1),
-    owner: z.string(),
-    title: z.string(),
+    ...identity,
     category: z.enum(APPLICATION_CATEGORIES),
     requestedFunding: moneyView,
     reviewers: staffOnly(z.array(z.string())),
