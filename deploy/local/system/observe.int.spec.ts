@@ -61,6 +61,8 @@ describe('invariant collectors (real Kafka and PostgreSQL)', () => {
     // A database of its own: the collector walks every event-store schema it finds.
     const name = `observe_${randomBytes(5).toString('hex')}`;
     const admin = new Pool({ connectionString: databaseUrl, max: 1 });
+    // Other suites may terminate sessions on the shared test database; an idle one may go.
+    admin.on('error', () => undefined);
     await admin.query(`CREATE DATABASE "${name}"`);
     const url = new URL(databaseUrl);
     url.pathname = `/${name}`;
