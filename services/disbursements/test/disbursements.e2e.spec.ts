@@ -358,6 +358,39 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     expect(await ledger(1)).toBe('posted');
   });
 
+  it('a payout-account change while released applies once the payout fails: the retry needs new approvals', async () => {
+    const { id, grant } = await disbursementFor(14);
+    const t = await h.treasurer();
+    await approve(id, t.token).expect(200);
+    expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
+    await up.changePayoutAccount(grant, 'moved.test.near');
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT payout_account FROM disbursements.grant_info WHERE grant_id = $1`,
+        [grant.grantId],
+      );
+      return rows[0]?.payout_account === 'moved.test.near' ? true : undefined;
+    });
+    const inFlight = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token)).expect(200);
+    expect(inFlight.body).toMatchObject({ status: 'released', receiver: grant.payoutAccount });
+    await up.payoutFailed(id, 1);
+    const failed = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.body.receiver === 'moved.test.near' ? res.body : undefined;
+    });
+    expect(failed).toMatchObject({ status: 'failed', approvals: [] });
+    const retried = await h
+      .api()
+      .post(`/v1/disbursements/${id}/retry`)
+      .set(auth(t.token))
+      .send({})
+      .expect(200);
+    expect(retried.body).toMatchObject({ status: 'awaiting_approval', attempt: 2 });
+    await approve(id, t.token).expect(200);
+    const result = await run(t.token);
+    expect(result.released).toContainEqual({ id, attempt: 2 });
+  });
+
   it('hold makes the run wait as held; release lifts it', async () => {
     const { id } = await disbursementFor(12);
     const t = await h.treasurer();

@@ -207,8 +207,8 @@ export class DisbursementConsumer {
               PayoutIntegrationEventData<'PayoutFailed'>
             >;
             await limitLedger.void(client, data.disbursementId, data.attempt, now);
-            await this.ifExists(() =>
-              this.handler.execute(
+            await this.ifExists(async () => {
+              const failed = await this.handler.execute(
                 data.disbursementId,
                 {
                   type: 'RecordPayoutFailed',
@@ -216,8 +216,25 @@ export class DisbursementConsumer {
                   metadata: { now, actor: SYSTEM },
                 },
                 options,
-              ),
-            );
+              );
+              // A payout-account change while it was in flight left it alone; a retry must go
+              // to the grant's account of now, with fresh approvals.
+              const grant = await grantInfo.get(client, failed.state.grantId);
+              if (grant?.payoutAccount && grant.payoutAccount !== failed.state.receiver) {
+                await this.handler.execute(
+                  data.disbursementId,
+                  {
+                    type: 'ChangeReceiver',
+                    data: {
+                      receiver: grant.payoutAccount,
+                      effectiveAt: grant.payoutAccountEffectiveAt ?? now.toISOString(),
+                    },
+                    metadata: { now, actor: SYSTEM },
+                  },
+                  options,
+                );
+              }
+            });
             return;
           }
           case 'ReconciliationDiscrepancyFound': {
