@@ -1,10 +1,9 @@
 import {
   applicationEventSchemas,
   type ApplicationIntegrationEventData,
-  type IntegrationEnvelope,
   TOPICS,
 } from '@lib/contracts';
-import { aggregateIdOf, type RelayMapping } from '@lib/event-store';
+import { type RelayMapping, toIntegrationEnvelope } from '@lib/event-store';
 import {
   type ApplicationApproved,
   type ApplicationEvent,
@@ -25,18 +24,8 @@ export const applicationOutbound: RelayMapping = (event) => {
   // relay loudly (it retries and logs) rather than publishing something consumers would reject.
   const contract = applicationEventSchemas[event.type as keyof typeof applicationEventSchemas];
   const data = contract.data.parse(mapped) as Record<string, unknown>;
-  const envelope: IntegrationEnvelope = {
-    eventId: event.eventId,
-    type: event.type,
-    schemaVersion: 1,
-    aggregateId: aggregateIdOf(event.streamId),
-    streamVersion: event.streamVersion,
-    occurredAt: event.metadata.occurredAt.toISOString(),
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId,
-    actor: event.metadata.actor,
-    data,
-  };
+  // The relay's own envelope builder, with the contract's data and version.
+  const envelope = { ...toIntegrationEnvelope(event), schemaVersion: 1, data };
   return { topic: TOPICS.application, envelope };
 };
 
