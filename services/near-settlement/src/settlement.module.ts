@@ -12,7 +12,7 @@ import { TOPICS } from '@lib/contracts';
 import { createRelayProducer, KafkaRelay, PostgresEventStore } from '@lib/event-store';
 import { createKafka, ensureTopics } from '@lib/messaging';
 import { createNearProvider, resolveNearNetwork, type AssetRegistry } from '@lib/near';
-import { PG_POOL, SERVICE_CONFIG } from '@lib/platform';
+import { counter, gauge, PG_POOL, SERVICE_CONFIG } from '@lib/platform';
 import type { NearSettlementConfig } from './config';
 import { CrashHook } from './crash-injection';
 import { LaneSupervisor } from './lane/lane.supervisor';
@@ -32,6 +32,27 @@ import {
 import { TreasuryController } from './treasury/treasury.controller';
 
 const SCHEMA = 'near_settlement';
+const PAYOUT_STATUSES = ['requested', 'signed', 'broadcast', 'settled', 'failed'] as const;
+/** What the gauges read at scrape time: the running module (one per process outside tests). */
+let metricsSource: { payouts(): Promise<Map<string, number>>; lanesDriven(): number } | undefined;
+gauge(
+  'settlement_payouts',
+  'Payouts of this treasury in the ledger, by status',
+  ['status'],
+  async function () {
+    const counts =
+      (await metricsSource?.payouts().catch(() => undefined)) ?? new Map<string, number>();
+    for (const status of PAYOUT_STATUSES) this.set({ status }, counts.get(status) ?? 0);
+  },
+);
+gauge('settlement_lanes_driven', 'Signer lanes this replica drives now', [], function () {
+  this.set(metricsSource?.lanesDriven() ?? 0);
+});
+const discrepancies = counter(
+  'settlement_reconciliation_discrepancies_total',
+  'Reconciliation discrepancies newly found, by kind',
+  ['kind'],
+);
 const FINAL_EVENTS = new Set(['PayoutSettled', 'PayoutFailed']);
 
 /**
@@ -150,6 +171,18 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const { pool, treasuryAccountId, lanes } = this;
+    metricsSource = {
+      payouts: async () => {
+        const { rows } = await pool.query<{ status: string; n: string }>(
+          `SELECT status, count(*)::text AS n FROM near_settlement.payouts
+           WHERE treasury_account_id = $1 GROUP BY status`,
+          [treasuryAccountId],
+        );
+        return new Map(rows.map((r) => [r.status, Number(r.n)]));
+      },
+      lanesDriven: () => lanes.activity().filter((l) => l.drivenHere).length,
+    };
     const kafka = createKafka({
       clientId: 'near-settlement-relay',
       brokers: this.config.KAFKA_BROKERS,
@@ -193,6 +226,7 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
         assets: this.assets,
       });
       for (const d of found.filter((x) => x.newlyReported)) {
+        discrepancies.inc({ kind: d.kind });
         this.logger.warn({ discrepancy: d }, 'reconciliation discrepancy');
       }
     } catch (error) {
@@ -201,6 +235,7 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    metricsSource = undefined;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.reconciling;
     await this.lanes.stop();

@@ -229,4 +229,11 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
       .set('Authorization', `Bearer ${await token(['admin'])}`)
       .expect(200);
   });
+
+  it('GET /metrics: payouts by status and lanes driven', async () => {
+    const res = await request(app.getHttpServer()).get('/metrics').expect(200);
+    expect(res.text).toMatch(/settlement_payouts\{status="settled"\} [1-9]\d*/);
+    expect(res.text).toMatch(/settlement_payouts\{status="failed"\} [1-9]\d*/);
+    expect(res.text).toContain('settlement_lanes_driven 2');
+  });
 });
