@@ -250,6 +250,21 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     expect(refused.body.code).toBe('already_released');
   });
 
+  it('a milestone accepted after its grant was cancelled is recorded cancelled, never released', async () => {
+    const grant = await up.activateGrant({ asset: ASSET, amounts: [units(6)] });
+    await up.kyc(grant.grantId, 'verified');
+    await up.cancelGrant(grant.grantId);
+    await up.acceptMilestone(grant, 1, units(6));
+    const id = disbursementId(grant.grantId, 1);
+    const t = await h.treasurer();
+    const body = await eventually(async () => {
+      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
+      return res.status === 200 ? res.body : undefined;
+    });
+    expect(body.status).toBe('cancelled');
+    expect((await approve(id, t.token).expect(409)).body.code).toBe('disbursement_cancelled');
+  });
+
   it('a redelivered MilestoneAccepted makes one disbursement', async () => {
     const grant = await up.activateGrant({ asset: ASSET, amounts: [units(7)] });
     const { data } = await up.acceptMilestone(grant, 1, units(7));
