@@ -4,8 +4,8 @@
  * each a run of P payouts with ONE fault injected at a random moment:
  *   a  SIGKILL of a random service (or the gateway), then restart
  *   b  restart of the (private) Kafka broker
- *   c  PostgreSQL restart (only with FAULTS_ALLOW_PG_RESTART=1: it restarts the cluster the
- *      system's database lives on, which other people's tests may share)
+ *   c  PostgreSQL restart: the system's own server (`database: 'private'`, the default here:
+ *      initdb in /tmp, its own port); on a shared server only with FAULTS_ALLOW_PG_RESTART=1
  *   d  duplicate deliveries: one service's consumer group reset to the start of its topics
  *   e  NEAR RPC faults: 408 after apply, dropped responses (before/after apply), 503s, delays
  * After each trial, once every consumer group has caught up: the invariant checker (exactly once
@@ -77,6 +77,8 @@ export interface TrialResult {
   seconds: number;
   violations: Violation[];
   flowErrors: string[];
+  /** Service processes that exited on their own during the trial (the supervisor restarted them). */
+  crashes: string[];
 }
 
 export class FaultSuite {
@@ -97,6 +99,9 @@ export class FaultSuite {
   /** One trial: P payouts, one fault of `kind` at a random moment, then the invariant check. */
   async trial(trial: number, kind: FaultKind, payouts: number): Promise<TrialResult> {
     const started = Date.now();
+    const crashesBefore = new Map(
+      this.system.list().map((p) => [`${p.service}#${p.replica}`, p.crashes]),
+    );
     const grants: ActiveGrant[] = [];
     for (let i = 0; i < payouts; i++) {
       // Alternate assets; every other USDC tranche is above the dual-approval threshold.
@@ -123,7 +128,12 @@ export class FaultSuite {
       });
     }
     const violations = await this.check(grants, before);
+    const crashes = this.system
+      .list()
+      .filter((p) => p.crashes > (crashesBefore.get(`${p.service}#${p.replica}`) ?? 0))
+      .map((p) => `${p.service}#${p.replica}`);
     return {
+      crashes,
       trial,
       fault: kind,
       detail: `${detail} at +${delayMs} ms`,
@@ -206,8 +216,12 @@ export class FaultSuite {
         await this.system.restartKafka(1000);
         return 'broker stopped 1 s';
       case 'c': {
+        if (this.system.hasPrivatePostgres) {
+          await this.system.restartPostgres(this.rand() < 0.5 ? 'immediate' : 'fast', 1000);
+          return 'private PostgreSQL restarted';
+        }
         if (process.env.FAULTS_ALLOW_PG_RESTART !== '1') {
-          throw new Error('fault c needs FAULTS_ALLOW_PG_RESTART=1');
+          throw new Error('fault c on a shared server needs FAULTS_ALLOW_PG_RESTART=1');
         }
         await exec(
           'bash',
@@ -217,7 +231,7 @@ export class FaultSuite {
           ],
           { cwd: ROOT },
         );
-        return 'PostgreSQL restarted';
+        return 'PostgreSQL cluster restarted';
       }
       case 'd': {
         const service = BACKEND_SERVICES[Math.floor(this.rand() * BACKEND_SERVICES.length)];
@@ -362,6 +376,7 @@ export class FaultSuite {
 export function faultSystem(replicas = 1): SystemRunner {
   return new SystemRunner({
     replicas,
+    database: process.env.FAULTS_SHARED_POSTGRES === '1' ? 'fresh' : 'private',
     env: {
       TREASURY_RUN_INTERVAL_SECONDS: '0',
       TREASURY_DUAL_APPROVAL_THRESHOLD: 'NEAR=100,USDC=10000',
@@ -387,8 +402,10 @@ async function main(): Promise<void> {
     seed: string;
     replicas: string;
   }>();
+  const sharedPostgres = process.env.FAULTS_SHARED_POSTGRES === '1';
   const faults = (
-    opts.faults ?? (process.env.FAULTS_ALLOW_PG_RESTART === '1' ? 'a,b,c,d,e' : 'a,b,d,e')
+    opts.faults ??
+    (!sharedPostgres || process.env.FAULTS_ALLOW_PG_RESTART === '1' ? 'a,b,c,d,e' : 'a,b,d,e')
   ).split(',') as FaultKind[];
   const trials = Number(opts.trials);
   const seed = Number(opts.seed);
@@ -413,7 +430,10 @@ async function main(): Promise<void> {
           (result.violations.length === 0
             ? 'invariants hold'
             : `${result.violations.length} VIOLATION(S): ${result.violations.map((v) => `${v.kind} ${v.detail}`).join('; ')}`) +
-          (result.flowErrors.length ? ` [flow retried: ${result.flowErrors.join(' | ')}]` : ''),
+          (result.flowErrors.length ? ` [flow retried: ${result.flowErrors.join(' | ')}]` : '') +
+          (result.crashes.length
+            ? ` [exited on their own, restarted: ${result.crashes.join(', ')}]`
+            : ''),
       );
     }
   } finally {
@@ -430,6 +450,7 @@ async function main(): Promise<void> {
       double: count('double_payout'),
       lost: count('lost_payout'),
       violations: mine.reduce((n, r) => n + r.violations.length, 0),
+      crashes: mine.reduce((n, r) => n + r.crashes.length, 0),
     };
   });
   console.log(

@@ -76,3 +76,34 @@ describe('system runner (separate processes: emulator, two applications replicas
     expect(rows).toEqual([]);
   }, 300_000);
 });
+
+describe('system runner with a private PostgreSQL server', () => {
+  it('runs a service on its own server, survives an immediate (crash) restart of it, removes it on stop', async () => {
+    // The shared broker is fine here: the applications service only produces, and nothing is appended.
+    const system = new SystemRunner({
+      services: ['applications'],
+      gateway: false,
+      database: 'private',
+      kafka: { brokers: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    });
+    await system.start();
+    try {
+      expect(system.hasPrivatePostgres).toBe(true);
+      expect(new URL(system.databaseUrl).port).not.toBe('5432');
+      await system.restartPostgres('immediate');
+      // Ready again: its pools reconnected to the restarted server (or, if the process died of
+      // it, the supervisor restarted it; `crashes` counts that, and the fault suite reports it).
+      await system.waitReady('applications', 0);
+      const client = new Client({ connectionString: system.databaseUrl });
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'applications'`,
+      );
+      await client.end();
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await system.stop();
+    }
+    expect(system.list().filter((p) => p.alive)).toEqual([]);
+  }, 300_000);
+});

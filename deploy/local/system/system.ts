@@ -53,8 +53,12 @@ export interface SystemOptions {
   gateway?: boolean;
   /** `private` (default): a broker of our own on free ports; or the brokers of a running one. */
   kafka?: 'private' | { brokers: string };
-  /** `fresh` (default): a new database, dropped on stop; or the URL of an existing one. */
-  database?: 'fresh' | { url: string };
+  /**
+   * `fresh` (default): a new database on the shared server (SYSTEM_DATABASE_URL or local), dropped
+   * on stop; `private`: a PostgreSQL server of our own (initdb in /tmp, own port, 400
+   * connections), which a fault test may restart; or the URL of an existing database.
+   */
+  database?: 'fresh' | 'private' | { url: string };
   /** Block time of the emulator in ms; default 200. */
   blockMs?: number;
   /** Extra variables for every service process (after the runner's own). */
@@ -65,6 +69,11 @@ export interface SystemOptions {
   logDir?: string;
   /** Per process; default 120 s (2 shared cores compile TypeScript at start). */
   readyTimeoutMs?: number;
+  /**
+   * Restart a service process that exits without being asked to (as Kubernetes' restartPolicy
+   * Always does); each such exit is counted in `crashes`. Default true.
+   */
+  supervise?: boolean;
 }
 
 /** One supervised OS process. */
@@ -76,6 +85,10 @@ export interface ManagedProcess {
   child?: ChildProcess;
   exited?: Promise<void>;
   logFile: string;
+  /** Set while the runner itself stops the process (kill, restart, stop). */
+  stopping?: boolean;
+  /** Exits the runner did not ask for (each was restarted, as a supervisor would). */
+  crashes: number;
 }
 
 /** Finds a free TCP port on 127.0.0.1 (bind 0, read, close). */
@@ -127,6 +140,7 @@ export class SystemRunner {
   brokers = '';
   private ownDatabase?: string;
   private ownKafka?: { port: number; controllerPort: number; stateDir: string };
+  private ownPostgres?: { port: number; dataDir: string; binDir: string };
   private readonly processes = new Map<string, ManagedProcess>();
 
   constructor(options: SystemOptions = {}) {
@@ -137,6 +151,7 @@ export class SystemRunner {
       blockMs: 200,
       logDir: join(ROOT, '.run', `system-${this.id}`),
       readyTimeoutMs: 120_000,
+      supervise: true,
       ...options,
     };
     this.logDir = this.options.logDir;
@@ -210,7 +225,8 @@ export class SystemRunner {
     const p = this.process(service, replica);
     const deadline = Date.now() + this.options.readyTimeoutMs;
     for (;;) {
-      if (!isAlive(p)) {
+      // A supervised process that crashed is being restarted: keep waiting for it.
+      if (!isAlive(p) && (p.stopping || !this.options.supervise || p.service === 'near-emulator')) {
         throw new Error(
           `${p.service}#${p.replica} exited before it was ready; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
         );
@@ -233,6 +249,7 @@ export class SystemRunner {
   ): Promise<void> {
     const p = this.process(service, replica);
     if (!isAlive(p)) return;
+    p.stopping = true;
     p.child!.kill(signal);
     await p.exited;
   }
@@ -261,6 +278,7 @@ export class SystemRunner {
 
   /** Stops every process (SIGTERM, then SIGKILL after 10 s), the private broker, the database. */
   async stop(): Promise<void> {
+    for (const p of this.processes.values()) p.stopping = true;
     const all = [...this.processes.values()].filter(isAlive);
     // Gateway first, then services, then the emulator.
     const order = (p: ManagedProcess) =>
@@ -283,6 +301,11 @@ export class SystemRunner {
       }
       this.ownDatabase = undefined;
     }
+    if (this.ownPostgres) {
+      await this.pgCtl('stop', 'immediate').catch(() => undefined);
+      rmSync(this.ownPostgres.dataDir, { recursive: true, force: true });
+      this.ownPostgres = undefined;
+    }
     live.delete(this);
   }
 
@@ -290,6 +313,16 @@ export class SystemRunner {
   killAllNow(): void {
     for (const p of this.processes.values()) {
       if (isAlive(p)) p.child!.kill('SIGKILL');
+    }
+    if (this.ownPostgres) {
+      try {
+        const pid = Number(
+          readFileSync(join(this.ownPostgres.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+        );
+        process.kill(pid, 'SIGQUIT'); // immediate shutdown of the private server
+      } catch {
+        // not running
+      }
     }
     if (this.ownKafka) {
       const pidFile = join(this.ownKafka.stateDir, 'broker.pid');
@@ -359,6 +392,7 @@ export class SystemRunner {
       port,
       url: `http://127.0.0.1:${port}`,
       logFile: join(this.logDir, `${service}-${replica}.log`),
+      crashes: 0,
     };
     this.processes.set(`${service}#${replica}`, p);
     return p;
@@ -383,10 +417,22 @@ export class SystemRunner {
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     p.child = child;
+    p.stopping = false;
     p.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         log.end(`--- exit code=${code} signal=${signal} ${new Date().toISOString()}\n`);
         resolve();
+        if (
+          !p.stopping &&
+          this.options.supervise &&
+          p.service !== 'near-emulator' &&
+          live.has(this)
+        ) {
+          p.crashes++;
+          setTimeout(() => {
+            if (!isAlive(p) && !p.stopping && live.has(this)) this.spawn(p);
+          }, 500).unref();
+        }
       });
     });
   }
@@ -405,6 +451,7 @@ export class SystemRunner {
   }
 
   private async terminate(p: ManagedProcess, graceMs: number): Promise<void> {
+    p.stopping = true;
     if (!isAlive(p)) return;
     p.child!.kill('SIGTERM');
     const timer = setTimeout(() => {
@@ -415,11 +462,39 @@ export class SystemRunner {
   }
 
   private async startDatabase(): Promise<void> {
-    if (this.options.database && this.options.database !== 'fresh') {
+    if (this.options.database && typeof this.options.database === 'object') {
       this.databaseUrl = this.options.database.url;
       return;
     }
-    const base = process.env.SYSTEM_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    let base = process.env.SYSTEM_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    if (this.options.database === 'private') {
+      const versions = (await exec('ls', ['/usr/lib/postgresql'])).stdout
+        .split(/\s+/)
+        .filter(Boolean);
+      const version = versions.sort((a, b) => Number(a) - Number(b)).pop();
+      if (!version) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
+      this.ownPostgres = {
+        port: await freePort(),
+        dataDir: join('/tmp', `incubator-system-pg-${this.id}`),
+        binDir: `/usr/lib/postgresql/${version}/bin`,
+      };
+      mkdirSync(this.ownPostgres.dataDir, { recursive: true, mode: 0o700 });
+      if (process.getuid?.() === 0)
+        await exec('chown', ['postgres:postgres', this.ownPostgres.dataDir]);
+      await this.pgTool('initdb', [
+        '-D',
+        this.ownPostgres.dataDir,
+        '-A',
+        'trust',
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--no-sync',
+      ]);
+      await this.pgCtl('start');
+      base = `postgres://postgres@127.0.0.1:${this.ownPostgres.port}/postgres`;
+    }
     const name = `incubator_system_${this.id}`;
     const admin = new Client({ connectionString: base });
     await admin.connect();
@@ -432,6 +507,50 @@ export class SystemRunner {
     const url = new URL(base);
     url.pathname = `/${name}`;
     this.databaseUrl = url.toString();
+  }
+
+  /** Restarts the private PostgreSQL server (`fast`: clean shutdown; `immediate`: like a crash). */
+  async restartPostgres(mode: 'fast' | 'immediate' = 'fast', downMs = 0): Promise<void> {
+    if (!this.ownPostgres) throw new Error('only a private PostgreSQL server can be restarted');
+    await this.pgCtl('stop', mode);
+    if (downMs > 0) await sleep(downMs);
+    await this.pgCtl('start');
+  }
+
+  get hasPrivatePostgres(): boolean {
+    return this.ownPostgres !== undefined;
+  }
+
+  private async pgCtl(
+    command: 'start' | 'stop',
+    mode: 'fast' | 'immediate' = 'fast',
+  ): Promise<void> {
+    const pg = this.ownPostgres!;
+    const args =
+      command === 'start'
+        ? [
+            '-D',
+            pg.dataDir,
+            '-w',
+            '-t',
+            '120',
+            '-l',
+            join(pg.dataDir, 'server.log'),
+            '-o',
+            `-p ${pg.port} -k ${pg.dataDir} -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB`,
+            'start',
+          ]
+        : ['-D', pg.dataDir, '-w', '-t', '120', '-m', mode, 'stop'];
+    await this.pgTool('pg_ctl', args);
+  }
+
+  private async pgTool(tool: string, args: string[]): Promise<void> {
+    const pg = this.ownPostgres!;
+    const binary = join(pg.binDir, tool);
+    // initdb and the server refuse to run as root.
+    if (process.getuid?.() === 0)
+      await exec('runuser', ['-u', 'postgres', '--', binary, ...args], { timeout: 180_000 });
+    else await exec(binary, args, { timeout: 180_000 });
   }
 
   private async startKafka(): Promise<void> {
