@@ -31,9 +31,9 @@ describe('grants OpenAPI routes', () => {
       'POST /v1/grants/{id}/payout-account/approve',
     ]);
     const accept = paths['/v1/grants/{id}/accept'].post!;
-    expect(accept.parameters?.map((p) => ('name' in p ? `${p.in}:${p.name}` : ''))).toEqual(
-      expect.arrayContaining(['path:id', 'header:if-match', 'header:idempotency-key']),
-    );
+    expect(
+      accept.parameters?.map((p) => ('name' in p ? `${p.in}:${p.name.toLowerCase()}` : '')),
+    ).toEqual(expect.arrayContaining(['path:id', 'header:if-match', 'header:idempotency-key']));
     const body = JSON.stringify(
       (accept.requestBody as { content: Record<string, { schema: unknown }> }).content[
         'application/json'

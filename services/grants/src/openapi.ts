@@ -1,5 +1,11 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import {
+  commandAnswerHeaders,
+  commandHeaders,
+  jsonBody,
+  jsonResponse,
+  problemResponses,
+} from '@lib/platform';
 import {
   acceptanceChallengeBody,
   approvePayoutAccountBody,
@@ -7,7 +13,6 @@ import {
   grantIdParams,
   kycBody,
   listGrantsQuery,
-  mutationHeaders,
   payoutAccountChallengeBody,
   signedMessageBody,
 } from './grant/grant.dto';
@@ -16,53 +21,34 @@ import { grantListSchema, grantViewSchema, proofChallengeSchema } from './grant/
 // The grants routes as data, from the same zod schemas the controller validates with; the
 // gateway merges them into /openapi.json.
 
-const problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.string(),
-    detail: z.string().optional(),
-    errors: z
-      .array(z.object({ field: z.string(), code: z.string(), message: z.string() }))
-      .optional(),
-  })
-  .describe('application/problem+json');
-
-const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed header, query or cursor (every problem listed)',
-  401: 'No valid bearer token',
-  403: 'Wrong role, or a proof refused (`proof_*`: key not held, bad signature, message or nonce not as issued; `signer_not_payout_account`)',
-  404: 'No such grant (also another founder’s grant)',
-  409: 'Wrong state (`not_awarded`, `grant_closed`, `no_payout_account_change`) or a stale If-Match (`version_conflict`)',
-  422: 'Invalid body (every field problem listed)',
-  503: 'NEAR RPC could not confirm the key; retry',
+const DESCRIPTIONS: Partial<Record<number, string>> = {
+  403: 'Wrong role, or a proof refused (`proof_*`: key not held by the account, bad signature, message, recipient or nonce not as issued; `signer_not_payout_account`).',
+  404: 'No such grant (also another founder’s grant).',
+  409: 'Wrong state (`not_awarded`, `grant_closed`, `no_payout_account_change`, `payout_account_unchanged`, `terms_changed`) or a stale If-Match (`version_conflict`).',
+  503: 'NEAR RPC could not confirm the key; retry.',
 };
+const problems = (...statuses: number[]) => problemResponses(statuses, DESCRIPTIONS);
 
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      {
-        description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem',
-        content: { 'application/problem+json': { schema: problem } },
-      },
-    ]),
-  );
-
-const etag = z.object({ etag: z.string().describe('The grant version, e.g. "3"') });
-const json = <S extends z.ZodTypeAny>(schema: S, required = true) => ({
-  required,
-  content: { 'application/json': { schema } },
-});
 const grantAnswer = (description: string) => ({
-  200: { description, headers: etag, content: { 'application/json': { schema: grantViewSchema } } },
+  200: jsonResponse(description, grantViewSchema, commandAnswerHeaders()),
 });
 const challengeAnswer = {
-  200: {
-    description: 'A NEP-413 challenge: sign `message` for `recipient` with `nonce` (single use)',
-    content: { 'application/json': { schema: proofChallengeSchema } },
-  },
+  200: jsonResponse(
+    'A NEP-413 challenge: sign `message` for `recipient` with `nonce` (single use, until `expiresAt`).',
+    proofChallengeSchema,
+  ),
+};
+const changeHeaders = commandHeaders({ ifMatch: true });
+const challengeHeaders = commandHeaders({ ifMatch: false });
+
+/** A wallet's signMessage result (shape only: a real one signs an issued challenge). */
+const signedExample = {
+  accountId: 'ada-payout.near',
+  publicKey: 'ed25519:8hSHprDq2StXwMtNd43wDTXQYsjXcD4MJTXQYsjXcc7F',
+  signature: Buffer.alloc(64, 7).toString('base64'),
+  nonce: Buffer.alloc(32, 9).toString('base64'),
+  message: 'Accept grant … Terms sha256: … Expires at ….',
+  recipient: 'incubator.near',
 };
 
 export const openApiRoutes: RouteConfig[] = [
@@ -72,13 +58,7 @@ export const openApiRoutes: RouteConfig[] = [
     tags: ['grants'],
     summary: 'Grants: founders their own, staff all (filters status and asset; cursor pages)',
     request: { query: listGrantsQuery },
-    responses: {
-      200: {
-        description: 'Newest award first',
-        content: { 'application/json': { schema: grantListSchema } },
-      },
-      ...problems(400, 401),
-    },
+    responses: { 200: jsonResponse('Newest award first', grantListSchema), ...problems(400, 401) },
   },
   {
     method: 'get',
@@ -95,8 +75,8 @@ export const openApiRoutes: RouteConfig[] = [
     summary: 'A challenge naming the grant and the sha256 of its terms (founder of the grant)',
     request: {
       params: grantIdParams,
-      headers: mutationHeaders.pick({ 'idempotency-key': true }),
-      body: json(acceptanceChallengeBody, false),
+      headers: challengeHeaders,
+      body: jsonBody(acceptanceChallengeBody, { required: false, example: {} }),
     },
     responses: { ...challengeAnswer, ...problems(401, 403, 404, 409, 422) },
   },
@@ -108,7 +88,11 @@ export const openApiRoutes: RouteConfig[] = [
     description:
       'The signature must come from a full-access key of the payout account in force, over the ' +
       'message and nonce the acceptance challenge issued (once).',
-    request: { params: grantIdParams, headers: mutationHeaders, body: json(signedMessageBody) },
+    request: {
+      params: grantIdParams,
+      headers: changeHeaders,
+      body: jsonBody(signedMessageBody, { example: signedExample }),
+    },
     responses: { ...grantAnswer('Active'), ...problems(400, 401, 403, 404, 409, 422, 503) },
   },
   {
@@ -118,8 +102,8 @@ export const openApiRoutes: RouteConfig[] = [
     summary: 'A challenge the proposed new payout account signs (founder of the grant)',
     request: {
       params: grantIdParams,
-      headers: mutationHeaders.pick({ 'idempotency-key': true }),
-      body: json(payoutAccountChallengeBody),
+      headers: challengeHeaders,
+      body: jsonBody(payoutAccountChallengeBody, { example: { accountId: 'ada-new.near' } }),
     },
     responses: { ...challengeAnswer, ...problems(401, 403, 404, 409, 422) },
   },
@@ -129,7 +113,13 @@ export const openApiRoutes: RouteConfig[] = [
     tags: ['grants'],
     summary: 'Propose a new payout account, proven by its own NEP-413 signature',
     description: 'Awaits an admin’s approval; the account in force does not change yet.',
-    request: { params: grantIdParams, headers: mutationHeaders, body: json(signedMessageBody) },
+    request: {
+      params: grantIdParams,
+      headers: changeHeaders,
+      body: jsonBody(signedMessageBody, {
+        example: { ...signedExample, accountId: 'ada-new.near' },
+      }),
+    },
     responses: {
       ...grantAnswer('Awaiting approval'),
       ...problems(400, 401, 403, 404, 409, 422, 503),
@@ -143,8 +133,8 @@ export const openApiRoutes: RouteConfig[] = [
     description: 'Effective at approval + PAYOUT_ACCOUNT_COOLDOWN_HOURS (default 48).',
     request: {
       params: grantIdParams,
-      headers: mutationHeaders,
-      body: json(approvePayoutAccountBody, false),
+      headers: changeHeaders,
+      body: jsonBody(approvePayoutAccountBody, { required: false, example: {} }),
     },
     responses: { ...grantAnswer('Scheduled'), ...problems(400, 401, 403, 404, 409, 422) },
   },
@@ -153,7 +143,11 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/kyc',
     tags: ['grants'],
     summary: 'Record the KYC status, with an optional expiry for a verification (admin)',
-    request: { params: grantIdParams, headers: mutationHeaders, body: json(kycBody) },
+    request: {
+      params: grantIdParams,
+      headers: changeHeaders,
+      body: jsonBody(kycBody, { example: { status: 'verified', expiresAt: '2027-12-31' } }),
+    },
     responses: { ...grantAnswer('Recorded'), ...problems(400, 401, 403, 404, 409, 422) },
   },
   {
@@ -161,7 +155,11 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/cancel',
     tags: ['grants'],
     summary: 'Cancel the grant with a reason (admin); not from completed or cancelled',
-    request: { params: grantIdParams, headers: mutationHeaders, body: json(cancelBody) },
+    request: {
+      params: grantIdParams,
+      headers: changeHeaders,
+      body: jsonBody(cancelBody, { example: { reason: 'The team dissolved' } }),
+    },
     responses: { ...grantAnswer('Cancelled'), ...problems(400, 401, 403, 404, 409, 422) },
   },
 ];

@@ -14,7 +14,7 @@ import {
 import type { Response } from 'express';
 import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
 import type { AssetRegistry } from '@lib/near';
-import { IdempotencyInterceptor, SERVICE_CONFIG } from '@lib/platform';
+import { IdempotencyInterceptor, SERVICE_CONFIG, validateBody } from '@lib/platform';
 import { CLOCK, type Clock } from '../clock';
 import type { GrantsConfig } from '../config';
 import { type Grant, payoutAccountAt, termsHash } from './grant';
@@ -34,7 +34,6 @@ import {
   listGrantsQuery,
   payoutAccountChallengeBody,
   signedMessageBody,
-  validate,
 } from './grant.dto';
 import { GrantError } from './grant.errors';
 import { GrantHandler, type LoadedGrant, toProblemError } from './grant.handler';
@@ -70,7 +69,7 @@ export class GrantController {
 
   @Get()
   async list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
-    const filters = validate(listGrantsQuery, query, 400);
+    const filters = validateBody(listGrantsQuery, query, 400);
     const founderOnly = audienceOf(user) === 'founder';
     const page = await this.overview.list({
       ...filters,
@@ -103,7 +102,7 @@ export class GrantController {
     @Param('id') id: string,
     @Body() body: unknown,
   ) {
-    validate(acceptanceChallengeBody, body);
+    validateBody(acceptanceChallengeBody, body);
     const { state } = await this.handler.load(grantId(id));
     rule(() => requireAcceptable(state, user));
     const now = this.clock.now();
@@ -129,7 +128,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const expectedVersion = ifMatch(match);
-    const signed = validate(signedMessageBody, body);
+    const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
     const now = this.clock.now();
     rule(() => requireAcceptable(state, user));
@@ -157,7 +156,7 @@ export class GrantController {
     @Param('id') id: string,
     @Body() body: unknown,
   ) {
-    const { accountId } = validate(payoutAccountChallengeBody, body);
+    const { accountId } = validateBody(payoutAccountChallengeBody, body);
     const { state } = await this.handler.load(grantId(id));
     rule(() => requirePayoutAccountChangeable(state, user));
     const now = this.clock.now();
@@ -182,7 +181,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const expectedVersion = ifMatch(match);
-    const signed = validate(signedMessageBody, body);
+    const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
     rule(() => requirePayoutAccountChangeable(state, user));
     const now = this.clock.now();
@@ -206,7 +205,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const expectedVersion = ifMatch(match);
-    validate(approvePayoutAccountBody, body);
+    validateBody(approvePayoutAccountBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'ApprovePayoutAccountChange',
       data: { cooldownHours: this.config.PAYOUT_ACCOUNT_COOLDOWN_HOURS },
@@ -225,7 +224,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const expectedVersion = ifMatch(match);
-    const { status, expiresAt } = validate(kycBody, body);
+    const { status, expiresAt } = validateBody(kycBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'RecordKycStatus',
       data: { status, expiresAt: expiresAt ?? null },
@@ -244,7 +243,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const expectedVersion = ifMatch(match);
-    const { reason } = validate(cancelBody, body);
+    const { reason } = validateBody(cancelBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'CancelGrant',
       data: { reason },
