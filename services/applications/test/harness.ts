@@ -3,14 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { KeyPairSigner } from 'near-api-js';
 import request from 'supertest';
-import { type Role, signDevToken } from '@lib/auth';
+import type { Role } from '@lib/auth';
 import { createServiceApp } from '@lib/platform';
-import {
-  type NearEmulator,
-  startNearEmulator,
-  TEST_DATABASE_URL,
-  TEST_KAFKA_BROKERS,
-} from '@lib/testing';
+import { type NearEmulator, staffTokens, startNearEmulator, testServiceEnv } from '@lib/testing';
 import { AppModule as GatewayModule } from '../../gateway/src/app.module';
 import { installProxy } from '../../gateway/src/proxy/proxy.module';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
@@ -20,8 +15,6 @@ import { type ApplicationsConfig, loadConfig } from '../src/config';
 export { applicationBody } from './fixtures';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
-const databaseUrl = TEST_DATABASE_URL;
-const brokers = TEST_KAFKA_BROKERS.join(',');
 
 /**
  * The applications service and the gateway in this process, on real PostgreSQL and Kafka, with
@@ -49,9 +42,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const emulator = await startNearEmulator();
   const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: brokers,
-    LOG_LEVEL: 'silent',
+    ...testServiceEnv(),
     AUTH_JWT_SECRET: JWT_SECRET,
     NEAR_NETWORK: 'local',
     NEAR_RPC_URL: emulator.url,
@@ -64,8 +55,7 @@ export async function startHarness(
   const port = (applications.getHttpServer().address() as AddressInfo).port;
   const gatewayConfig = loadGatewayConfig({
     APPLICATIONS_URL: `http://127.0.0.1:${port}`,
-    KAFKA_BROKERS: brokers,
-    LOG_LEVEL: 'silent',
+    ...testServiceEnv(),
     RATE_LIMIT_PER_SECOND: '0',
     ...gatewayEnv,
   });
@@ -83,11 +73,11 @@ export async function startHarness(
     applications,
     gateway,
     api,
-    staffToken: (sub, roles, ttl = '1h') =>
-      signDevToken({ sub, roles, ttl }, JWT_SECRET, {
-        issuer: config.AUTH_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-      }),
+    staffToken: staffTokens({
+      secret: JWT_SECRET,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    }).staff,
     async signInFounder() {
       const accountId = `founder-${randomBytes(5).toString('hex')}.test.near`;
       const { keyPair } = emulator.createAccount({ accountId, amount: 10n ** 24n });
