@@ -67,7 +67,7 @@ export class PayoutDriver {
         if (shouldStop()) return;
         const payout = await this.row(payoutId);
         if (!payout || payout.status === 'settled' || payout.status === 'failed') return;
-        if (payout.status === 'requested') await this.sign(lane, payout);
+        if (payout.status === 'requested') await this.sign(lane, payout, shouldStop);
         else await this.settle(lane, payout, shouldStop);
       }
     } catch (error) {
@@ -102,7 +102,11 @@ export class PayoutDriver {
     }
   }
 
-  private async sign(lane: SignerLane, payout: PayoutRow): Promise<void> {
+  private async sign(
+    lane: SignerLane,
+    payout: PayoutRow,
+    shouldStop: () => boolean,
+  ): Promise<void> {
     const { assets, provider, ledger, crash } = this.options;
     const asset = assets.find(payout.asset);
     if (!asset) {
@@ -123,7 +127,9 @@ export class PayoutDriver {
       receiverId = asset.contractId;
       let min = this.storageMin.get(asset.contractId);
       if (min === undefined) {
-        min = (await this.rpc(() => viewStorageBalanceBounds(provider, asset.contractId))).min;
+        min = (
+          await this.rpc(() => viewStorageBalanceBounds(provider, asset.contractId), shouldStop)
+        ).min;
         this.storageMin.set(asset.contractId, min);
       }
       actions = fungibleTokenPayoutActions({
@@ -133,18 +139,21 @@ export class PayoutDriver {
         memo: `payout:${payout.payout_id}`,
       });
     }
-    const nonce = await this.nextNonce(lane);
-    const record = await this.rpc(() =>
-      buildSignedTransaction({
-        provider,
-        signer: lane.signer,
-        signerId: lane.accountId,
-        receiverId,
-        actions,
-        nonce,
-      }),
+    const nonce = await this.nextNonce(lane, shouldStop);
+    const record = await this.rpc(
+      () =>
+        buildSignedTransaction({
+          provider,
+          signer: lane.signer,
+          signerId: lane.accountId,
+          receiverId,
+          actions,
+          nonce,
+        }),
+      shouldStop,
     );
     crash.at('after-sign');
+    if (shouldStop()) return; // lock lost or stopping: the unsent bytes are simply dropped
     try {
       await ledger.recordSigned(payout, lane, receiverId, record, this.now());
     } catch (error) {
@@ -162,14 +171,15 @@ export class PayoutDriver {
   }
 
   /** Above both the ledger's highest nonce for the lane and the key's nonce on chain. */
-  private async nextNonce(lane: SignerLane): Promise<bigint> {
+  private async nextNonce(lane: SignerLane, shouldStop: () => boolean): Promise<bigint> {
     const { rows } = await this.options.pool.query<{ last_nonce: string }>(
       `SELECT last_nonce::text AS last_nonce FROM ${S}.signer_lanes WHERE public_key = $1`,
       [lane.publicKey],
     );
     const ledgerNonce = BigInt(rows[0]?.last_nonce ?? '0');
-    const key = await this.rpc(() =>
-      viewAccessKey(this.options.provider, lane.accountId, lane.publicKey, 'final'),
+    const key = await this.rpc(
+      () => viewAccessKey(this.options.provider, lane.accountId, lane.publicKey, 'final'),
+      shouldStop,
     );
     const chainNonce = key?.nonce ?? 0n;
     return (chainNonce > ledgerNonce ? chainNonce : ledgerNonce) + 1n;
