@@ -15,7 +15,7 @@ import type {
 import type { z } from 'zod';
 import { createAssetRegistry } from '@lib/near';
 import { HealthController, validateBody, ValidationProblem } from '@lib/platform';
-import { limitCases } from '@lib/testing';
+import { type LimitCase, limitCases } from '@lib/testing';
 // Tests may cross service boundaries: the document must match what the services do.
 import {
   decisionBody,
@@ -339,7 +339,7 @@ describe('OpenAPI document', () => {
     // The e2e walk (test/openapi.e2e.spec.ts) sends these through the running services; this
     // one holds every service's schemas to their document without starting anything.
     const assets = createAssetRegistry({ network: 'local' });
-    const routes = new Map(
+    const routes = new Map<string, RouteConfig>(
       services.flatMap(({ routes: list }) =>
         list.map((route) => [`${route.method} ${route.path}`, route] as const),
       ),
@@ -356,23 +356,22 @@ describe('OpenAPI document', () => {
       expect(cases.some((c) => c.url.startsWith('/v1/applications'))).toBe(true);
     });
 
-    it.each(cases.map((c) => [`${c.operationId} ${c.location} ${c.field} past ${c.limit}`, c]))(
-      '%s',
-      (_, c) => {
-        const route = routes.get(`${c.method} ${pathOf(c.url)}`)!;
-        const schema =
-          c.location === 'body'
-            ? (route.request!.body!.content['application/json'].schema as z.ZodTypeAny)
-            : (route.request!.query as unknown as z.ZodTypeAny);
-        let caught: unknown;
-        try {
-          validateBody(schema, c.location === 'body' ? c.body : c.query);
-        } catch (error) {
-          caught = error;
-        }
-        expect(caught).toBeInstanceOf(ValidationProblem);
-        expect((caught as ValidationProblem).errors!.map((e) => e.field)).toContain(c.field);
-      },
-    );
+    it.each(
+      cases.map((c) => [`${c.operationId} ${c.location} ${c.field} past ${c.limit}`, c] as const),
+    )('%s', (_, c: LimitCase) => {
+      const route = routes.get(`${c.method} ${pathOf(c.url)}`)!;
+      const schema =
+        c.location === 'body'
+          ? (route.request!.body!.content['application/json']!.schema as z.ZodTypeAny)
+          : (route.request!.query as unknown as z.ZodTypeAny);
+      let caught: unknown;
+      try {
+        validateBody(schema, c.location === 'body' ? c.body : c.query);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ValidationProblem);
+      expect((caught as ValidationProblem).errors!.map((e) => e.field)).toContain(c.field);
+    });
   });
 });
