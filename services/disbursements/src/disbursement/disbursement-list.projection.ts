@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { disbursementIdSchema } from '@lib/contracts';
-import { type MigrationClass, PG_POOL, sqlMigration, ValidationProblem } from '@lib/platform';
+import { z } from 'zod';
+import { createCursorCodec, type MigrationClass, PG_POOL, sqlMigration } from '@lib/platform';
 import type { Disbursement } from './disbursement';
 import type { DisbursementView } from './disbursement-view.dto';
 
@@ -68,46 +69,23 @@ export interface ListFilters {
   cursor?: string;
 }
 
-interface Cursor {
-  requestedAt: string;
-  id: string;
-}
+const cursors = createCursorCodec(
+  z
+    .object({
+      r: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      i: disbursementIdSchema,
+    })
+    .strict(),
+);
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** The position after `row` (newest first: requested time, then id). */
+export const encodeCursor = (row: { requestedAt: string; id: string }) =>
+  cursors.encode({ r: new Date(row.requestedAt).toISOString(), i: row.id });
 
-export const encodeCursor = (cursor: Cursor) =>
-  Buffer.from(JSON.stringify({ r: cursor.requestedAt, i: cursor.id })).toString('base64url');
-
-/** Only a cursor this API issued parses: exact base64url, exact keys, a valid id and time. */
-export function decodeCursor(raw: string): Cursor {
-  const invalid = () =>
-    new ValidationProblem(
-      [{ field: 'cursor', code: 'invalid_cursor', message: 'not a cursor issued by this API' }],
-      400,
-    );
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(raw)) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
-  const { r, i, ...rest } = parsed as Record<string, unknown>;
-  if (
-    Object.keys(rest).length > 0 ||
-    typeof r !== 'string' ||
-    typeof i !== 'string' ||
-    !ISO.test(r) ||
-    Number.isNaN(Date.parse(r)) ||
-    new Date(r).toISOString() !== r ||
-    !disbursementIdSchema.safeParse(i).success
-  ) {
-    throw invalid();
-  }
-  const cursor = { requestedAt: r, id: i };
-  if (encodeCursor(cursor) !== raw) throw invalid();
-  return cursor;
+/** Only a cursor this API issued parses (a 400 `invalid_cursor` otherwise). */
+export function decodeCursor(raw: string): { requestedAt: string; id: string } {
+  const { r, i } = cursors.decode(raw);
+  return { requestedAt: r, id: i };
 }
 
 @Injectable()
@@ -142,10 +120,7 @@ export class DisbursementList {
     const last = page[page.length - 1];
     return {
       items: page,
-      nextCursor:
-        rows.length > filters.limit && last
-          ? encodeCursor({ requestedAt: new Date(last.requestedAt).toISOString(), id: last.id })
-          : null,
+      nextCursor: rows.length > filters.limit && last ? encodeCursor(last) : null,
     };
   }
 

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
-import { IdempotencyInterceptor, SERVICE_CONFIG } from '@lib/platform';
+import { IdempotencyInterceptor, SERVICE_CONFIG, validateBody } from '@lib/platform';
 import { Inject } from '@nestjs/common';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
@@ -27,7 +27,6 @@ import {
   parseDisbursementId,
   parseIfMatch,
   retryBody,
-  validate,
 } from './disbursement.dto';
 import { DisbursementHandler, type LoadedDisbursement } from './disbursement.handler';
 import { DisbursementList } from './disbursement-list.projection';
@@ -47,7 +46,7 @@ export class DisbursementController {
   @Get()
   @Roles('treasurer', 'admin')
   async index(@Query() query: Record<string, unknown>) {
-    const filters = validate(listQuery, query, 400);
+    const filters = validateBody(listQuery, query, 400);
     return this.list.list(filters);
   }
 
@@ -67,7 +66,7 @@ export class DisbursementController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { comment } = validate(approveBody, body);
+    const { comment } = validateBody(approveBody, body);
     return this.run(
       res,
       id,
@@ -94,7 +93,7 @@ export class DisbursementController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { reason } = validate(holdBody, body);
+    const { reason } = validateBody(holdBody, body);
     return this.run(
       res,
       id,
@@ -118,7 +117,7 @@ export class DisbursementController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { comment } = validate(liftHoldBody, body);
+    const { comment } = validateBody(liftHoldBody, body);
     return this.run(
       res,
       id,
@@ -142,7 +141,7 @@ export class DisbursementController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { reason } = validate(cancelBody, body);
+    const { reason } = validateBody(cancelBody, body);
     return this.run(
       res,
       id,
@@ -166,7 +165,7 @@ export class DisbursementController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    validate(retryBody, body);
+    validateBody(retryBody, body);
     return this.run(
       res,
       id,

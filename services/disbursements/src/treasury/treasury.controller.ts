@@ -2,11 +2,10 @@ import { Body, Controller, Get, HttpCode, Inject, Post, UseInterceptors } from '
 import type { Pool } from 'pg';
 import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
 import { formatAmount } from '@lib/near';
-import { IdempotencyInterceptor, PG_POOL, SERVICE_CONFIG } from '@lib/platform';
+import { IdempotencyInterceptor, PG_POOL, SERVICE_CONFIG, validateBody } from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
 import { inTransaction } from '../disbursement/disbursement.handler';
-import { validate } from '../disbursement/disbursement.dto';
 import { DisbursementList } from '../disbursement/disbursement-list.projection';
 import { grantInfo } from '../grant-info/grant-info.projection';
 import { limitLedger } from './limit-ledger';
@@ -40,7 +39,7 @@ export class TreasuryController {
   @HttpCode(200)
   @Roles('treasurer')
   async run(@Body() body: unknown) {
-    validate(runBody, body);
+    validateBody(runBody, body);
     return (await this.runs.run({ wait: true }))!;
   }
 
@@ -48,7 +47,7 @@ export class TreasuryController {
   @HttpCode(200)
   @Roles('treasurer')
   async pause(@CurrentUser() user: AuthUser, @Body() body: unknown) {
-    const { reason } = validate(pauseBody, body);
+    const { reason } = validateBody(pauseBody, body);
     const { state } = await this.treasury.execute({
       type: 'PauseTreasury',
       data: reason ? { reason } : {},
@@ -61,7 +60,7 @@ export class TreasuryController {
   @HttpCode(200)
   @Roles('treasurer')
   async resume(@CurrentUser() user: AuthUser, @Body() body: unknown) {
-    validate(resumeBody, body);
+    validateBody(resumeBody, body);
     const { state } = await this.treasury.execute({
       type: 'ResumeTreasury',
       data: {},

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REASON_MAX, text } from '../disbursement/disbursement.dto';
+import { REASON_MAX, reasonText } from '../disbursement/disbursement.dto';
 
 const object = <T extends z.ZodRawShape>(shape: T) =>
   z.object(shape, { invalid_type_error: 'body must be a JSON object' }).strict();
@@ -7,7 +7,7 @@ const optionalBody = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((raw) => (raw === undefined || raw === null ? {} : raw), schema);
 
 /** `POST /v1/treasury/pause` */
-export const pauseBody = optionalBody(object({ reason: text(REASON_MAX).optional() }));
+export const pauseBody = optionalBody(object({ reason: reasonText(REASON_MAX).optional() }));
 /** `POST /v1/treasury/resume` — no fields. */
 export const resumeBody = optionalBody(object({}));
 /** `POST /v1/treasury/runs` — no fields. */
