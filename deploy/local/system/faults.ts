@@ -98,6 +98,16 @@ export class FaultSuite {
 
   /** One trial: P payouts, one fault of `kind` at a random moment, then the invariant check. */
   async trial(trial: number, kind: FaultKind, payouts: number): Promise<TrialResult> {
+    return this.trialWith(trial, kind, payouts, (delayMs) => this.inject(kind, delayMs));
+  }
+
+  /** A trial with a fault of the caller's: `inject` gets the random delay and names what it did. */
+  async trialWith(
+    trial: number,
+    kind: FaultKind,
+    payouts: number,
+    inject: (delayMs: number) => Promise<string>,
+  ): Promise<TrialResult> {
     const started = Date.now();
     const crashesBefore = new Map(
       this.system.list().map((p) => [`${p.service}#${p.replica}`, p.crashes]),
@@ -114,7 +124,7 @@ export class FaultSuite {
     const before = await this.balances(grants);
     const flowErrors: string[] = [];
     const delayMs = Math.floor(this.rand() * 4000);
-    const fault = this.inject(kind, delayMs);
+    const fault = inject(delayMs);
     const flow = this.flow(grants).catch((error: unknown) => {
       flowErrors.push(error instanceof Error ? error.message : String(error));
     });
@@ -265,7 +275,7 @@ export class FaultSuite {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const { groups } = await admin.listGroups();
+      const { groups } = await eventually(() => admin.listGroups(), 60_000, 'groups listed');
       const mine = groups.map((g) => g.groupId).filter((g) => g.startsWith(`${service}-`));
       const replicas = Array.from({ length: this.system.options.replicas }, (_, i) => i);
       await Promise.all(replicas.map((r) => this.system.kill(service, r, 'SIGTERM')));
@@ -279,7 +289,8 @@ export class FaultSuite {
           60_000,
           `group ${groupId} empty`,
         );
-        for (const { topic } of await admin.fetchOffsets({ groupId })) {
+        const offsets = await eventually(() => admin.fetchOffsets({ groupId }), 60_000, 'offsets');
+        for (const { topic } of offsets) {
           await admin.resetOffsets({ groupId, topic, earliest: true });
         }
       }
@@ -298,7 +309,13 @@ export class FaultSuite {
 
   /** Waits until every group caught up (bounded), then gathers what was paid and checks it. */
   private async check(grants: ActiveGrant[], before: bigint[]): Promise<Violation[]> {
-    const lagOf = () => consumerLag(this.system.brokers, (g) => !g.startsWith('test-'));
+    // Right after a broker restart the group coordinator may still be loading: ask again.
+    const lagOf = () =>
+      eventually(
+        () => consumerLag(this.system.brokers, (g) => !g.startsWith('test-')),
+        60_000,
+        'consumer lag readable',
+      );
     let lag = await lagOf();
     const deadline = Date.now() + 90_000;
     while (lag.some((l) => l.lag > 0n) && Date.now() < deadline) {

@@ -2,6 +2,8 @@
  * Collectors for the invariant checker: consumer-group lag from Kafka, hash chains from each
  * service's event store, balance growth from the chain.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { verifyHashChains } from '@lib/event-store';
@@ -105,4 +107,36 @@ export function balanceDeltas(
     const [receiver, asset] = k.split('\u0000');
     return { receiver, asset, delta: value - (before.get(k) ?? 0n) };
   });
+}
+
+/**
+ * Which OS process holds PostgreSQL advisory locks (the relays', projections' and signer lanes'
+ * "one active replica" locks): per holder pid, how many. Maps each lock session's client port to
+ * the local process that owns the socket (`ss -tnp`).
+ */
+export async function advisoryLockHolders(databaseUrl: string): Promise<Map<number, number>> {
+  const url = new URL(databaseUrl);
+  const client = new Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const { rows } = await client.query<{ port: number; locks: number }>(
+      `SELECT a.client_port AS port, count(*)::int AS locks
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+        GROUP BY a.client_port`,
+    );
+    const { stdout } = await promisify(execFile)('ss', ['-tnpH', `dport = :${url.port || '5432'}`]);
+    const ownerOfPort = new Map<number, number>();
+    for (const line of stdout.split('\n')) {
+      const match = /127\.0\.0\.1:(\d+)\s+\S+\s+users:\(\("[^"]*",pid=(\d+)/.exec(line);
+      if (match) ownerOfPort.set(Number(match[1]), Number(match[2]));
+    }
+    const holders = new Map<number, number>();
+    for (const row of rows) {
+      const pid = ownerOfPort.get(row.port);
+      if (pid !== undefined) holders.set(pid, (holders.get(pid) ?? 0) + row.locks);
+    }
+    return holders;
+  } finally {
+    await client.end();
+  }
 }
