@@ -175,4 +175,12 @@ describe('near-settlement reconciliation with the chain', () => {
       [tx.tx_hash],
     );
   });
+
+  it('a transaction the node has since forgotten (garbage collection) is not a mismatch once verified', async () => {
+    const paid = await pay('USDC', 5_000_000n);
+    const [tx] = await transactionsOf(paid.payoutId);
+    expect((await run()).filter((d) => d.payoutId === paid.payoutId)).toEqual([]);
+    expect(emulator.chain.forgetTransaction(tx.tx_hash)).toBe(true);
+    expect((await run()).filter((d) => d.payoutId === paid.payoutId)).toEqual([]);
+  });
 });

@@ -550,6 +550,14 @@ export class NearChain {
     return this.txs.get(hash);
   }
 
+  /**
+   * Forgets a transaction as a non-archival node does after garbage collection (about 5 epochs):
+   * `tx` then answers UNKNOWN_TRANSACTION. State changes stay. Returns whether it was known.
+   */
+  forgetTransaction(hash: string): boolean {
+    return this.txs.delete(hash);
+  }
+
   allTransactions(): TransactionRecord[] {
     return [...this.txs.values()];
   }

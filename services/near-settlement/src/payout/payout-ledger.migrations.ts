@@ -83,4 +83,11 @@ export const payoutLedgerMigrations: MigrationClass[] = [
       `DROP TABLE IF EXISTS ${S}.payouts`,
     ],
   ),
+  // Reconciliation checks each final transaction until the chain agrees once: a node forgets
+  // old transactions (garbage collection), which must not read as a mismatch later.
+  sqlMigration(
+    'PayoutLedgerChainVerified1764590000000',
+    [`ALTER TABLE ${S}.payout_transactions ADD COLUMN chain_verified_at timestamptz`],
+    [`ALTER TABLE ${S}.payout_transactions DROP COLUMN IF EXISTS chain_verified_at`],
+  ),
 ];

@@ -37,7 +37,7 @@ export interface ReconcileOptions {
   treasuryAccountId: string;
   assets: AssetRegistry;
   now?: () => Date;
-  /** Ledger transactions checked per run (newest first). Default 5000. */
+  /** Unverified ledger transactions checked per run (oldest first). Default 5000. */
   transactionLimit?: number;
 }
 
@@ -53,7 +53,8 @@ const kindOf = (status: TransactionStatus): 'success' | 'failure' | 'unknown' | 
 /**
  * One reconciliation of the payout ledger with the chain (DESIGN.md §5.4):
  * 1. every ledger transaction's outcome: `settled` must have succeeded on chain; `failed` must not
- *    have succeeded; `dead` must be unknown to the chain;
+ *    have succeeded; `dead` must be unknown to the chain. A final transaction is checked until
+ *    the chain agrees once (then `chain_verified_at`), since nodes forget old transactions;
  * 2. every lane key's nonce on chain must not exceed the highest nonce the ledger used (a higher
  *    one means someone else signs with our key);
  * 3. balances: per asset, at a final block H, the treasury must hold at least what the ledger
@@ -82,7 +83,8 @@ export async function reconcile(options: ReconcileOptions): Promise<Discrepancy[
     `SELECT tx_hash, payout_id, status, signer_account_id, signer_public_key
      FROM ${S}.payout_transactions
      WHERE signer_account_id = $1 AND status IN ('settled', 'failed', 'dead')
-     ORDER BY signed_at DESC LIMIT $2`,
+       AND chain_verified_at IS NULL
+     ORDER BY signed_at LIMIT $2`,
     [treasuryAccountId, options.transactionLimit ?? 5000],
   );
   for (const tx of txs.rows) {
@@ -91,7 +93,15 @@ export async function reconcile(options: ReconcileOptions): Promise<Discrepancy[
       (tx.status === 'settled' && chain !== 'success') ||
       (tx.status === 'failed' && chain === 'success') ||
       (tx.status === 'dead' && chain !== 'unknown');
-    if (mismatch) {
+    // A refused (never included) transaction stays under watch: only we hold its bytes, but until
+    // its nonce is passed or it expires, it could still land.
+    const settledForGood = !(tx.status === 'failed' && chain === 'unknown');
+    if (!mismatch && settledForGood) {
+      await pool.query(
+        `UPDATE ${S}.payout_transactions SET chain_verified_at = now() WHERE tx_hash = $1`,
+        [tx.tx_hash],
+      );
+    } else if (mismatch) {
       add(
         {
           kind: 'outcome_mismatch',
