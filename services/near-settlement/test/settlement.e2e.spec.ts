@@ -126,6 +126,55 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
     expect(await transactionsOf(payoutId)).toHaveLength(1);
   });
 
+  it('a new attempt after a failed one is a new payout and pays once', async () => {
+    const receiver = fresh('late');
+    const first = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
+    expect((await finished(first.payoutId)).status).toBe('failed');
+    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const retry = await releaseDisbursement({
+      receiver,
+      asset: 'NEAR',
+      amount: NEAR,
+      disbursementId: first.disbursementId,
+      attempt: 2,
+    });
+    expect((await finished(retry.payoutId)).status).toBe('settled');
+    expect(emulator.balanceOf(receiver)).toBe(2n * NEAR);
+    expect(chainPaymentsTo(emulator, receiver).filter((tx) => tx.success)).toHaveLength(1);
+  });
+
+  it('a second attempt released while the first may still land waits for it, and is never paid too', async () => {
+    const receiver = fresh('founder');
+    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    emulator.faults.timeoutWithoutApply({ times: 100_000, methods: ['send_tx', 'tx'] });
+    try {
+      const first = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
+      await eventually(
+        async () => ((await payoutRow(first.payoutId))?.status === 'broadcast' ? true : undefined),
+        'first attempt in flight',
+      );
+      const second = await releaseDisbursement({
+        receiver,
+        asset: 'NEAR',
+        amount: NEAR,
+        disbursementId: first.disbursementId,
+        attempt: 2,
+      });
+      // Recorded while the first may still land; a free lane is there, yet it must not sign.
+      await eventually(() => payoutRow(second.payoutId), 'second attempt recorded');
+      expect((await payoutRow(first.payoutId)).status).toBe('broadcast');
+      emulator.faults.clear();
+      expect((await finished(first.payoutId)).status).toBe('settled');
+      const refused = await finished(second.payoutId);
+      expect(refused.status).toBe('failed');
+      expect(refused.failure_reason).toMatch(/already paid by attempt 1/);
+      expect(await transactionsOf(second.payoutId)).toEqual([]);
+      expect(emulator.balanceOf(receiver)).toBe(2n * NEAR);
+    } finally {
+      emulator.faults.clear();
+    }
+  });
+
   it('not enough NEAR fails once with NotEnoughBalance, never sent again', async () => {
     const receiver = fresh('founder');
     emulator.createAccount({ accountId: receiver, amount: NEAR });
@@ -170,19 +219,21 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
       disbursementId: first.disbursementId,
     });
     expect((await finished(first.payoutId)).status).toBe('settled');
-    // A later attempt of the same disbursement is a new payout: proves the consumer got past the copies.
+    // A later attempt of a disbursement already paid is refused, never paid (and proves the
+    // consumer got past the copies).
     const second = await releaseDisbursement({
       receiver,
-      asset: 'USDC',
-      amount: 1n,
+      asset: 'NEAR',
+      amount: NEAR,
       disbursementId: first.disbursementId,
       attempt: 2,
     });
-    expect((await finished(second.payoutId)).status).toBe('settled');
+    const refused = await finished(second.payoutId);
+    expect(refused.status).toBe('failed');
+    expect(refused.failure_reason).toMatch(/already paid by attempt 1/);
+    expect(await transactionsOf(second.payoutId)).toEqual([]);
     expect(emulator.balanceOf(receiver)).toBe(2n * NEAR);
-    expect(
-      chainPaymentsTo(emulator, receiver).filter((tx) => tx.receiverId === receiver),
-    ).toHaveLength(1);
+    expect(chainPaymentsTo(emulator, receiver)).toHaveLength(1);
     expect(tail.of(first.payoutId).filter((e) => e.type === 'PayoutSettled')).toHaveLength(1);
   });
 

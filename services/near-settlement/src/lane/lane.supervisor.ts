@@ -138,8 +138,15 @@ export class LaneSupervisor {
     const claimed = await pool.query<Pick<PayoutRow, 'payout_id'>>(
       `UPDATE ${S}.payouts SET lane = $2
        WHERE payout_id = (
-         SELECT payout_id FROM ${S}.payouts
+         SELECT payout_id FROM ${S}.payouts p
          WHERE treasury_account_id = $1 AND lane IS NULL AND status = 'requested'
+           -- one attempt of a disbursement at a time: not while another may still land, and
+           -- not before an earlier attempt has finished
+           AND NOT EXISTS (
+             SELECT 1 FROM ${S}.payouts o
+             WHERE o.disbursement_id = p.disbursement_id AND o.payout_id <> p.payout_id
+               AND (o.status IN ('signed', 'broadcast')
+                    OR (o.status = 'requested' AND o.attempt < p.attempt)))
          ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING payout_id`,
       [lane.accountId, lane.publicKey],

@@ -108,6 +108,21 @@ export class PayoutDriver {
     shouldStop: () => boolean,
   ): Promise<void> {
     const { assets, provider, ledger, crash } = this.options;
+    // Never a second payment of one disbursement, whatever attempt asks for it.
+    const paid = await this.options.pool.query<{ attempt: number; current_tx_hash: string }>(
+      `SELECT attempt, current_tx_hash FROM ${S}.payouts
+       WHERE disbursement_id = $1 AND payout_id <> $2 AND status = 'settled' LIMIT 1`,
+      [payout.disbursement_id, payout.payout_id],
+    );
+    if (paid.rows[0]) {
+      const { attempt, current_tx_hash: hash } = paid.rows[0];
+      await ledger.fail(
+        payout,
+        `disbursement ${payout.disbursement_id} was already paid by attempt ${attempt} (transaction ${hash}); not paying it again`,
+        this.now(),
+      );
+      return;
+    }
     const asset = assets.find(payout.asset);
     if (!asset) {
       await ledger.fail(
