@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { signDevToken } from '@lib/auth';
-import {
-  auth,
-  eventually,
-  type Harness,
-  JWT_SECRET,
-  type NearAccount,
-  startHarness,
-} from './harness';
+import { auth, type Harness, JWT_SECRET, type NearAccount, startHarness } from './harness';
 
 type Caller =
   | 'anonymous'
@@ -178,16 +171,8 @@ describe('authorization: every grants route × every caller', () => {
   ];
 
   async function grantAt(stage: Stage): Promise<Grant> {
-    const payout = h.nearAccount('payout');
     const next = h.nearAccount('next');
-    const { aggregateId: id } = await h.publishApproved({
-      founder: owner,
-      payoutAccount: payout.accountId,
-    });
-    await eventually(async () => {
-      const response = await h.api().get(`/v1/grants/${id}`).set(auth(tokens.founderOwner!));
-      return response.status === 200 ? true : undefined;
-    });
+    const { id, payout } = await h.awardedGrant({ accountId: owner, token: tokens.founderOwner! });
     const grant = { id, payout, next };
     if (stage === 'change_requested') {
       const issued = await challenge(`/v1/grants/${id}/payout-account-challenge`, {

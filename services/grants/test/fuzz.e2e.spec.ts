@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
-import { auth, eventually, type Harness, startHarness } from './harness';
+import { auth, type Harness, startHarness } from './harness';
 
 /** Values a careless or hostile client might send: wrong types, huge and odd strings, nesting. */
 const hostileValue = fc.oneof(
@@ -102,18 +102,7 @@ describe('fuzzing every grants route: body, query, headers, path', () => {
     await h?.close();
   });
 
-  async function awardedGrant(): Promise<string> {
-    const payout = h.nearAccount('payout');
-    const { aggregateId: id } = await h.publishApproved({
-      founder: founder.accountId,
-      payoutAccount: payout.accountId,
-    });
-    await eventually(async () => {
-      const response = await h.api().get(`/v1/grants/${id}`).set(auth(founder.token));
-      return response.status === 200 ? true : undefined;
-    });
-    return id;
-  }
+  const awardedGrant = async () => (await h.awardedGrant(founder)).id;
 
   const signedShape = {
     accountId: 'a.test.near',

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type IntegrationEnvelope, TOPICS } from '@lib/contracts';
 import { auth, eventually, type Harness, startHarness } from './harness';
 
@@ -26,65 +26,14 @@ describe('the grant and milestone path (applications + grants + milestones + gat
     const milestonesTopic = await h.tail(TOPICS.milestone);
     const founder = await h.signInFounder();
     const payout = h.nearAccount('payout');
-    const due = (months: number) => {
-      const date = new Date();
-      date.setUTCMonth(date.getUTCMonth() + months);
-      return date.toISOString().slice(0, 10);
-    };
 
     // 1. an application, reviewed and approved with grant terms
-    const created = await h
-      .api()
-      .post('/v1/applications')
-      .set(auth(founder.token))
-      .send({
-        title: `Agents on NEAR ${randomUUID().slice(0, 8)}`,
-        summary: 'Autonomous agents paying for inference on NEAR.',
-        category: 'agents',
-        team: [{ name: 'Ada', role: 'CEO' }],
-        requestedFunding: { asset: 'USDC', amount: '50000' },
-        payoutAccount: payout.accountId,
-        milestones: [
-          { title: 'Prototype', description: 'Runs', dueDate: due(6), amount: '20000' },
-          { title: 'Mainnet launch', description: 'Live', dueDate: due(12), amount: '30000' },
-        ],
-      })
-      .expect(201);
-    const id = created.body.id as string;
-    await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(admin))
-      .send({ reviewers: [reviewerSub] })
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(reviewer))
-      .send({
-        scores: { team: 5, technical: 4, impact: 4, ecosystemFit: 5 },
-        recommendation: 'approve',
-        comment: 'Fund it',
-        conflictOfInterest: false,
-      })
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(admin))
-      .send({
-        decision: 'approve',
-        grant: {
-          asset: 'USDC',
-          amount: '45000',
-          tranches: [
-            { milestone: 1, amount: '15000' },
-            { milestone: 2, amount: '30000' },
-          ],
-        },
-      })
-      .expect(200);
+    const id = await h.approvedApplication({
+      founder,
+      payoutAccount: payout.accountId,
+      reviewer: { sub: reviewerSub, token: reviewer },
+      admin,
+    });
     const application = await h
       .api()
       .get(`/v1/applications/${id}`)

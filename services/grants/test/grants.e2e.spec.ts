@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { KeyPair } from 'near-api-js';
 import type request from 'supertest';
 import { type IntegrationEnvelope, TOPICS } from '@lib/contracts';
-import { auth, eventually, type Harness, startHarness } from './harness';
+import { auth, dueIn, eventually, type Harness, startHarness } from './harness';
 
 describe('grants end to end (gateway → applications → Kafka → grants → Kafka)', () => {
   let h: Harness;
@@ -29,17 +29,7 @@ describe('grants end to end (gateway → applications → Kafka → grants → K
   const published = (events: IntegrationEnvelope[], type: string, id: string) =>
     eventually(async () => events.find((e) => e.type === type && e.aggregateId === id));
 
-  /** A grant awarded from an ApplicationApproved we publish ourselves. */
-  async function awardedGrant() {
-    const founder = await h.signInFounder();
-    const payout = h.nearAccount('payout');
-    const approved = await h.publishApproved({
-      founder: founder.accountId,
-      payoutAccount: payout.accountId,
-    });
-    await grantOf(founder.token, approved.aggregateId, 'awarded');
-    return { founder, payout, id: approved.aggregateId, approved };
-  }
+  const awardedGrant = () => h.awardedGrant();
 
   const challenge = async (token: string, id: string) =>
     (
@@ -55,63 +45,13 @@ describe('grants end to end (gateway → applications → Kafka → grants → K
     const grantsTopic = await h.tail(TOPICS.grant);
     const founder = await h.signInFounder();
     const payout = h.nearAccount('payout');
-    const due = (months: number) => {
-      const date = new Date();
-      date.setUTCMonth(date.getUTCMonth() + months);
-      return date.toISOString().slice(0, 10);
-    };
-    const created = await h
-      .api()
-      .post('/v1/applications')
-      .set(auth(founder.token))
-      .send({
-        title: `Verifiable inference ${randomUUID().slice(0, 8)}`,
-        summary: 'Proofs of model execution settled on NEAR.',
-        category: 'agents',
-        team: [{ name: 'Ada', role: 'CEO' }],
-        requestedFunding: { asset: 'USDC', amount: '50000' },
-        payoutAccount: payout.accountId,
-        milestones: [
-          { title: 'Prototype', description: 'Runs', dueDate: due(6), amount: '20000' },
-          { title: 'Mainnet launch', description: 'Live', dueDate: due(12), amount: '30000' },
-        ],
-      })
-      .expect(201);
-    const id = created.body.id as string;
-    await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(admin))
-      .send({ reviewers: [reviewerSub] })
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(reviewer))
-      .send({
-        scores: { team: 4, technical: 5, impact: 4, ecosystemFit: 4 },
-        recommendation: 'approve',
-        comment: 'Solid',
-        conflictOfInterest: false,
-      })
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(admin))
-      .send({
-        decision: 'approve',
-        grant: {
-          asset: 'USDC',
-          amount: '45000.5',
-          tranches: [
-            { milestone: 1, amount: '15000.5' },
-            { milestone: 2, amount: '30000' },
-          ],
-        },
-      })
-      .expect(200);
+    const id = await h.approvedApplication({
+      founder,
+      payoutAccount: payout.accountId,
+      reviewer: { sub: reviewerSub, token: reviewer },
+      admin,
+      amounts: { amount: '45000.5', tranches: ['15000.5', '30000'] },
+    });
 
     // the grant appears as awarded, with the approved terms as decimal strings of USDC
     const awarded = await grantOf(founder.token, id, 'awarded');
@@ -131,13 +71,13 @@ describe('grants end to end (gateway → applications → Kafka → grants → K
         {
           number: 1,
           title: 'Prototype',
-          dueDate: due(6),
+          dueDate: dueIn(6),
           amount: '15000.5',
           milestoneStatus: null,
           disbursementStatus: null,
           payoutTxHash: null,
         },
-        { number: 2, title: 'Mainnet launch', dueDate: due(12), amount: '30000' },
+        { number: 2, title: 'Mainnet launch', dueDate: dueIn(12), amount: '30000' },
       ],
     });
     expect((await published(grantsTopic.events, 'GrantAwarded', id)).data).toMatchObject({

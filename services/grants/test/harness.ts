@@ -53,6 +53,18 @@ export interface NearAccount {
   keyPair: KeyPair;
 }
 
+export interface Founder {
+  accountId: string;
+  token: string;
+}
+
+/** `YYYY-MM-DD`, `months` from today. */
+export function dueIn(months: number): string {
+  const date = new Date();
+  date.setUTCMonth(date.getUTCMonth() + months);
+  return date.toISOString().slice(0, 10);
+}
+
 export interface Challenge {
   message: string;
   recipient: string;
@@ -73,7 +85,7 @@ export interface Harness {
   api: () => ReturnType<typeof request>;
   staffToken(sub: string, roles: Role[]): Promise<string>;
   /** A fresh NEAR account signed in through NEP-413 (the founder's identity). */
-  signInFounder(): Promise<{ accountId: string; token: string }>;
+  signInFounder(): Promise<Founder>;
   /** A fresh NEAR account with a full-access key (e.g. a payout wallet). */
   nearAccount(prefix?: string): NearAccount;
   /** What a wallet's signMessage returns for `challenge`, signed by `account` (or another key). */
@@ -89,6 +101,22 @@ export interface Harness {
     envelope?: IntegrationEnvelope;
   }): Promise<IntegrationEnvelope>;
   publish(topic: string, envelope: IntegrationEnvelope): Promise<void>;
+  /** A grant awarded from an ApplicationApproved we publish, once its GET answers. */
+  awardedGrant(founder?: Founder): Promise<{ founder: Founder; payout: NearAccount; id: string }>;
+  /** An awarded grant whose payout account signed the terms. */
+  activeGrant(founder?: Founder): Promise<{ founder: Founder; payout: NearAccount; id: string }>;
+  /**
+   * An application created, submitted, reviewed by `reviewer` and approved by `admin` through the
+   * gateway (two milestones; the grant: 45000 USDC in tranches of 15000 and 30000).
+   */
+  approvedApplication(input: {
+    founder: Founder;
+    payoutAccount: string;
+    reviewer: { sub: string; token: string };
+    admin: string;
+    /** Decimal USDC: the grant and its two tranches (default 45000 = 15000 + 30000). */
+    amounts?: { amount: string; tranches: [string, string] };
+  }): Promise<string>;
   /** Every event published to `topic` from now on, parsed against the contracts. */
   tail(topic: string): Promise<{ events: IntegrationEnvelope[]; stop(): Promise<void> }>;
   close(): Promise<void>;
@@ -203,6 +231,62 @@ export async function startHarness(
     };
   };
 
+  const signInFounder = async (): Promise<Founder> => {
+    const account = nearAccount('founder');
+    const challenge = await api()
+      .post('/v1/auth/near/challenge')
+      .send({ accountId: account.accountId })
+      .expect(200);
+    const signed = await sign(account, { ...challenge.body, termsHash: '' });
+    const verified = await api().post('/v1/auth/near/verify').send(signed).expect(200);
+    return { accountId: account.accountId, token: verified.body.token as string };
+  };
+
+  const publishApproved: Harness['publishApproved'] = async ({
+    founder,
+    payoutAccount,
+    envelope,
+  }) => {
+    const id = randomUUID();
+    const data: ApplicationIntegrationEventData<'ApplicationApproved'> = {
+      applicationId: id,
+      founder,
+      payoutAccount,
+      title: `Verifiable inference ${id.slice(0, 8)}`,
+      grant: {
+        asset: 'USDC',
+        amount: '45000000000',
+        tranches: [
+          { milestone: 1, title: 'Prototype', dueDate: dueIn(6), amount: '15000000000' },
+          { milestone: 2, title: 'Mainnet launch', dueDate: dueIn(12), amount: '30000000000' },
+        ],
+      },
+      decidedBy: 'admin-e2e',
+      approvedAt: new Date().toISOString(),
+    };
+    const approved = envelope ?? {
+      ...envelopeOf('ApplicationApproved', id, data),
+      streamVersion: 6,
+      actor: 'admin-e2e',
+    };
+    await publisher.publish(TOPICS.application, approved);
+    return approved;
+  };
+
+  const awardedGrant: Harness['awardedGrant'] = async (given) => {
+    const founder = given ?? (await signInFounder());
+    const payout = nearAccount('payout');
+    const { aggregateId: id } = await publishApproved({
+      founder: founder.accountId,
+      payoutAccount: payout.accountId,
+    });
+    await eventually(async () => {
+      const response = await api().get(`/v1/grants/${id}`).set(auth(founder.token));
+      return response.status === 200 ? true : undefined;
+    });
+    return { founder, payout, id };
+  };
+
   return {
     config,
     clock,
@@ -214,55 +298,75 @@ export async function startHarness(
         issuer: config.AUTH_ISSUER,
         audience: config.AUTH_AUDIENCE,
       }),
-    async signInFounder() {
-      const account = nearAccount('founder');
-      const challenge = await api()
-        .post('/v1/auth/near/challenge')
-        .send({ accountId: account.accountId })
-        .expect(200);
-      const signed = await sign(account, { ...challenge.body, termsHash: '' });
-      const verified = await api().post('/v1/auth/near/verify').send(signed).expect(200);
-      return { accountId: account.accountId, token: verified.body.token as string };
-    },
+    signInFounder,
     nearAccount,
     sign,
-    async publishApproved({ founder, payoutAccount, envelope }) {
-      const id = randomUUID();
-      const due = (months: number) => {
-        const date = new Date();
-        date.setUTCMonth(date.getUTCMonth() + months);
-        return date.toISOString().slice(0, 10);
-      };
-      const data: ApplicationIntegrationEventData<'ApplicationApproved'> = {
-        applicationId: id,
-        founder,
-        payoutAccount,
-        title: `Verifiable inference ${id.slice(0, 8)}`,
-        grant: {
-          asset: 'USDC',
-          amount: '45000000000',
-          tranches: [
-            { milestone: 1, title: 'Prototype', dueDate: due(6), amount: '15000000000' },
-            { milestone: 2, title: 'Mainnet launch', dueDate: due(12), amount: '30000000000' },
+    publishApproved,
+    awardedGrant,
+    async activeGrant(given) {
+      const grant = await awardedGrant(given);
+      const issued = await api()
+        .post(`/v1/grants/${grant.id}/acceptance-challenge`)
+        .set(auth(grant.founder.token))
+        .expect(200);
+      await api()
+        .post(`/v1/grants/${grant.id}/accept`)
+        .set(auth(grant.founder.token))
+        .send(await sign(grant.payout, issued.body))
+        .expect(200);
+      return grant;
+    },
+    async approvedApplication({ founder, payoutAccount, reviewer, admin, amounts }) {
+      const grant = amounts ?? { amount: '45000', tranches: ['15000', '30000'] };
+      const created = await api()
+        .post('/v1/applications')
+        .set(auth(founder.token))
+        .send({
+          title: `Verifiable inference ${randomUUID().slice(0, 8)}`,
+          summary: 'Proofs of model execution settled on NEAR.',
+          category: 'agents',
+          team: [{ name: 'Ada', role: 'CEO' }],
+          requestedFunding: { asset: 'USDC', amount: '50000' },
+          payoutAccount,
+          milestones: [
+            { title: 'Prototype', description: 'Runs', dueDate: dueIn(6), amount: '20000' },
+            { title: 'Mainnet launch', description: 'Live', dueDate: dueIn(12), amount: '30000' },
           ],
-        },
-        decidedBy: 'admin-e2e',
-        approvedAt: new Date().toISOString(),
-      };
-      const approved = envelope ?? {
-        eventId: randomUUID(),
-        type: 'ApplicationApproved',
-        schemaVersion: 1,
-        aggregateId: id,
-        streamVersion: 6,
-        occurredAt: new Date().toISOString(),
-        correlationId: `corr-${randomUUID()}`,
-        causationId: null,
-        actor: 'admin-e2e',
-        data,
-      };
-      await publisher.publish(TOPICS.application, approved);
-      return approved;
+        })
+        .expect(201);
+      const id = created.body.id as string;
+      await api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
+      await api()
+        .post(`/v1/applications/${id}/reviewers`)
+        .set(auth(admin))
+        .send({ reviewers: [reviewer.sub] })
+        .expect(200);
+      await api()
+        .post(`/v1/applications/${id}/reviews`)
+        .set(auth(reviewer.token))
+        .send({
+          scores: { team: 4, technical: 5, impact: 4, ecosystemFit: 4 },
+          recommendation: 'approve',
+          comment: 'Solid',
+          conflictOfInterest: false,
+        })
+        .expect(200);
+      await api()
+        .post(`/v1/applications/${id}/decision`)
+        .set(auth(admin))
+        .send({
+          decision: 'approve',
+          grant: {
+            asset: 'USDC',
+            amount: grant.amount,
+            tranches: [
+              { milestone: 1, amount: grant.tranches[0] },
+              { milestone: 2, amount: grant.tranches[1] },
+            ],
+          },
+        })
+        .expect(200);
+      return id;
     },
     async publish(topic, envelope) {
       await publisher.publish(topic, envelope);

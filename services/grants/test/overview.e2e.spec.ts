@@ -17,30 +17,7 @@ describe('grant overview from the milestone, disbursement and payout topics; com
     await h?.close();
   });
 
-  async function activeGrant() {
-    const founder = await h.signInFounder();
-    const payout = h.nearAccount('payout');
-    const { aggregateId: id } = await h.publishApproved({
-      founder: founder.accountId,
-      payoutAccount: payout.accountId,
-    });
-    await eventually(async () => {
-      const response = await h.api().get(`/v1/grants/${id}`).set(auth(founder.token));
-      return response.status === 200 ? true : undefined;
-    });
-    const issued = await h
-      .api()
-      .post(`/v1/grants/${id}/acceptance-challenge`)
-      .set(auth(founder.token))
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/grants/${id}/accept`)
-      .set(auth(founder.token))
-      .send(await h.sign(payout, issued.body))
-      .expect(200);
-    return { founder, payout, id };
-  }
+  const activeGrant = () => h.activeGrant();
 
   type Tranche = {
     number: number;
