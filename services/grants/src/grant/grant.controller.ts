@@ -36,7 +36,7 @@ import {
   signedMessageBody,
 } from './grant.dto';
 import { GrantError } from './grant.errors';
-import { GrantHandler, type LoadedGrant, toProblemError } from './grant.handler';
+import { GrantHandler, type LoadedGrant } from './grant.handler';
 import { GrantOverview } from './grant-overview.projection';
 import { ASSET_REGISTRY, GrantProofs } from './grant.proof';
 import { type Audience, grantListItemView, grantView } from './grant-view.dto';
@@ -45,15 +45,6 @@ const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 
 const audienceOf = (user: AuthUser): Audience =>
   user.roles.some((r) => (STAFF_ROLES as readonly string[]).includes(r)) ? 'staff' : 'founder';
-
-/** Runs a decider rule outside the decider (before a challenge) with the same problem codes. */
-function rule(check: () => void): void {
-  try {
-    check();
-  } catch (error) {
-    throw toProblemError(error);
-  }
-}
 
 @Controller('v1/grants')
 @UseInterceptors(IdempotencyInterceptor)
@@ -90,7 +81,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const loaded = await this.handler.load(grantId(id));
-    if (audienceOf(user) === 'founder') rule(() => requireOwner(loaded.state, user));
+    if (audienceOf(user) === 'founder') requireOwner(loaded.state, user);
     return this.respond(res, loaded, user);
   }
 
@@ -104,7 +95,7 @@ export class GrantController {
   ) {
     validateBody(acceptanceChallengeBody, body);
     const { state } = await this.handler.load(grantId(id));
-    rule(() => requireAcceptable(state, user));
+    requireAcceptable(state, user);
     const now = this.clock.now();
     const payoutAccount = payoutAccountAt(state, now);
     return this.proofs.issue({
@@ -131,11 +122,9 @@ export class GrantController {
     const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
     const now = this.clock.now();
-    rule(() => requireAcceptable(state, user));
-    rule(() =>
-      // Checked before the nonce is spent: a proof by another account is refused as such.
-      this.requireSigner(state, signed.accountId, now),
-    );
+    requireAcceptable(state, user);
+    // Checked before the nonce is spent: a proof by another account is refused as such.
+    this.requireSigner(state, signed.accountId, now);
     const proof = await this.proofs.verify({ purpose: 'accept', grantId: state.id, signed, now });
     return this.run(res, user, state.id, expectedVersion, {
       type: 'AcceptGrant',
@@ -158,7 +147,7 @@ export class GrantController {
   ) {
     const { accountId } = validateBody(payoutAccountChallengeBody, body);
     const { state } = await this.handler.load(grantId(id));
-    rule(() => requirePayoutAccountChangeable(state, user));
+    requirePayoutAccountChangeable(state, user);
     const now = this.clock.now();
     return this.proofs.issue({
       purpose: 'payout-account',
@@ -183,7 +172,7 @@ export class GrantController {
     const expectedVersion = ifMatch(match);
     const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
-    rule(() => requirePayoutAccountChangeable(state, user));
+    requirePayoutAccountChangeable(state, user);
     const now = this.clock.now();
     // The nonce was issued for this grant and the proposed account only: the proof is by it.
     await this.proofs.verify({ purpose: 'payout-account', grantId: state.id, signed, now });

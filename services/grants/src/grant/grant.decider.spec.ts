@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import {
   type Actor,
   canonicalJson,
@@ -691,3 +692,144 @@ describe('evolve', () => {
     expect((state as Grant).awardedAt).toBe(at);
   });
 });
+
+describe('random command sequences on one grant (property)', () => {
+  const commandArb = fc.oneof(
+    fc.record({
+      kind: fc.constant('accept' as const),
+      byPayout: fc.boolean(),
+      current: fc.boolean(),
+    }),
+    fc.record({ kind: fc.constant('request' as const), fresh: fc.boolean() }),
+    fc.record({ kind: fc.constant('approve' as const), asAdmin: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('kyc' as const),
+      status: fc.constantFrom('verified' as const, 'rejected' as const, 'expired' as const),
+    }),
+    fc.record({ kind: fc.constant('cancel' as const), asAdmin: fc.boolean() }),
+    fc.record({ kind: fc.constant('settle' as const), tranche: fc.integer({ min: 1, max: 3 }) }),
+    fc.record({ kind: fc.constant('award' as const) }),
+    fc.record({ kind: fc.constant('wait' as const), hours: fc.integer({ min: 1, max: 72 }) }),
+  );
+
+  it('keeps the lifecycle, pays attention to every rule, and completes once when all tranches settle', () => {
+    fc.assert(
+      fc.property(fc.array(commandArb, { maxLength: 30 }), (script) => {
+        let events: GrantEvent[] = [awarded()];
+        let clock = now;
+        let accounts = 0;
+        for (const step of script) {
+          const state = grantOf(events);
+          const meta2 = (actor: Actor) => ({ now: clock, actor });
+          let command: GrantCommand | undefined;
+          switch (step.kind) {
+            case 'wait':
+              clock = new Date(clock.getTime() + step.hours * 3_600_000);
+              break;
+            case 'accept': {
+              const account = payoutAccountAt(state, clock);
+              command = {
+                type: 'AcceptGrant',
+                data: {
+                  signerAccountId: step.byPayout ? account : `x-${account}`,
+                  signerPublicKey: 'ed25519:k',
+                  termsHash: step.current ? termsHash(state, account) : '0'.repeat(64),
+                },
+                metadata: meta2(founder),
+              };
+              break;
+            }
+            case 'request':
+              command = {
+                type: 'RequestPayoutAccountChange',
+                data: {
+                  payoutAccount: step.fresh
+                    ? `acct-${(accounts += 1)}.near`
+                    : payoutAccountAt(state, clock),
+                  signerPublicKey: 'ed25519:n',
+                },
+                metadata: meta2(founder),
+              };
+              break;
+            case 'approve':
+              command = {
+                type: 'ApprovePayoutAccountChange',
+                data: { cooldownHours: 48 },
+                metadata: meta2(step.asAdmin ? admin : reviewer),
+              };
+              break;
+            case 'kyc':
+              command = {
+                type: 'RecordKycStatus',
+                data: { status: step.status, expiresAt: null },
+                metadata: meta2(admin),
+              };
+              break;
+            case 'cancel':
+              command = {
+                type: 'CancelGrant',
+                data: { reason: 'r' },
+                metadata: meta2(step.asAdmin ? admin : founder),
+              };
+              break;
+            case 'settle':
+              command = { ...settle(step.tranche, clock.toISOString()), metadata: meta2(system) };
+              break;
+            case 'award':
+              command = award();
+              break;
+          }
+          if (!command) continue;
+          let decided: GrantEvent[];
+          try {
+            decided = decide(command, state);
+          } catch (error) {
+            expect(error).toBeInstanceOf(GrantError); // a rule, never a crash
+            continue;
+          }
+          const before = state.status;
+          for (const event of decided) {
+            // what may happen from where the grant is
+            if (FINAL.includes(before)) expect(event.type).toBe('TrancheSettled');
+            if (event.type === 'GrantActivated') expect(before).toBe('awarded');
+            if (event.type === 'GrantCompleted') expect(before).toBe('active');
+            if (event.type === 'PayoutAccountChanged') {
+              expect(state.requestedPayoutAccount?.account).toBe(event.data.payoutAccount);
+              expect(Date.parse(event.data.effectiveAt) - Date.parse(event.data.approvedAt)).toBe(
+                48 * 3_600_000,
+              );
+            }
+          }
+          events = [...events, ...decided];
+        }
+        const types = events.map((e) => e.type);
+        const count = (type: string) => types.filter((t) => t === type).length;
+        expect(count('GrantAwarded')).toBe(1);
+        expect(count('GrantActivated')).toBeLessThanOrEqual(1);
+        expect(count('GrantCompleted')).toBeLessThanOrEqual(1);
+        expect(count('GrantCompleted') + count('GrantCancelled')).toBeLessThanOrEqual(1);
+        const settledTranches = events.flatMap((e) =>
+          e.type === 'TrancheSettled' ? [e.data.tranche] : [],
+        );
+        expect(new Set(settledTranches).size).toBe(settledTranches.length);
+        expect(settledTranches.every((t) => t === 1 || t === 2)).toBe(true);
+        if (count('GrantCompleted') === 1) {
+          const completedAt = types.indexOf('GrantCompleted');
+          const settledBefore = events
+            .slice(0, completedAt)
+            .flatMap((e) => (e.type === 'TrancheSettled' ? [e.data.tranche] : []));
+          expect([...settledBefore].sort()).toEqual([1, 2]);
+          expect(types.indexOf('GrantActivated')).toBeLessThan(completedAt);
+        }
+        if (count('GrantCancelled') === 1) {
+          expect(
+            types.slice(types.indexOf('GrantCancelled') + 1).every((t) => t === 'TrancheSettled'),
+          ).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+const FINAL = ['completed', 'cancelled'];

@@ -1,5 +1,7 @@
-// The Grant aggregate's error codes. Framework-free (the decider imports it); the handler and
-// controller turn a GrantError into a platform ProblemError (application/problem+json).
+import { type FieldProblem, ProblemError } from '@lib/contracts';
+
+// The Grant aggregate's error codes. Framework-free (the decider imports it): ProblemError comes
+// from @lib/contracts, and the platform's filter writes it as application/problem+json.
 
 const ERROR_STATUS = {
   grant_not_found: 404,
@@ -22,26 +24,17 @@ const ERROR_STATUS = {
 
 export type GrantErrorCode = keyof typeof ERROR_STATUS;
 
-export interface GrantFieldProblem {
-  field: string;
-  code: string;
-  message: string;
-}
-
 /**
  * A broken Grant rule. `code` is stable; `status` is the HTTP hint (404 no such grant — also to
  * a founder who does not own it, 409 wrong state, 403 who may act, 422 invalid content).
  */
-export class GrantError extends Error {
-  readonly status: number;
-
+export class GrantError extends ProblemError {
   constructor(
-    readonly code: GrantErrorCode,
+    override readonly code: GrantErrorCode,
     message: string,
-    readonly errors?: GrantFieldProblem[],
+    errors?: FieldProblem[],
   ) {
-    super(message);
-    this.status = ERROR_STATUS[code];
+    super(ERROR_STATUS[code], code, message, errors);
     this.name = 'GrantError';
   }
 }

@@ -21,14 +21,6 @@ export interface LoadedGrant {
   version: number;
 }
 
-/** A GrantError as the platform's problem+json error (the decider stays framework-free). */
-export function toProblemError(error: unknown): unknown {
-  if (error instanceof GrantError) {
-    return new ProblemError(error.status, error.code, error.message, error.errors);
-  }
-  return error;
-}
-
 /** The only write path of the Grant aggregate: load → decide → append. */
 @Injectable()
 export class GrantHandler {
@@ -84,7 +76,7 @@ export class GrantHandler {
           `grant changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
         );
       }
-      throw toProblemError(error);
+      throw error;
     }
   }
 
@@ -93,7 +85,7 @@ export class GrantHandler {
     const events = await this.store.readStream(grantStreamId(grantId));
     let state = initialState();
     for (const event of events) state = evolve(state, event as unknown as GrantEvent);
-    if (state.status === 'empty') throw toProblemError(notFound());
+    if (state.status === 'empty') throw notFound();
     return { state, version: events[events.length - 1].streamVersion };
   }
 }
