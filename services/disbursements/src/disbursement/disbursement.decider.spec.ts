@@ -36,6 +36,8 @@ function given(events: DisbursementEvent[]) {
           }
           expect(caught).toBeInstanceOf(DisbursementError);
           expect((caught as DisbursementError).code).toBe(code);
+          // Every refusal carries a detail for the problem+json body.
+          expect((caught as DisbursementError).message).not.toBe('');
           if (status !== undefined) expect((caught as DisbursementError).status).toBe(status);
           return caught as DisbursementError;
         },
@@ -861,5 +863,143 @@ describe('evolve', () => {
 
   it('ignores events on an empty state', () => {
     expect(evolve(initialState(), approved(alice, 1, 1, small))).toEqual({ status: 'empty' });
+  });
+});
+
+// Pinned by mutation testing (docs/mutation.md): each test below kills mutants the others let live.
+describe('rules pinned by mutation testing', () => {
+  const retried = (attempt: number, approvedAgain = true): DisbursementEvent => ({
+    type: 'DisbursementRetried',
+    data: {
+      ...ref,
+      attempt,
+      retriedBy: alice.sub,
+      approvalsKept: 1,
+      approved: approvedAgain,
+      retriedAt: at,
+    },
+  });
+  const submittedEvent = (attempt: number, txHash: string): DisbursementEvent => ({
+    type: 'DisbursementPayoutSubmitted',
+    data: { ...ref, attempt, txHash, submittedAt: at },
+  });
+
+  it('no configured threshold means two approvals, not a comparison with zero', () => {
+    expect(requiredApprovals(0n, { dualApprovalThreshold: null })).toBe(2);
+    expect(requiredApprovals(-1n, { dualApprovalThreshold: null })).toBe(2);
+  });
+
+  it('a released one with every approval it needs is refused as not awaiting approval', () => {
+    given([...readyToRelease(), released(1, small)])
+      .when(approve(bob))
+      .thenThrows('not_awaiting_approval', 409);
+    given([...readyToRelease(), released(1, small), failed(1)])
+      .when(approve(bob))
+      .thenThrows('not_awaiting_approval', 409);
+  });
+
+  it('refusals that depend on the phase name it; a blocked release names its gate', () => {
+    const detail = (error: DisbursementError) => error.message;
+    const released1 = [...readyToRelease(), released(1, small)];
+    expect(
+      detail(
+        given(released1)
+          .when(approve(bob, { dualApprovalThreshold: 1n }))
+          .thenThrows('not_awaiting_approval'),
+      ),
+    ).toContain('phase: released');
+    expect(
+      detail(
+        given(released1)
+          .when({ type: 'HoldDisbursement', data: { reason: 'x' }, metadata: meta(alice) })
+          .thenThrows('not_holdable'),
+      ),
+    ).toContain('phase: released');
+    expect(
+      detail(
+        given(released1)
+          .when({
+            type: 'CancelDisbursement',
+            data: { reason: 'x', source: 'treasurer' },
+            metadata: meta(alice),
+          })
+          .thenThrows('already_released'),
+      ),
+    ).toContain('phase: released');
+    expect(
+      detail(
+        given(released1)
+          .when({ type: 'RetryDisbursement', data: { policy }, metadata: meta(alice) })
+          .thenThrows('not_failed'),
+      ),
+    ).toContain('phase: released');
+    expect(detail(given(released1).when(releaseCmd()).thenThrows('not_approved'))).toContain(
+      'phase: released',
+    );
+    const blocked = given(readyToRelease())
+      .when(releaseCmd(gates({ paused: true })))
+      .thenThrows('release_blocked', 409);
+    expect(blocked.message).toBe('waiting: paused');
+    expect(blocked.reason).toBe('paused');
+  });
+
+  it('a hold on one awaiting approval shows held, and keeps who, why and when', () => {
+    const state = given([requested(small), held(alice)]).state;
+    expect(statusOf(state)).toBe('held');
+    expect(state.phase).toBe('awaiting_approval');
+    expect(state.hold).toEqual({ by: alice.sub, reason: 'checking', at });
+    expect(statusOf(given([requested(small)]).state)).toBe('awaiting_approval');
+  });
+
+  it('a requested disbursement exists', () => {
+    expect(given([requested(small)]).state.status).toBe('exists');
+  });
+
+  it('a hash already seen on an earlier attempt is still recorded for the attempt in flight', () => {
+    const history = [
+      ...readyToRelease(),
+      released(1, small),
+      submittedEvent(1, 'h1'),
+      failed(1),
+      retried(2),
+      released(2, small),
+    ];
+    const events = given(history)
+      .when({
+        type: 'RecordPayoutSubmitted',
+        data: { attempt: 2, txHash: 'h1' },
+        metadata: meta(system),
+      })
+      .events();
+    expect(events).toEqual([submittedEvent(2, 'h1')]);
+  });
+
+  it('a submission and a failure touch only their own attempt', () => {
+    const history = [
+      ...readyToRelease(),
+      released(1, small),
+      submittedEvent(1, 'h1'),
+      failed(1),
+      retried(2),
+      released(2, small),
+      submittedEvent(2, 'h2'),
+    ];
+    const afterSubmit = given(history).state;
+    expect(afterSubmit.attempts.map((a) => a.txHashes)).toEqual([['h1'], ['h2']]);
+    const failedAgain: DisbursementEvent = {
+      type: 'DisbursementFailed',
+      data: { ...ref, attempt: 2, txHash: 'h2', reason: 'second reason', failedAt: at },
+    };
+    const state = given([...history, failedAgain]).state;
+    expect(state.attempts[0]).toMatchObject({
+      outcome: 'failed',
+      reason: 'receiver does not exist',
+      txHashes: ['h1'],
+    });
+    expect(state.attempts[1]).toMatchObject({
+      outcome: 'failed',
+      reason: 'second reason',
+      txHashes: ['h2'],
+    });
   });
 });
