@@ -19,7 +19,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformModule.forService({ ...SERVICE, config, migrations }),
-        AuthModule.forConfig(config),
+        // Founders are who signed in with NEAR (the founder issuer): a staff token's `founder`
+        // claim is dropped, so owning a grant by `sub` means owning that NEAR identity.
+        AuthModule.forConfig(config, { staffMayClaimFounder: false }),
         GrantModule.register(options),
       ],
     };

@@ -58,7 +58,10 @@ export const openApiRoutes: RouteConfig[] = [
     tags: ['grants'],
     summary: 'Grants: founders their own, staff all (filters status and asset; cursor pages)',
     request: { query: listGrantsQuery },
-    responses: { 200: jsonResponse('Newest award first', grantListSchema), ...problems(400, 401) },
+    responses: {
+      200: jsonResponse('Newest award first', grantListSchema),
+      ...problems(400, 401, 403),
+    },
   },
   {
     method: 'get',
@@ -66,7 +69,7 @@ export const openApiRoutes: RouteConfig[] = [
     tags: ['grants'],
     summary: 'One grant: terms, payout account in force, per tranche milestone/disbursement/payout',
     request: { params: grantIdParams },
-    responses: { ...grantAnswer('The grant'), ...problems(401, 404) },
+    responses: { ...grantAnswer('The grant'), ...problems(401, 403, 404) },
   },
   {
     method: 'post',

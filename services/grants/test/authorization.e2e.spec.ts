@@ -10,7 +10,8 @@ type Caller =
   | 'admin'
   | 'treasurer'
   | 'expiredToken'
-  | 'forgedSignature';
+  | 'forgedSignature'
+  | 'staffTokenAsOwner';
 
 const CALLERS: Caller[] = [
   'anonymous',
@@ -21,10 +22,18 @@ const CALLERS: Caller[] = [
   'treasurer',
   'expiredToken',
   'forgedSignature',
+  'staffTokenAsOwner',
 ];
 
 type Row = Record<Caller, number>;
-const unauthenticated = { anonymous: 401, expiredToken: 401, forgedSignature: 401 };
+// A staff-issuer token claiming `founder` with the owner's sub is no founder (only NEAR sign-in
+// makes one): it keeps no role, so every route refuses it.
+const unauthenticated = {
+  anonymous: 401,
+  expiredToken: 401,
+  forgedSignature: 401,
+  staffTokenAsOwner: 403,
+};
 /** Founder routes on one grant: the owner; another founder is told there is no such grant. */
 const ownerOnly = (ok: number): Row => ({
   founderOwner: ok,
@@ -209,6 +218,7 @@ describe('authorization: every grants route × every caller', () => {
         now: new Date(Date.now() - 3600_000),
       },
     );
+    tokens.staffTokenAsOwner = await h.staffToken(owner, ['founder']);
     tokens.forgedSignature = await signDevToken(
       { sub: owner, roles: ['founder', 'admin'], ttl: 600 },
       'an-attacker-secret-0123456789-0123456789',

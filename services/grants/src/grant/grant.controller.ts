@@ -59,6 +59,7 @@ export class GrantController {
   ) {}
 
   @Get()
+  @Roles('founder', ...STAFF_ROLES)
   async list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
     const filters = validateBody(listGrantsQuery, query, 400);
     const founderOnly = audienceOf(user) === 'founder';
@@ -75,6 +76,7 @@ export class GrantController {
   }
 
   @Get(':id')
+  @Roles('founder', ...STAFF_ROLES)
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
