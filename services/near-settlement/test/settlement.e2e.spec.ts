@@ -279,6 +279,13 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
       .get('/v1/treasury/balances')
       .set('Authorization', `Bearer ${await token(['admin'])}`)
       .expect(200);
+    // The chain not answering is the RPC's problem, said as such (502), not a 500.
+    emulator.faults.httpError(503, { methods: '*' });
+    const down = await request(server)
+      .get('/v1/treasury/balances')
+      .set('Authorization', `Bearer ${await token(['admin'])}`)
+      .expect(502);
+    expect(down.body.code).toBe('near_rpc_unavailable');
   });
 
   it('GET /metrics: payouts by status and lanes driven', async () => {

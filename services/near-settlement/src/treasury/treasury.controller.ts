@@ -2,7 +2,9 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import type { JsonRpcProvider } from 'near-api-js';
 import type { Pool } from 'pg';
 import { Roles } from '@lib/auth';
+import { ProblemError } from '@lib/contracts';
 import {
+  NearRpcError,
   formatAmount,
   viewAccessKey,
   viewAccount,
@@ -28,6 +30,21 @@ export class TreasuryController {
   @Get('balances')
   @Roles('treasurer', 'admin')
   async balances(): Promise<TreasuryBalancesView> {
+    try {
+      return await this.read();
+    } catch (error) {
+      if (error instanceof NearRpcError) {
+        throw new ProblemError(
+          502,
+          'near_rpc_unavailable',
+          `the NEAR RPC did not answer: ${error.code}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async read(): Promise<TreasuryBalancesView> {
     const accountId = this.treasuryAccountId;
     const account = await viewAccount(this.provider, accountId);
     const assets: TreasuryBalancesView['assets'] = [];
