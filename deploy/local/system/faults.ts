@@ -109,6 +109,7 @@ export class FaultSuite {
     inject: (delayMs: number) => Promise<string>,
   ): Promise<TrialResult> {
     const started = Date.now();
+    await this.system.waitReady(); // a process restarted by the supervisor may still be starting
     const crashesBefore = new Map(
       this.system.list().map((p) => [`${p.service}#${p.replica}`, p.crashes]),
     );
@@ -309,6 +310,7 @@ export class FaultSuite {
 
   /** Waits until every group caught up (bounded), then gathers what was paid and checks it. */
   private async check(grants: ActiveGrant[], before: bigint[]): Promise<Violation[]> {
+    await this.system.waitReady();
     // Right after a broker restart the group coordinator may still be loading: ask again.
     const lagOf = () =>
       eventually(
@@ -330,7 +332,7 @@ export class FaultSuite {
         'GET',
         `/v1/grants/${grant.grantId}/milestones`,
         grant.founder.token,
-        { expect: 200 },
+        { expect: 200, retries: 240 },
       );
       for (const [i, amount] of grant.amounts.entries()) {
         const status = milestones.body.items?.find((m) => m.number === i + 1)?.status;
@@ -347,7 +349,7 @@ export class FaultSuite {
         'GET',
         `/v1/disbursements?grantId=${grant.grantId}`,
         this.staff.treasurers[0].token,
-        { expect: 200 },
+        { expect: 200, retries: 240 },
       );
       for (const d of list.body.items ?? []) {
         const attempts =
@@ -440,7 +442,27 @@ async function main(): Promise<void> {
     await suite.setUp();
     for (let trial = 1; trial <= trials; trial++) {
       const kind = faults[(trial - 1) % faults.length];
-      const result = await suite.trial(trial, kind, Number(opts.payouts));
+      let result: TrialResult;
+      try {
+        result = await suite.trial(trial, kind, Number(opts.payouts));
+      } catch (error) {
+        // The trial could not be completed or checked: a failure, never a silent pass.
+        result = {
+          trial,
+          fault: kind,
+          detail: 'aborted',
+          payouts: Number(opts.payouts),
+          seconds: 0,
+          violations: [
+            {
+              kind: 'trial_aborted',
+              detail: error instanceof Error ? error.message.slice(0, 500) : String(error),
+            },
+          ],
+          flowErrors: [],
+          crashes: [],
+        };
+      }
       results.push(result);
       console.log(
         `trial ${trial} (${kind}: ${result.detail}) ${result.payouts} payouts in ${result.seconds.toFixed(1)} s: ` +

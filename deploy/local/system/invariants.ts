@@ -87,7 +87,9 @@ export type ViolationKind =
   | 'forbidden_approver'
   | 'limit_exceeded'
   | 'unconsumed_events'
-  | 'broken_audit_chain';
+  | 'broken_audit_chain'
+  /** The harness could not finish the trial or gather what it needs to judge it. */
+  | 'trial_aborted';
 
 export interface Violation {
   kind: ViolationKind;
