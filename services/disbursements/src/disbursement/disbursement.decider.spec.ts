@@ -951,6 +951,18 @@ describe('rules pinned by mutation testing', () => {
     expect(statusOf(given([requested(small)]).state)).toBe('awaiting_approval');
   });
 
+  it('an unknown command or a stored event of an unknown type is an error, never ignored', () => {
+    const state = given(readyToRelease()).state;
+    const bogusCommand = { type: 'PayTwice', data: {}, metadata: meta(alice) };
+    expect(() => decide(bogusCommand as unknown as DisbursementCommand, state)).toThrow(
+      /unhandled command .*PayTwice/,
+    );
+    const bogusEvent = { type: 'DisbursementDoubled', data: {} };
+    expect(() => evolve(state, bogusEvent as unknown as DisbursementEvent)).toThrow(
+      /unknown disbursement event .*DisbursementDoubled/,
+    );
+  });
+
   it('a requested disbursement exists', () => {
     expect(given([requested(small)]).state.status).toBe('exists');
   });

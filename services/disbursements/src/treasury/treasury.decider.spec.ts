@@ -30,6 +30,8 @@ function given(events: TreasuryEvent[]) {
           expect(caught).toBeInstanceOf(TreasuryError);
           expect((caught as TreasuryError).code).toBe(code);
           expect((caught as TreasuryError).status).toBe(status);
+          // Every refusal carries a detail for the problem+json body.
+          expect((caught as TreasuryError).message).not.toBe('');
         },
       };
     },
@@ -192,5 +194,100 @@ describe('treasury pause and resume', () => {
         .when(resume(bob))
         .events()[0].type,
     ).toBe('TreasuryResumeApproved');
+  });
+});
+
+// Pinned by mutation testing (docs/mutation.md): each test below kills mutants the others let live.
+describe('treasury rules pinned by mutation testing', () => {
+  const later = new Date('2026-12-02T08:30:00.000Z');
+  const discrepancyAt = (data: DiscrepancyData, time: Date): TreasuryCommand => ({
+    type: 'RecordDiscrepancy',
+    data,
+    metadata: { actor: system, now: time },
+  });
+  const resumeAt = (actor: typeof alice, time: Date): TreasuryCommand => ({
+    type: 'ResumeTreasury',
+    data: {},
+    metadata: { actor, now: time },
+  });
+  /** Applies each command to the state the ones before it left. */
+  const run = (...commands: TreasuryCommand[]) =>
+    commands.reduce<TreasuryEvent[]>(
+      (events, command) => [...events, ...given(events).when(command).events()],
+      [],
+    );
+
+  it('the pause keeps who paused, why, the cause and when', () => {
+    expect(given([paused()]).state.pause).toEqual({
+      by: alice.sub,
+      reason: 'incident',
+      cause: 'manual',
+      at,
+    });
+    const state = given(run(discrepancyAt(discrepancy, later))).state;
+    expect(state.pause).toEqual({
+      by: system.sub,
+      reason: 'reconciliation: foreign_nonce',
+      cause: 'discrepancy',
+      at: later.toISOString(),
+    });
+  });
+
+  it('a resume resolves only the discrepancies still open; earlier ones keep their resolution time', () => {
+    const second: DiscrepancyData = { ...discrepancy, discrepancyId: randomUUID() };
+    const firstCycle = run(discrepancyAt(discrepancy, now), resume(alice), resume(bob));
+    expect(given(firstCycle).state.discrepancies[0].resolvedAt).toBe(at);
+    // The second discrepancy finds the treasury running, so it pauses it again.
+    const events = [
+      ...firstCycle,
+      ...given(firstCycle).when(discrepancyAt(second, later)).events(),
+    ];
+    expect(events.length).toBe(firstCycle.length + 2);
+    expect(requiredToResume(given(events).state)).toBe(2);
+    const first = given(events).when(resumeAt(alice, later)).events();
+    const resumed = given([...events, ...first])
+      .when(resumeAt(bob, later))
+      .events();
+    expect(resumed).toEqual([
+      {
+        type: 'TreasuryResumed',
+        data: {
+          resumedBy: [alice.sub, bob.sub],
+          resolvedDiscrepancies: [second.discrepancyId],
+          resumedAt: later.toISOString(),
+        },
+      },
+    ]);
+    const state = given([...events, ...first, ...resumed]).state;
+    expect(state.discrepancies.map((d) => [d.discrepancyId, d.resolvedAt])).toEqual([
+      [discrepancy.discrepancyId, at],
+      [second.discrepancyId, later.toISOString()],
+    ]);
+  });
+
+  it('an unknown command or a stored event of an unknown type is an error, never ignored', () => {
+    const bogusCommand = { type: 'UnpauseQuietly', data: {}, metadata: { actor: alice, now } };
+    expect(() =>
+      decideTreasury(bogusCommand as unknown as TreasuryCommand, initialTreasuryState()),
+    ).toThrow(/unhandled treasury command .*UnpauseQuietly/);
+    const bogusEvent = { type: 'TreasuryForgotten', data: {} };
+    expect(() =>
+      evolveTreasury(initialTreasuryState(), bogusEvent as unknown as TreasuryEvent),
+    ).toThrow(/unknown treasury event .*TreasuryForgotten/);
+  });
+
+  it('a known discrepancy id is recognised among several', () => {
+    const second: DiscrepancyData = { ...discrepancy, discrepancyId: randomUUID() };
+    const events = run(discrepancyAt(discrepancy, now), discrepancyAt(second, now));
+    expect(given(events).state.discrepancies).toHaveLength(2);
+    expect(given(events).when(discrepancyAt(discrepancy, later)).events()).toEqual([]);
+    expect(given(events).when(discrepancyAt(second, later)).events()).toEqual([]);
+  });
+
+  it('a manual pause resumes with the first treasurer and clears the agreement', () => {
+    const events = run(pause(alice, 'incident'), resume(bob));
+    const state = given(events).state;
+    expect(state).toEqual({ paused: false, pause: null, discrepancies: [], resumeApprovals: [] });
+    expect(given([...events, paused(alice)]).state.resumeApprovals).toEqual([]);
   });
 });

@@ -74,6 +74,8 @@ function given(...history: MilestoneCommand[]) {
         }
         expect(caught).toBeInstanceOf(MilestoneError);
         expect((caught as MilestoneError).code).toBe(code);
+        // Every refusal carries a detail for the problem+json body.
+        expect((caught as MilestoneError).message).not.toBe('');
       },
     }),
   };
@@ -322,5 +324,173 @@ describe('property: random submit / review / cancel sequences on one grant', () 
       { numRuns: 500 },
     );
     expect(acceptedSeen).toBeGreaterThan(0); // the sequences did reach acceptances
+  });
+});
+
+// Pinned by mutation testing (docs/mutation.md): each test below kills mutants the others let live.
+describe('Milestone rules pinned by mutation testing', () => {
+  const later = new Date('2027-01-20T09:30:00.000Z');
+  /** The state after the commands (each must succeed) and every event they produced. */
+  const after = (...history: MilestoneCommand[]) => {
+    let state: MilestoneState = initialState();
+    const events: MilestoneEvent[] = [];
+    for (const command of history) {
+      for (const event of decide(command, state)) {
+        events.push(event);
+        state = evolve(state, event);
+      }
+    }
+    return { state, events };
+  };
+  const at = (command: MilestoneCommand, time: Date): MilestoneCommand => ({
+    ...command,
+    metadata: { ...command.metadata, now: time },
+  });
+
+  it('an opened milestone is pending with its terms and no history', () => {
+    expect(after(open(2)).state).toEqual({
+      status: 'pending',
+      grantId: GRANT,
+      number: 2,
+      title: 'Milestone 2',
+      dueDate: '2027-03-01',
+      asset: 'USDC',
+      amount: 15_000_000_000n,
+      founder: FOUNDER.sub,
+      submissions: [],
+      reviews: [],
+      openedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    });
+  });
+
+  it('submissions and reviews are kept in order, each with who and when', () => {
+    const { state } = after(
+      open(),
+      submit(),
+      at(reject(), later),
+      at(submit(), later),
+      at(accept(ADMIN), later),
+    );
+    expect(state).toMatchObject({
+      status: 'accepted',
+      acceptedBy: ADMIN.sub,
+      updatedAt: later.toISOString(),
+      submissions: [
+        {
+          number: 1,
+          summary: 'Prototype runs end to end',
+          evidenceUrls: ['https://github.com/ada/proto'],
+          submittedBy: FOUNDER.sub,
+          submittedAt: now.toISOString(),
+        },
+        { number: 2, submittedBy: FOUNDER.sub, submittedAt: later.toISOString() },
+      ],
+    });
+    expect(state.status !== 'not_opened' && state.reviews).toEqual([
+      {
+        submission: 1,
+        decision: 'reject',
+        comment: 'The evidence link is private',
+        reviewedBy: REVIEWER.sub,
+        reviewedAt: later.toISOString(),
+      },
+      { submission: 2, decision: 'accept', reviewedBy: ADMIN.sub, reviewedAt: later.toISOString() },
+    ]);
+  });
+
+  it('a submitted or rejected milestone records its status and time', () => {
+    expect(after(open(), at(submit(), later)).state).toMatchObject({
+      status: 'submitted',
+      updatedAt: later.toISOString(),
+    });
+    expect(after(open(), submit(), at(reject(), later)).state).toMatchObject({
+      status: 'rejected',
+      updatedAt: later.toISOString(),
+    });
+  });
+
+  it('an acceptance carries the comment when given, and no comment key otherwise', () => {
+    const withComment: MilestoneCommand = {
+      type: 'ReviewMilestone',
+      data: { decision: 'accept', comment: 'Great demo' },
+      metadata: meta(REVIEWER),
+    };
+    const { events, state } = after(open(), submit(), withComment);
+    expect(events[2]).toEqual({
+      type: 'MilestoneAccepted',
+      data: {
+        grantId: GRANT,
+        number: 1,
+        submission: 1,
+        asset: 'USDC',
+        amount: '15000000000',
+        founder: FOUNDER.sub,
+        comment: 'Great demo',
+        acceptedBy: REVIEWER.sub,
+        acceptedAt: now.toISOString(),
+      },
+    });
+    expect(state.status !== 'not_opened' && state.reviews[0].comment).toBe('Great demo');
+    const plain = after(open(), submit(), accept()).events[2];
+    expect(plain.data).not.toHaveProperty('comment');
+    const plainState = after(open(), submit(), accept()).state;
+    expect(plainState.status !== 'not_opened' && plainState.reviews[0]).not.toHaveProperty(
+      'comment',
+    );
+  });
+
+  it('a reviewer who also holds other roles may review', () => {
+    const multi: Actor = { sub: 'rev-multi', roles: ['founder', 'reviewer'] };
+    expect(after(open(), submit(), accept(multi)).state).toMatchObject({
+      status: 'accepted',
+      acceptedBy: multi.sub,
+    });
+  });
+
+  it('a cancellation names the tranche, the actor and the time, and closes the state', () => {
+    const { events, state } = after(open(2), at(cancel(2), later));
+    expect(events[1]).toEqual({
+      type: 'MilestoneCancelled',
+      data: {
+        grantId: GRANT,
+        number: 2,
+        previousStatus: 'pending',
+        reason: 'Team dissolved',
+        cancelledBy: GRANT_ADMIN.sub,
+        cancelledAt: later.toISOString(),
+      },
+    });
+    expect(state).toMatchObject({ status: 'cancelled', updatedAt: later.toISOString() });
+    expect(after(cancel()).state).toEqual({ status: 'not_opened', cancelled: true });
+  });
+
+  it('an unknown command, decision, status or stored event is an error, never ignored', () => {
+    const { state } = after(open(), submit());
+    const bogusCommand = { type: 'PayMilestone', data: {}, metadata: meta(ADMIN) };
+    expect(() => decide(bogusCommand as unknown as MilestoneCommand, state)).toThrow(
+      /unknown milestone command .*PayMilestone/,
+    );
+    const bogusReview = {
+      type: 'ReviewMilestone',
+      data: { decision: 'maybe' },
+      metadata: meta(ADMIN),
+    };
+    expect(() => decide(bogusReview as unknown as MilestoneCommand, state)).toThrow(
+      /unknown review decision .*maybe/,
+    );
+    const archived = { ...state, status: 'archived' } as unknown as MilestoneState;
+    expect(() => decide(submit(), archived)).toThrow(/unknown milestone status archived/);
+    const bogusEvent = { type: 'MilestonePaid', data: {} };
+    expect(() => evolve(state, bogusEvent as unknown as MilestoneEvent)).toThrow(
+      /unknown milestone event .*MilestonePaid/,
+    );
+  });
+
+  it('outcome events on a milestone never opened change nothing', () => {
+    const { events } = after(open(), submit(), reject(), submit(), accept());
+    for (const event of events.slice(1)) {
+      expect(evolve(initialState(), event)).toEqual(initialState());
+    }
   });
 });
