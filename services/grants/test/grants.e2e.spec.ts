@@ -299,6 +299,19 @@ describe('grants end to end (gateway → applications → Kafka → grants → K
     await grantsTopic.stop();
   }, 120_000);
 
+  it('two concurrent changes at the same If-Match: one wins, the other is a 409, nothing lost', async () => {
+    const { id } = await awardedGrant();
+    const change = (status: string) =>
+      h.api().post(`/v1/grants/${id}/kyc`).set(auth(admin)).set('if-match', '"1"').send({ status });
+    const answers = await Promise.all([change('verified'), change('rejected')]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    const conflict = answers.find((a) => a.status === 409)!;
+    expect(conflict.body.code).toBe('version_conflict');
+    const winner = answers.find((a) => a.status === 200)!;
+    const now = await h.api().get(`/v1/grants/${id}`).set(auth(admin)).expect(200);
+    expect(now.body).toMatchObject({ version: 2, kyc: { status: winner.body.kyc.status } });
+  }, 120_000);
+
   it('Idempotency-Key replays the first answer without a second event', async () => {
     const { id } = await awardedGrant();
     const key = randomUUID();
