@@ -10,3 +10,4 @@ export * from './subscription-runner';
 export * from './types';
 export * from './verify';
 export * from './subscription-lag';
+export * from './event-store.module';
