@@ -17,7 +17,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformModule.forService({ ...SERVICE, config, migrations }),
-        AuthModule.forConfig(config),
+        // No founder acts here; a staff token's `founder` claim is dropped (founders are only
+        // (founder issuer, NEAR account) identities, which the decider never sees as approvers).
+        AuthModule.forConfig(config, { staffMayClaimFounder: false }),
         DisbursementModule,
       ],
     };

@@ -1,5 +1,5 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   commandAnswerHeaders,
   commandHeaders,
@@ -17,6 +17,7 @@ import {
   retryBody,
 } from './disbursement/disbursement.dto';
 import {
+  DISBURSEMENT_CSV_COLUMNS,
   disbursementPageSchema,
   disbursementViewSchema,
 } from './disbursement/disbursement-view.dto';
@@ -85,7 +86,18 @@ export const openApiRoutes: RouteConfig[] = [
     summary: 'Disbursements, newest first (treasurer, admin)',
     request: { query: listQuery },
     responses: {
-      '200': jsonResponse('A page of disbursements.', disbursementPageSchema),
+      '200': {
+        description:
+          'A page of disbursements; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters, no page limit) streamed as CSV.',
+        content: {
+          ...jsonResponse('', disbursementPageSchema).content,
+          'text/csv': {
+            schema: z.string().openapi({
+              description: `RFC 4180 with a header line: ${DISBURSEMENT_CSV_COLUMNS.map((c) => c.header).join(', ')}. Lists (approvedBy, txHashes) are space-separated.`,
+            }),
+          },
+        },
+      },
       ...problemResponses([400, 401, 403]),
     },
   },

@@ -1,9 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { type Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
-import { type Role, signDevToken } from '@lib/auth';
+import {
+  FOUNDER_TOKEN_ISSUER,
+  founderJwks,
+  generateFounderKey,
+  type Role,
+  signAccessToken,
+  signDevToken,
+} from '@lib/auth';
 import {
   type GrantIntegrationEventData,
   integrationContracts,
@@ -48,6 +56,8 @@ export interface Harness {
   api: () => ReturnType<typeof request>;
   replica: (index: number) => ReturnType<typeof request>;
   staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
+  /** A founder session token (the founder issuer, as after NEAR sign-in) claiming `roles`. */
+  founderToken(sub: string, roles?: Role[]): Promise<string>;
   /** A fresh treasurer identity and its token. */
   treasurer(): Promise<{ sub: string; token: string }>;
   /** Publishes a contract event; pass `eventId` to redeliver the very same event. */
@@ -69,7 +79,12 @@ export interface Harness {
 export async function startHarness(
   options: { env?: Record<string, string>; replicas?: number } = {},
 ): Promise<Harness> {
+  // Founder tokens are verified as in production: the founder issuer's JWKS fetched by URL.
+  const founderKey = generateFounderKey();
+  const jwks = createServer((_req, res) => res.end(JSON.stringify(founderJwks(founderKey))));
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const config = loadConfig({
+    AUTH_FOUNDER_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: brokers,
     LOG_LEVEL: 'silent',
@@ -141,6 +156,15 @@ export async function startHarness(
     api: () => request(gateway.getHttpServer()),
     replica: (index) => request(replicas[index].getHttpServer()),
     staffToken,
+    founderToken: (sub, roles = ['founder']) =>
+      signAccessToken(
+        { sub, roles, ttl: '1h' },
+        { alg: 'EdDSA', privateKey: founderKey.privateKey, kid: founderKey.kid },
+        {
+          issuer: config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER,
+          audience: config.AUTH_AUDIENCE,
+        },
+      ),
     async treasurer() {
       const sub = `treasurer-${randomBytes(4).toString('hex')}`;
       return { sub, token: await staffToken(sub, ['treasurer']) };
@@ -189,6 +213,8 @@ export async function startHarness(
       await publisher.disconnect();
       await gateway.close();
       for (const app of replicas) await app.close();
+      jwks.closeAllConnections();
+      await new Promise((resolve) => jwks.close(resolve));
     },
   };
 }

@@ -17,7 +17,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformModule.forService({ ...SERVICE, config, migrations }),
-        AuthModule.forConfig(config),
+        // Founders are (founder issuer, NEAR account): a staff token's `founder` claim is dropped,
+        // so every founder here signed in with NEAR; ownership compares (issuer, sub).
+        AuthModule.forConfig(config, { staffMayClaimFounder: false }),
         MilestoneModule,
       ],
     };

@@ -75,7 +75,8 @@ const ROUTES: Route[] = [
       reviewer: 403,
       admin: 403,
       treasurer: 403,
-      ownerAlsoReviewer: 201,
+      // a staff token whose sub is the founder's account is not the founder (issuer, sub)
+      ownerAlsoReviewer: 403,
     },
   },
   {

@@ -1,9 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { type Consumer, type Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
-import { type Role, signDevToken } from '@lib/auth';
+import {
+  FOUNDER_TOKEN_ISSUER,
+  founderJwks,
+  generateFounderKey,
+  type Role,
+  signAccessToken,
+  signDevToken,
+} from '@lib/auth';
 import {
   type GrantIntegrationEventData,
   type IntegrationEnvelope,
@@ -40,7 +48,13 @@ export interface Harness {
   milestones: INestApplication;
   gateway: INestApplication;
   api: () => ReturnType<typeof request>;
+  /**
+   * A token for `sub`: exactly `['founder']` is a founder session token (the founder issuer, as
+   * after NEAR sign-in); any other roles make a staff token (the staff issuer).
+   */
   token(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
+  /** A token of the founder issuer with any roles (the service refuses one claiming staff roles). */
+  founderIssuerToken(sub: string, roles: Role[]): Promise<string>;
   /**
    * Produces a grant event (validated against its contract) to `grants.grant.v1`; resolves once
    * the service's consumer group committed past it (handled, or dead-lettered).
@@ -55,7 +69,13 @@ export interface Harness {
 export type PublishedEvent = IntegrationEnvelope & { kafkaKey?: string };
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  // Founder tokens are verified as in production: the founder issuer's JWKS fetched by URL.
+  const founderKey = generateFounderKey();
+  const jwks = createServer((_req, res) => res.end(JSON.stringify(founderJwks(founderKey))));
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
   const config = loadConfig({
+    AUTH_FOUNDER_JWKS_URL: jwksUrl,
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: brokers.join(','),
     LOG_LEVEL: 'silent',
@@ -111,16 +131,29 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const published: PublishedEvent[] = [];
   const tail = await tailFromEnd(kafka, TOPICS.milestone, (envelope) => published.push(envelope));
 
+  const founderIssuerToken = (sub: string, roles: Role[], ttl: number | string) =>
+    signAccessToken(
+      { sub, roles, ttl },
+      { alg: 'EdDSA', privateKey: founderKey.privateKey, kid: founderKey.kid },
+      {
+        issuer: config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+      },
+    );
+
   return {
     config,
     milestones,
     gateway,
     api: () => request(gateway.getHttpServer()),
     token: (sub, roles, ttl = '1h') =>
-      signDevToken({ sub, roles, ttl }, JWT_SECRET, {
-        issuer: config.AUTH_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-      }),
+      roles.length === 1 && roles[0] === 'founder'
+        ? founderIssuerToken(sub, roles, ttl)
+        : signDevToken({ sub, roles, ttl }, JWT_SECRET, {
+            issuer: config.AUTH_ISSUER,
+            audience: config.AUTH_AUDIENCE,
+          }),
+    founderIssuerToken: (sub, roles) => founderIssuerToken(sub, roles, '1h'),
     async publishGrantEvent(envelope) {
       const [record] = await publisher.publish(TOPICS.grant, envelope);
       await committedPast(
@@ -137,6 +170,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await publisher.disconnect();
       await gateway.close();
       await milestones.close();
+      jwks.closeAllConnections();
+      await new Promise((resolve) => jwks.close(resolve));
     },
   };
 }

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { disbursementIdSchema } from '@lib/contracts';
 import { z } from 'zod';
-import { createCursorCodec, type MigrationClass, PG_POOL, sqlMigration } from '@lib/platform';
+import {
+  createCursorCodec,
+  type MigrationClass,
+  PG_POOL,
+  queryCursor,
+  sqlMigration,
+} from '@lib/platform';
 import type { Disbursement } from './disbursement';
 import type { DisbursementView } from './disbursement-view.dto';
 
@@ -88,6 +94,25 @@ export function decodeCursor(raw: string): { requestedAt: string; id: string } {
   return { requestedAt: r, id: i };
 }
 
+/** The WHERE clause of a list or export (filters and keyset cursor) and its parameters. */
+function conditions(filters: Omit<ListFilters, 'limit'>): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filters.status?.length) add('status = ANY(?)', filters.status);
+  if (filters.grantId) add('grant_id = ?', filters.grantId);
+  if (filters.asset) add('asset = ?', filters.asset);
+  if (filters.cursor) {
+    const cursor = decodeCursor(filters.cursor);
+    params.push(cursor.requestedAt, cursor.id);
+    where.push(`(requested_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
 @Injectable()
 export class DisbursementList {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -96,24 +121,10 @@ export class DisbursementList {
   async list(
     filters: ListFilters,
   ): Promise<{ items: DisbursementView[]; nextCursor: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.status?.length) add('status = ANY(?)', filters.status);
-    if (filters.grantId) add('grant_id = ?', filters.grantId);
-    if (filters.asset) add('asset = ?', filters.asset);
-    if (filters.cursor) {
-      const cursor = decodeCursor(filters.cursor);
-      params.push(cursor.requestedAt, cursor.id);
-      where.push(`(requested_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
-    }
+    const { where, params } = conditions(filters);
     params.push(filters.limit + 1);
     const { rows } = await this.pool.query<{ view: DisbursementView }>(
-      `SELECT view FROM ${TABLE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY requested_at DESC, id DESC LIMIT $${params.length}`,
+      `SELECT view FROM ${TABLE} ${where} ORDER BY requested_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, filters.limit).map((r) => r.view);
@@ -122,6 +133,23 @@ export class DisbursementList {
       items: page,
       nextCursor: rows.length > filters.limit && last ? encodeCursor(last) : null,
     };
+  }
+
+  /**
+   * Every row matching the filters (no page limit), in list order, through a database cursor: a
+   * CSV export of any size holds one batch in memory at a time.
+   */
+  stream(filters: Omit<ListFilters, 'limit'>): AsyncGenerator<DisbursementView> {
+    // Built now, so a bad cursor is a 400 before the response starts.
+    const { where, params } = conditions(filters);
+    const rows = queryCursor<{ view: DisbursementView }>(
+      this.pool,
+      `SELECT view FROM ${TABLE} ${where} ORDER BY requested_at DESC, id DESC`,
+      params,
+    );
+    return (async function* () {
+      for await (const row of rows) yield row.view;
+    })();
   }
 
   /** Approved disbursements in approval order (what a treasury run considers). */

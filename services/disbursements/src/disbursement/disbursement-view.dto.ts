@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { formatAmount } from '@lib/near';
+import type { CsvColumn } from '@lib/platform';
 import { type Disbursement, statusOf } from './disbursement';
+import { DISBURSEMENT_STATUSES } from './disbursement.dto';
 
 /** Decimals of an asset code (from the asset registry); unknown assets show base units. */
 export type AssetDecimals = (asset: string) => number;
@@ -53,6 +55,29 @@ export function disbursementView(
 
 export type DisbursementView = ReturnType<typeof disbursementView>;
 
+/** Columns of `GET /v1/disbursements?format=csv` (amounts as the JSON list shows them). */
+export const DISBURSEMENT_CSV_COLUMNS: CsvColumn<DisbursementView>[] = [
+  { header: 'id', value: (d) => d.id },
+  { header: 'grantId', value: (d) => d.grantId },
+  { header: 'tranche', value: (d) => d.tranche },
+  { header: 'status', value: (d) => d.status },
+  { header: 'version', value: (d) => d.version },
+  { header: 'asset', value: (d) => d.asset },
+  { header: 'amount', value: (d) => d.amount },
+  { header: 'receiver', value: (d) => d.receiver },
+  { header: 'founder', value: (d) => d.founder },
+  { header: 'acceptedBy', value: (d) => d.acceptedBy },
+  { header: 'approvedBy', value: (d) => d.approvals.map((a) => a.by).join(' ') },
+  { header: 'requiredApprovals', value: (d) => d.requiredApprovals },
+  { header: 'attempt', value: (d) => d.attempt },
+  { header: 'txHashes', value: (d) => d.txHashes.join(' ') },
+  { header: 'holdReason', value: (d) => d.hold?.reason },
+  { header: 'cancellationReason', value: (d) => d.cancellation?.reason },
+  { header: 'requestedAt', value: (d) => d.requestedAt },
+  { header: 'readyAt', value: (d) => d.readyAt },
+  { header: 'updatedAt', value: (d) => d.updatedAt },
+];
+
 const approvalSchema = z.object({ by: z.string(), at: z.string(), comment: z.string().nullable() });
 
 /** Response schema of a disbursement (OpenAPI). */
@@ -60,15 +85,7 @@ export const disbursementViewSchema = z.object({
   id: z.string().describe('`<grantId>-<tranche>`'),
   grantId: z.string().uuid(),
   tranche: z.number().int(),
-  status: z.enum([
-    'awaiting_approval',
-    'approved',
-    'held',
-    'released',
-    'settled',
-    'failed',
-    'cancelled',
-  ]),
+  status: z.enum(DISBURSEMENT_STATUSES),
   version: z.number().int(),
   asset: z.string(),
   amount: z.string().describe('decimal amount in asset units'),

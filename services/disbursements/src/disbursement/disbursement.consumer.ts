@@ -20,6 +20,7 @@ import {
 } from '../grant-info/grant-info.projection';
 import { limitLedger } from '../treasury/limit-ledger';
 import { TreasuryHandler } from '../treasury/treasury.handler';
+import { TreasuryMetrics } from '../treasury/treasury-metrics';
 import { DisbursementHandler } from './disbursement.handler';
 import { DisbursementList } from './disbursement-list.projection';
 
@@ -41,6 +42,7 @@ export class DisbursementConsumer {
     private readonly list: DisbursementList,
     private readonly treasury: TreasuryHandler,
     private readonly clock: TreasuryClock,
+    private readonly metrics: TreasuryMetrics,
   ) {}
 
   @EventPattern(TOPICS.milestone)
@@ -157,6 +159,8 @@ export class DisbursementConsumer {
 
   @EventPattern(TOPICS.payout)
   async onPayout(@Payload() envelope: IntegrationEnvelope): Promise<void> {
+    // Metrics of what this event changed, set once its transaction has committed.
+    let afterCommit: (() => Promise<void> | void) | undefined;
     await withInbox(
       this.pool,
       SCHEMA,
@@ -189,6 +193,7 @@ export class DisbursementConsumer {
             >;
             // The ledger follows every attempt's outcome, current or not: money that left counts.
             await limitLedger.post(client, data.disbursementId, data.attempt, now);
+            afterCommit = () => this.metrics.refreshLimits();
             await this.ifExists(() =>
               this.handler.execute(
                 data.disbursementId,
@@ -207,6 +212,7 @@ export class DisbursementConsumer {
               PayoutIntegrationEventData<'PayoutFailed'>
             >;
             await limitLedger.void(client, data.disbursementId, data.attempt, now);
+            afterCommit = () => this.metrics.refreshLimits();
             await this.ifExists(async () => {
               const failed = await this.handler.execute(
                 data.disbursementId,
@@ -241,7 +247,7 @@ export class DisbursementConsumer {
             const { data } = envelope as unknown as Data<
               PayoutIntegrationEventData<'ReconciliationDiscrepancyFound'>
             >;
-            await this.treasury.execute(
+            const recorded = await this.treasury.execute(
               {
                 type: 'RecordDiscrepancy',
                 data,
@@ -249,6 +255,9 @@ export class DisbursementConsumer {
               },
               options,
             );
+            if (recorded.newEvents.length > 0) {
+              afterCommit = () => this.metrics.discrepancyRecorded(data.kind, recorded.state);
+            }
             return;
           }
           default:
@@ -256,6 +265,7 @@ export class DisbursementConsumer {
         }
       },
     );
+    await afterCommit?.();
   }
 
   private async request(

@@ -1,19 +1,30 @@
 import {
   Body,
+  type CanActivate,
   Controller,
+  type ExecutionContext,
   Get,
   Headers,
   HttpCode,
+  Inject,
+  Injectable,
   Param,
   Post,
   Query,
   Res,
+  UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
-import { IdempotencyInterceptor, SERVICE_CONFIG, validateBody } from '@lib/platform';
-import { Inject } from '@nestjs/common';
+import { type AuthUser, CurrentUser, FOUNDER_TOKEN_ISSUER, Roles } from '@lib/auth';
+import {
+  csvFile,
+  IdempotencyInterceptor,
+  ProblemError,
+  SERVICE_CONFIG,
+  validateBody,
+  wantsCsv,
+} from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
 import { policyFor } from '../treasury/treasury-policy';
@@ -30,10 +41,31 @@ import {
 } from './disbursement.dto';
 import { DisbursementHandler, type LoadedDisbursement } from './disbursement.handler';
 import { DisbursementList } from './disbursement-list.projection';
+import { DISBURSEMENT_CSV_COLUMNS } from './disbursement-view.dto';
 
 type Metadata = DisbursementCommand['metadata'];
 
+/**
+ * Disbursement and treasury routes are staff identities' only. A founder-issuer token never
+ * carries a staff role (the verifier refuses it); this guard keeps it so whatever the roles say:
+ * the deciders compare subs, so a founder identity must never reach them as a treasurer
+ * (identities are (issuer, sub)). Runs after the global AuthGuard has set the user.
+ */
+@Injectable()
+export class StaffIdentityGuard implements CanActivate {
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: DisbursementsConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    if (user?.issuer === (this.config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER)) {
+      throw new ProblemError(403, 'staff_identity_required', 'founders have no treasury routes');
+    }
+    return true;
+  }
+}
+
 @Controller('v1/disbursements')
+@UseGuards(StaffIdentityGuard)
 @UseInterceptors(IdempotencyInterceptor)
 export class DisbursementController {
   constructor(
@@ -45,8 +77,15 @@ export class DisbursementController {
 
   @Get()
   @Roles('treasurer', 'admin')
-  async index(@Query() query: Record<string, unknown>) {
-    const filters = validateBody(listQuery, query, 400);
+  async index(
+    @Query() query: Record<string, unknown>,
+    @Headers('accept') accept: string | undefined,
+  ) {
+    const { format, ...filters } = validateBody(listQuery, query, 400);
+    if (wantsCsv(format, accept)) {
+      // Every matching row: the page limit does not apply to an export.
+      return csvFile('disbursements.csv', DISBURSEMENT_CSV_COLUMNS, this.list.stream(filters));
+    }
     return this.list.list(filters);
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { disbursementIdSchema, grantIdSchema } from '@lib/contracts';
-import { ProblemError, text, ValidationProblem } from '@lib/platform';
+import { IF_MATCH_PATTERN, ProblemError, text, ValidationProblem } from '@lib/platform';
 
 // HTTP bodies and queries: the one source of validation, types and the OpenAPI document.
 // Bodies are strict objects; text is NFC-normalised, trimmed, counted in code points
@@ -9,11 +9,12 @@ import { ProblemError, text, ValidationProblem } from '@lib/platform';
 /** Free text of 1..max code points (tab and newlines allowed). */
 const reasonText = (max: number) => text(max, { multiline: true });
 
-const object = <T extends z.ZodRawShape>(shape: T) =>
+/** A strict body object. */
+export const object = <T extends z.ZodRawShape>(shape: T) =>
   z.object(shape, { invalid_type_error: 'body must be a JSON object' }).strict();
 
 /** An optional body: absent (or null) means `{}`. */
-const optionalBody = <T extends z.ZodTypeAny>(schema: T) =>
+export const optionalBody = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((raw) => (raw === undefined || raw === null ? {} : raw), schema);
 
 export const REASON_MAX = 2000;
@@ -61,6 +62,12 @@ export const listQuery = z
       .optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().min(1).max(400).optional(),
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .describe(
+        'csv: every matching row (same filters, no page limit) as text/csv, streamed; so does Accept: text/csv',
+      ),
   })
   .strict();
 
@@ -76,15 +83,12 @@ export function parseDisbursementId(raw: string): string {
 
 /** `If-Match: "<version>"`; absent → no precondition. */
 export const ifMatchHeader = z.object({
-  'if-match': z
-    .string()
-    .regex(/^(?:W\/)?"?\d{1,9}"?$/)
-    .optional(),
+  'if-match': z.string().regex(IF_MATCH_PATTERN).optional(),
 });
 
 export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
-  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  const match = IF_MATCH_PATTERN.exec(header.trim());
   if (!match) {
     throw new ValidationProblem(
       [{ field: 'If-Match', code: 'invalid_if_match', message: 'must be the version, e.g. "3"' }],

@@ -19,6 +19,7 @@ import {
 import { DisbursementError, type WaitingReason } from './disbursement.errors';
 import { upsertListRow } from './disbursement-list.projection';
 import { disbursementView } from './disbursement-view.dto';
+import { countTransitions } from '../treasury/treasury-metrics';
 
 export const DISBURSEMENT_EVENT_STORE = Symbol('DISBURSEMENT_EVENT_STORE');
 export const ASSET_REGISTRY = Symbol('ASSET_REGISTRY');
@@ -118,11 +119,16 @@ export class DisbursementHandler {
         newEvents: result.newEvents as unknown as DisbursementEvent[],
       };
     };
+    let result: LoadedDisbursement & { newEvents: DisbursementEvent[] };
     try {
-      return options.client ? await run(options.client) : await inTransaction(this.pool, run);
+      result = options.client ? await run(options.client) : await inTransaction(this.pool, run);
     } catch (error) {
       throw toProblem(error);
     }
+    // After the commit of its own transaction; in a caller's transaction (a consumer's inbox, a
+    // release), once the events are written there (a rolled-back one may then count again).
+    countTransitions(result.state.asset, result.newEvents);
+    return result;
   }
 
   /** Current state folded from the stream (authoritative). */

@@ -16,6 +16,7 @@ import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
 import { TreasuryController } from '../treasury/treasury.controller';
 import { TreasuryHandler } from '../treasury/treasury.handler';
+import { TreasuryMetrics } from '../treasury/treasury-metrics';
 import { TreasuryRun } from '../treasury/treasury-run.handler';
 import { DisbursementConsumer } from './disbursement.consumer';
 import { DisbursementController } from './disbursement.controller';
@@ -55,6 +56,7 @@ import { disbursementOutbound } from './disbursement.outbound';
     DisbursementList,
     TreasuryHandler,
     TreasuryRun,
+    TreasuryMetrics,
   ],
 })
 export class DisbursementModule implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -13,6 +13,7 @@ import { DisbursementList } from '../disbursement/disbursement-list.projection';
 import { grantInfo, lockGrant } from '../grant-info/grant-info.projection';
 import { limitLedger } from './limit-ledger';
 import { lockTreasuryShared, TreasuryHandler } from './treasury.handler';
+import { TreasuryMetrics } from './treasury-metrics';
 import { policyFor } from './treasury-policy';
 
 const RUN_LOCK = 'disbursements:treasury-run';
@@ -38,6 +39,7 @@ export class TreasuryRun {
     private readonly list: DisbursementList,
     private readonly treasury: TreasuryHandler,
     private readonly clock: TreasuryClock,
+    private readonly metrics: TreasuryMetrics,
   ) {}
 
   /**
@@ -68,7 +70,10 @@ export class TreasuryRun {
         if (!rows[0].ok) return null;
       }
       try {
-        return await this.releaseApproved();
+        const result = await this.releaseApproved();
+        // Every asset, also when nothing was released: the window slides with time.
+        await this.metrics.refreshLimits();
+        return result;
       } finally {
         await session
           .query('SELECT pg_advisory_unlock(hashtext($1))', [RUN_LOCK])

@@ -1,10 +1,20 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import type { Pool } from 'pg';
 import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
 import { formatAmount } from '@lib/near';
 import { IdempotencyInterceptor, PG_POOL, SERVICE_CONFIG, validateBody } from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
+import { StaffIdentityGuard } from '../disbursement/disbursement.controller';
 import { inTransaction } from '../disbursement/disbursement.handler';
 import { DisbursementList } from '../disbursement/disbursement-list.projection';
 import { grantInfo } from '../grant-info/grant-info.projection';
@@ -12,12 +22,14 @@ import { limitLedger } from './limit-ledger';
 import { requiredToResume, type TreasuryState } from './treasury.decider';
 import { pauseBody, resumeBody, runBody } from './treasury.dto';
 import { TreasuryHandler } from './treasury.handler';
+import { TreasuryMetrics } from './treasury-metrics';
 import { TreasuryRun } from './treasury-run.handler';
 import { policyFor, WINDOW_HOURS } from './treasury-policy';
 
 const DISCREPANCIES_SHOWN = 100;
 
 @Controller('v1/treasury')
+@UseGuards(StaffIdentityGuard)
 @UseInterceptors(IdempotencyInterceptor)
 export class TreasuryController {
   constructor(
@@ -27,6 +39,7 @@ export class TreasuryController {
     private readonly runs: TreasuryRun,
     private readonly list: DisbursementList,
     private readonly clock: TreasuryClock,
+    private readonly metrics: TreasuryMetrics,
   ) {}
 
   @Get()
@@ -78,6 +91,7 @@ export class TreasuryController {
       const rows = [];
       for (const a of policy.assets) {
         const usage = await limitLedger.usage(client, a.asset, now);
+        this.metrics.setLimit(a.asset, usage);
         const left = a.dailyLimit - usage.posted - usage.reserved;
         rows.push({
           asset: a.asset,
@@ -90,6 +104,7 @@ export class TreasuryController {
       }
       return rows;
     });
+    this.metrics.setOpen(state);
     const pendingRows = await this.list.pending();
     const byStatus = (status: string) =>
       pendingRows

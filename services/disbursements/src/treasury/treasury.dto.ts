@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import { REASON_MAX, reasonText } from '../disbursement/disbursement.dto';
-
-const object = <T extends z.ZodRawShape>(shape: T) =>
-  z.object(shape, { invalid_type_error: 'body must be a JSON object' }).strict();
-const optionalBody = <T extends z.ZodTypeAny>(schema: T) =>
-  z.preprocess((raw) => (raw === undefined || raw === null ? {} : raw), schema);
+import { object, optionalBody, REASON_MAX, reasonText } from '../disbursement/disbursement.dto';
+import { WAITING_REASONS } from '../disbursement/disbursement.errors';
 
 /** `POST /v1/treasury/pause` */
 export const pauseBody = optionalBody(object({ reason: reasonText(REASON_MAX).optional() }));
@@ -13,15 +9,7 @@ export const resumeBody = optionalBody(object({}));
 /** `POST /v1/treasury/runs` — no fields. */
 export const runBody = optionalBody(object({}));
 
-export const waitingReasonSchema = z.enum([
-  'paused',
-  'held',
-  'grant_not_active',
-  'kyc',
-  'payout_account_cooldown',
-  'approvals',
-  'daily_limit',
-]);
+export const waitingReasonSchema = z.enum(WAITING_REASONS);
 
 /** Response of `POST /v1/treasury/runs`. */
 export const runResultSchema = z.object({

@@ -12,9 +12,10 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
+import { type AuthUser, CurrentUser, FOUNDER_TOKEN_ISSUER, Roles, sameIdentity } from '@lib/auth';
 import type { AssetRegistry } from '@lib/near';
-import { IdempotencyInterceptor, ProblemError } from '@lib/platform';
+import { IdempotencyInterceptor, ProblemError, SERVICE_CONFIG } from '@lib/platform';
+import type { MilestonesConfig } from '../config';
 import type { MilestoneCommand } from './milestone.decider';
 import {
   parseGrantPath,
@@ -41,6 +42,8 @@ const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 const audienceOf = (user: AuthUser): Audience =>
   user.roles.some((r) => (STAFF_ROLES as readonly string[]).includes(r)) ? 'staff' : 'founder';
 
+const notOwner = () => new ProblemError(403, 'not_owner', 'this grant belongs to another founder');
+
 @Controller('v1/grants/:id/milestones')
 @UseInterceptors(IdempotencyInterceptor)
 export class MilestoneController {
@@ -49,7 +52,18 @@ export class MilestoneController {
     private readonly list: MilestoneList,
     @Inject(MILESTONE_ASSETS) private readonly assets: AssetRegistry,
     @Inject(MILESTONE_CLOCK) private readonly clock: MilestoneClock,
+    @Inject(SERVICE_CONFIG) private readonly config: MilestonesConfig,
   ) {}
+
+  /** The grant's founder as an identity: (founder issuer, NEAR account), never the account alone. */
+  private isFounder(user: AuthUser, founderAccount: string): boolean {
+    const issuer = this.config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER;
+    return sameIdentity(user, { issuer, sub: founderAccount });
+  }
+
+  private isFounderIssuer(user: AuthUser): boolean {
+    return user.issuer === (this.config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER);
+  }
 
   /** Founders see their own grant's milestones; staff see every grant's. */
   @Get()
@@ -62,8 +76,8 @@ export class MilestoneController {
     const { status } = parseListQuery(query);
     const audience = audienceOf(user);
     const rows = await this.list.forGrant(grantId);
-    if (audience === 'founder' && rows.some((row) => row.founder !== user.sub)) {
-      throw new ProblemError(403, 'not_owner', 'this grant belongs to another founder');
+    if (audience === 'founder' && rows.some((row) => !this.isFounder(user, row.founder))) {
+      throw notOwner();
     }
     const now = this.clock.now();
     return {
@@ -86,6 +100,9 @@ export class MilestoneController {
     const { grantId, number } = parseMilestonePath(params);
     const expectedVersion = parseIfMatch(match);
     const submission = parseSubmission(body);
+    // The decider compares the account (sub); the issuer half of the identity is checked here, so
+    // a staff identity whose sub equals the founder's account is never the founder.
+    if (!this.isFounderIssuer(user)) throw notOwner();
     return this.run(res, user, grantId, number, expectedVersion, {
       type: 'SubmitMilestone',
       data: submission,
@@ -106,6 +123,10 @@ export class MilestoneController {
     const { grantId, number } = parseMilestonePath(params);
     const expectedVersion = parseIfMatch(match);
     const review = parseReview(body);
+    // A founder-issuer identity is a founder, whatever it claims (the verifier refuses staff roles).
+    if (this.isFounderIssuer(user)) {
+      throw new ProblemError(403, 'review_role_required', 'a reviewer or admin reviews milestones');
+    }
     return this.run(res, user, grantId, number, expectedVersion, {
       type: 'ReviewMilestone',
       data: review,
