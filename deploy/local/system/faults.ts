@@ -493,12 +493,12 @@ async function main(): Promise<void> {
     };
   });
   console.log(
-    '| fault | trials | payouts | double payouts | lost payouts | invariant violations |',
+    '| fault | trials | payouts | double payouts | lost payouts | invariant violations | processes that exited on their own |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.fault} | ${r.trials} | ${r.payouts} | ${r.double} | ${r.lost} | ${r.violations} |`,
+      `| ${r.fault} | ${r.trials} | ${r.payouts} | ${r.double} | ${r.lost} | ${r.violations} | ${r.crashes} |`,
     );
   }
   mkdirSync(join(ROOT, '.run'), { recursive: true });

@@ -273,7 +273,13 @@ export class SystemRunner {
     if (!this.ownKafka) throw new Error('only a private broker can be restarted');
     await this.kafkaScript('stop');
     if (downMs > 0) await sleep(downMs);
-    await this.kafkaScript('start');
+    try {
+      await this.kafkaScript('start');
+    } catch {
+      // Under load the script's readiness wait can give up on a broker that is still starting;
+      // `start` again is idempotent (it waits for the running broker).
+      await this.kafkaScript('start');
+    }
   }
 
   /** Stops every process (SIGTERM, then SIGKILL after 10 s), the private broker, the database. */
