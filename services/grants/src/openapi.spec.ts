@@ -53,4 +53,14 @@ describe('grants OpenAPI routes', () => {
     expect(kyc).toContain('verified');
     expect(kyc).toContain('expiresAt');
   });
+
+  it('describe the list as JSON or a CSV export with its columns', () => {
+    const list = document().paths['/v1/grants'].get!;
+    expect(list.parameters?.map((p) => ('name' in p ? p.name : ''))).toContain('format');
+    const ok = list.responses['200'] as { content: Record<string, { schema: unknown }> };
+    expect(Object.keys(ok.content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(JSON.stringify(ok.content['text/csv'].schema)).toContain(
+      'tranches_settled, tranches_total',
+    );
+  });
 });

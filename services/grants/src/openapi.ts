@@ -1,4 +1,5 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
 import {
   commandAnswerHeaders,
   commandHeaders,
@@ -16,7 +17,12 @@ import {
   payoutAccountChallengeBody,
   signedMessageBody,
 } from './grant/grant.dto';
-import { grantListSchema, grantViewSchema, proofChallengeSchema } from './grant/grant-view.dto';
+import {
+  GRANT_CSV_HEADERS,
+  grantListSchema,
+  grantViewSchema,
+  proofChallengeSchema,
+} from './grant/grant-view.dto';
 
 // The grants routes as data, from the same zod schemas the controller validates with; the
 // gateway merges them into /openapi.json.
@@ -56,10 +62,22 @@ export const openApiRoutes: RouteConfig[] = [
     method: 'get',
     path: '/v1/grants',
     tags: ['grants'],
-    summary: 'Grants: founders their own, staff all (filters status and asset; cursor pages)',
+    summary:
+      'Grants: founders their own, staff all (filters status and asset; cursor pages; CSV export)',
     request: { query: listGrantsQuery },
     responses: {
-      200: jsonResponse('Newest award first', grantListSchema),
+      200: {
+        description:
+          'Newest award first: one page; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters, founders their own) streamed as CSV.',
+        content: {
+          ...jsonResponse('', grantListSchema).content,
+          'text/csv': {
+            schema: z.string().openapi({
+              description: `RFC 4180 with a header line: ${GRANT_CSV_HEADERS.join(', ')} (amount as a decimal string of the asset).`,
+            }),
+          },
+        },
+      },
       ...problems(400, 401, 403),
     },
   },

@@ -5,6 +5,7 @@ import type { Projection, StoredEvent } from '@lib/event-store';
 import {
   createCursorCodec,
   PG_POOL,
+  queryCursor,
   quoteIdent,
   SERVICE_CONTEXT,
   type ServiceContext,
@@ -29,11 +30,30 @@ const progressTable = (schema: string) => `${quoteIdent(schema)}.tranche_progres
  * and payout status, transaction hash), written by the Kafka consumers in their inbox transaction.
  */
 export const grantOverviewMigrations = (schema: string) => [
-  sqlMigration('GrantOverview1764200001000', grantOverviewDdl(schema)),
+  sqlMigration('GrantOverview1764200001000', overviewTablesDdl(schema)),
+  sqlMigration('GrantOverviewSettled1764600001000', settledCountDdl(schema)),
 ];
 
-/** The read model's tables in `schema`. */
+/** The read model's tables in `schema`, as every migration leaves them. */
 export function grantOverviewDdl(schema: string): string[] {
+  return [...overviewTablesDdl(schema), ...settledCountDdl(schema)];
+}
+
+/**
+ * How many tranches are settled, for the list and its CSV export. Rows written before it are
+ * filled from what the disbursement topic reported (a rebuild of the projection folds it anew).
+ */
+function settledCountDdl(schema: string): string[] {
+  const OVERVIEW = overviewTable(schema);
+  return [
+    `ALTER TABLE ${OVERVIEW} ADD COLUMN tranches_settled int NOT NULL DEFAULT 0`,
+    `UPDATE ${OVERVIEW} o SET tranches_settled = (
+       SELECT count(*) FROM ${progressTable(schema)} p
+       WHERE p.grant_id = o.id AND p.disbursement_status = 'settled')`,
+  ];
+}
+
+function overviewTablesDdl(schema: string): string[] {
   const OVERVIEW = overviewTable(schema);
   const PROGRESS = progressTable(schema);
   return [
@@ -114,13 +134,13 @@ export const grantOverviewProjection = (
     const OVERVIEW = overviewTable(schema);
     await client.query(
       `INSERT INTO ${OVERVIEW} AS t (id, founder, status, title, asset, amount, payout_accounts,
-         tranche_count, kyc_status, version, awarded_at, updated_at)
-       SELECT id, founder, status, title, asset, amount, payout_accounts, tranche_count, kyc_status,
-         version, awarded_at, updated_at
+         tranche_count, tranches_settled, kyc_status, version, awarded_at, updated_at)
+       SELECT id, founder, status, title, asset, amount, payout_accounts, tranche_count,
+         tranches_settled, kyc_status, version, awarded_at, updated_at
        FROM json_populate_recordset(NULL::${OVERVIEW}, $1::json)
        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
          payout_accounts = EXCLUDED.payout_accounts, kyc_status = EXCLUDED.kyc_status,
-         version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+         tranches_settled = EXCLUDED.tranches_settled, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
        WHERE t.version < EXCLUDED.version`,
       [JSON.stringify(rows)],
     );
@@ -139,6 +159,7 @@ interface OverviewRowInput {
   amount: string;
   payout_accounts: PayoutAccountPeriod[];
   tranche_count: number;
+  tranches_settled: number;
   kyc_status: string | null;
   version: number;
   awarded_at: string;
@@ -155,6 +176,7 @@ function rowOf(grant: Grant, version: number): OverviewRowInput {
     amount: grant.amount.toString(),
     payout_accounts: grant.payoutAccounts,
     tranche_count: grant.tranches.length,
+    tranches_settled: Object.keys(grant.settled).length,
     kyc_status: grant.kyc?.status ?? null,
     version,
     awarded_at: grant.awardedAt,
@@ -231,6 +253,7 @@ export interface OverviewRow {
   amount: bigint;
   payoutAccounts: PayoutAccountPeriod[];
   trancheCount: number;
+  tranchesSettled: number;
   kycStatus: string | null;
   version: number;
   awardedAt: string;
@@ -268,6 +291,7 @@ interface OverviewTableRow {
   amount: string;
   payout_accounts: PayoutAccountPeriod[];
   tranche_count: number;
+  tranches_settled: number;
   kyc_status: string | null;
   version: number;
   awarded_at: Date;
@@ -291,42 +315,14 @@ export class GrantOverview {
   async list(
     filters: OverviewFilters,
   ): Promise<{ items: OverviewRow[]; nextCursor: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.founder !== undefined) add('founder = ?', filters.founder);
-    if (filters.status?.length) add('status = ANY(?)', filters.status);
-    if (filters.asset !== undefined) add('asset = ?', filters.asset);
-    if (filters.cursor !== undefined) {
-      const cursor = decodeCursor(filters.cursor);
-      params.push(cursor.a, cursor.i);
-      where.push(
-        `(awarded_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
-      );
-    }
+    const { where, params } = conditions(filters);
     params.push(filters.limit + 1);
     const { rows } = await this.pool.query<OverviewTableRow>(
-      `SELECT * FROM ${this.overview} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT * FROM ${this.overview} ${where}
        ORDER BY awarded_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, filters.limit).map((row): OverviewRow => ({
-      id: row.id,
-      founder: row.founder,
-      status: row.status,
-      title: row.title,
-      asset: row.asset,
-      amount: BigInt(row.amount),
-      payoutAccounts: row.payout_accounts,
-      trancheCount: row.tranche_count,
-      kycStatus: row.kyc_status,
-      version: row.version,
-      awardedAt: row.awarded_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-    }));
+    const page = rows.slice(0, filters.limit).map(toOverviewRow);
     const last = page[page.length - 1];
     return {
       items: page,
@@ -335,6 +331,23 @@ export class GrantOverview {
           ? cursorCodec.encode({ a: last.awardedAt, i: last.id })
           : null,
     };
+  }
+
+  /**
+   * Every row matching the filters (no page limit), in list order, through a database cursor:
+   * an export of any size holds one batch in memory at a time.
+   */
+  stream(filters: Omit<OverviewFilters, 'limit'>): AsyncGenerator<OverviewRow> {
+    // Built now, so a bad cursor is a 400 before the response starts.
+    const { where, params } = conditions(filters);
+    const rows = queryCursor<OverviewTableRow>(
+      this.pool,
+      `SELECT * FROM ${this.overview} ${where} ORDER BY awarded_at DESC, id DESC`,
+      params,
+    );
+    return (async function* () {
+      for await (const row of rows) yield toOverviewRow(row);
+    })();
   }
 
   /** What the other services reported per tranche of `grantId`. */
@@ -360,4 +373,41 @@ export class GrantOverview {
       txHash: row.tx_hash,
     }));
   }
+}
+
+/** The WHERE clause of a list or export (filters and keyset cursor) and its parameters. */
+function conditions(filters: Omit<OverviewFilters, 'limit'>): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filters.founder !== undefined) add('founder = ?', filters.founder);
+  if (filters.status?.length) add('status = ANY(?)', filters.status);
+  if (filters.asset !== undefined) add('asset = ?', filters.asset);
+  if (filters.cursor !== undefined) {
+    const cursor = decodeCursor(filters.cursor);
+    params.push(cursor.a, cursor.i);
+    where.push(`(awarded_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+function toOverviewRow(row: OverviewTableRow): OverviewRow {
+  return {
+    id: row.id,
+    founder: row.founder,
+    status: row.status,
+    title: row.title,
+    asset: row.asset,
+    amount: BigInt(row.amount),
+    payoutAccounts: row.payout_accounts,
+    trancheCount: row.tranche_count,
+    tranchesSettled: row.tranches_settled,
+    kycStatus: row.kyc_status,
+    version: row.version,
+    awardedAt: row.awarded_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CsvColumn } from '@lib/platform';
 import { type AssetRegistry, formatAmount } from '@lib/near';
 import {
   GRANT_STATUSES,
@@ -85,6 +86,7 @@ export const grantListItemSchema = z.object({
   asset: z.string(),
   amount: decimal,
   trancheCount: z.number().int(),
+  tranchesSettled: z.number().int().describe('Tranches whose payout settled on chain'),
   payoutAccount: z.string(),
   kycStatus: z.enum(KYC_STATUSES).nullable(),
   awardedAt: timestamp,
@@ -199,19 +201,67 @@ export function grantView(
   };
 }
 
-export function grantListItemView(row: OverviewRow, now: Date, assets: AssetRegistry) {
+export type GrantListItemView = z.infer<typeof grantListItemSchema>;
+
+export function grantListItemView(
+  row: OverviewRow,
+  now: Date,
+  assets: AssetRegistry,
+): GrantListItemView {
   return {
     id: row.id,
-    status: row.status,
+    status: row.status as GrantListItemView['status'],
     version: row.version,
     founder: row.founder,
     title: row.title,
     asset: row.asset,
     amount: amountOf(assets, row.asset, row.amount),
     trancheCount: row.trancheCount,
+    tranchesSettled: row.tranchesSettled,
     payoutAccount: payoutAccountAt(row, now),
-    kycStatus: row.kycStatus,
+    kycStatus: row.kycStatus as GrantListItemView['kycStatus'],
     awardedAt: row.awardedAt,
     updatedAt: row.updatedAt,
   };
 }
+
+/** The CSV export's header line, in column order (documented in openapi.ts). */
+export const GRANT_CSV_HEADERS = [
+  'id',
+  'title',
+  'founder',
+  'status',
+  'asset',
+  'amount',
+  'payout_account',
+  'kyc_status',
+  'tranches_settled',
+  'tranches_total',
+  'version',
+  'awarded_at',
+  'updated_at',
+] as const;
+
+const csvValues: Record<
+  (typeof GRANT_CSV_HEADERS)[number],
+  (item: GrantListItemView) => string | number | null
+> = {
+  id: (i) => i.id,
+  title: (i) => i.title,
+  founder: (i) => i.founder,
+  status: (i) => i.status,
+  asset: (i) => i.asset,
+  amount: (i) => i.amount,
+  payout_account: (i) => i.payoutAccount,
+  kyc_status: (i) => i.kycStatus,
+  tranches_settled: (i) => i.tranchesSettled,
+  tranches_total: (i) => i.trancheCount,
+  version: (i) => i.version,
+  awarded_at: (i) => i.awardedAt,
+  updated_at: (i) => i.updatedAt,
+};
+
+/** The CSV export of `GET /v1/grants`: one line per list item, the same values as the JSON. */
+export const GRANT_CSV_COLUMNS: CsvColumn<GrantListItemView>[] = GRANT_CSV_HEADERS.map(
+  (header) => ({ header, value: csvValues[header] }),
+);

@@ -12,9 +12,15 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
+import { type AuthUser, CurrentUser, Roles, sameIdentity } from '@lib/auth';
 import type { AssetRegistry } from '@lib/near';
-import { IdempotencyInterceptor, SERVICE_CONFIG, validateBody } from '@lib/platform';
+import {
+  csvFile,
+  IdempotencyInterceptor,
+  SERVICE_CONFIG,
+  validateBody,
+  wantsCsv,
+} from '@lib/platform';
 import { CLOCK, type Clock } from '../clock';
 import type { GrantsConfig } from '../config';
 import { type Grant, payoutAccountAt, termsHash } from './grant';
@@ -39,7 +45,7 @@ import { GrantError } from './grant.errors';
 import { GrantHandler, type LoadedGrant } from './grant.handler';
 import { GrantOverview } from './grant-overview.projection';
 import { ASSET_REGISTRY, GrantProofs } from './grant.proof';
-import { type Audience, grantListItemView, grantView } from './grant-view.dto';
+import { type Audience, GRANT_CSV_COLUMNS, grantListItemView, grantView } from './grant-view.dto';
 
 const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 
@@ -60,14 +66,30 @@ export class GrantController {
 
   @Get()
   @Roles('founder', ...STAFF_ROLES)
-  async list(@CurrentUser() user: AuthUser, @Query() query: Record<string, unknown>) {
-    const filters = validateBody(listGrantsQuery, query, 400);
-    const founderOnly = audienceOf(user) === 'founder';
-    const page = await this.overview.list({
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: Record<string, unknown>,
+    @Headers('accept') accept: string | undefined,
+  ) {
+    const { format, ...filters } = validateBody(listGrantsQuery, query, 400);
+    const selection = {
       ...filters,
-      // Founders see their own grants whatever they ask for.
-      founder: founderOnly ? user.sub : undefined,
-    });
+      // Founders see their own grants whatever they ask for (in the export too).
+      founder: audienceOf(user) === 'founder' ? this.founderAccountOf(user) : undefined,
+    };
+    if (wantsCsv(format, accept)) {
+      const rows = this.overview.stream(selection);
+      const now = this.clock.now();
+      const assets = this.assets;
+      return csvFile(
+        'grants.csv',
+        GRANT_CSV_COLUMNS,
+        (async function* () {
+          for await (const row of rows) yield grantListItemView(row, now, assets);
+        })(),
+      );
+    }
+    const page = await this.overview.list(selection);
     const now = this.clock.now();
     return {
       items: page.items.map((row) => grantListItemView(row, now, this.assets)),
@@ -83,7 +105,7 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const loaded = await this.handler.load(grantId(id));
-    if (audienceOf(user) === 'founder') requireOwner(loaded.state, user);
+    if (audienceOf(user) === 'founder') this.requireOwner(loaded.state, user);
     return this.respond(res, loaded, user);
   }
 
@@ -97,6 +119,7 @@ export class GrantController {
   ) {
     validateBody(acceptanceChallengeBody, body);
     const { state } = await this.handler.load(grantId(id));
+    this.requireOwner(state, user);
     requireAcceptable(state, user);
     const now = this.clock.now();
     const payoutAccount = payoutAccountAt(state, now);
@@ -124,6 +147,7 @@ export class GrantController {
     const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
     const now = this.clock.now();
+    this.requireOwner(state, user);
     requireAcceptable(state, user);
     // Checked before the nonce is spent: a proof by another account is refused as such.
     this.requireSigner(state, signed.accountId, now);
@@ -149,6 +173,7 @@ export class GrantController {
   ) {
     const { accountId } = validateBody(payoutAccountChallengeBody, body);
     const { state } = await this.handler.load(grantId(id));
+    this.requireOwner(state, user);
     requirePayoutAccountChangeable(state, user);
     const now = this.clock.now();
     return this.proofs.issue({
@@ -174,6 +199,7 @@ export class GrantController {
     const expectedVersion = ifMatch(match);
     const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
+    this.requireOwner(state, user);
     requirePayoutAccountChangeable(state, user);
     const now = this.clock.now();
     // The nonce was issued for this grant and the proposed account only: the proof is by it.
@@ -240,6 +266,25 @@ export class GrantController {
       data: { reason },
       metadata: { now: this.clock.now(), actor: user },
     });
+  }
+
+  /**
+   * The founder account the caller is: a NEAR account signed in through the founder issuer, never
+   * a `sub` another issuer vouches for (a staff id may be spelled like a NEAR account).
+   */
+  private founderAccountOf(user: AuthUser): string {
+    return user.issuer === this.config.AUTH_FOUNDER_ISSUER ? user.sub : ''; // '' owns nothing
+  }
+
+  /**
+   * The caller is the grant's founder as (issuer, sub); checked here because the decider's actor
+   * carries the sub only. Another founder (or anyone else) is told there is no such grant.
+   */
+  private requireOwner(state: Grant, user: AuthUser): void {
+    if (!sameIdentity(user, { issuer: this.config.AUTH_FOUNDER_ISSUER, sub: state.founder })) {
+      throw new GrantError('grant_not_found', 'no such grant');
+    }
+    requireOwner(state, user);
   }
 
   private requireSigner(state: Grant, accountId: string, now: Date): void {

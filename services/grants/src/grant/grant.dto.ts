@@ -104,6 +104,12 @@ export const listGrantsQuery = z
       .optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .describe(
+        'csv: every matching row (no page limit) as text/csv, streamed; so does Accept: text/csv',
+      ),
   })
   .strict();
 
