@@ -35,10 +35,13 @@ function given(events: ApplicationEvent[], withPolicy = policy) {
         then: when.then,
         events: when.events,
         thenThrows(code: ApplicationErrorCode, status?: number) {
-          return when.thenThrows(ApplicationError, {
+          const error = when.thenThrows(ApplicationError, {
             code,
             ...(status === undefined ? {} : { status }),
           });
+          // Every refusal carries a detail for the problem+json body.
+          expect(error.message).not.toBe('');
+          return error;
         },
       };
     },
@@ -911,6 +914,216 @@ describe('evolve', () => {
     const replayed = JSON.parse(JSON.stringify(events)) as ApplicationEvent[];
     expect(replayed.reduce<ApplicationState>(evolve, initialState())).toEqual(
       events.reduce<ApplicationState>(evolve, initialState()),
+    );
+  });
+});
+
+// Pinned by mutation testing (docs/mutation.md): each test below kills mutants the others let live.
+describe('rules pinned by mutation testing', () => {
+  const decideApprove = (grant: DecisionInput & { decision: 'approve' }) =>
+    given(reviewedTwice()).when(cmd.decide(grant));
+  const terms = (
+    amount: bigint,
+    tranches: { milestone: number; amount: bigint }[],
+    asset = 'USDC',
+  ): DecisionInput & { decision: 'approve' } => ({
+    decision: 'approve',
+    grant: { asset, amount, tranches },
+  });
+
+  it('invalid fields list every problem with its code and message', () => {
+    const f = fields();
+    f.team = [];
+    f.requestedFunding = { asset: 'USDC', amount: -1n };
+    f.milestones = [
+      { ...f.milestones[0], amount: 0n },
+      { ...f.milestones[1], amount: -1n },
+    ];
+    const error = given([]).when(cmd.create(f)).thenThrows('invalid_fields', 422);
+    expect(error.errors).toEqual([
+      { field: 'team', code: 'too_short', message: 'at least one team member' },
+      { field: 'requestedFunding.amount', code: 'not_positive', message: 'must be positive' },
+      { field: 'milestones.0.amount', code: 'not_positive', message: 'must be positive' },
+      { field: 'milestones.1.amount', code: 'not_positive', message: 'must be positive' },
+    ]);
+    const none = given([])
+      .when(cmd.create({ ...fields(), milestones: [] }))
+      .thenThrows('invalid_fields', 422);
+    expect(none.errors).toEqual([
+      { field: 'milestones', code: 'too_short', message: 'at least one milestone' },
+    ]);
+  });
+
+  it('a sum mismatch names both sums', () => {
+    const f = fields();
+    f.milestones[1].amount += 1n;
+    const error = given([]).when(cmd.create(f)).thenThrows('milestones_sum_mismatch', 422);
+    expect(error.message).toContain(`${50_000n * USDC + 1n}`);
+    expect(error.message).toContain(`${50_000n * USDC}`);
+    expect(error.errors).toEqual([
+      {
+        field: 'milestones',
+        code: 'sum_mismatch',
+        message: 'milestone amounts must sum to requestedFunding.amount',
+      },
+    ]);
+  });
+
+  it('an edit that breaks the fields is refused and records nothing', () => {
+    given(drafted())
+      .when(cmd.edit({ team: [] }))
+      .thenThrows('invalid_fields', 422);
+  });
+
+  it('a milestone due the day after submission is accepted; only the stale one is listed', () => {
+    const f = fields();
+    f.milestones[0].dueDate = '2026-12-02';
+    expect(
+      given(history(cmd.create(f)))
+        .when(cmd.submit())
+        .events()[0].type,
+    ).toBe('ApplicationSubmitted');
+    f.milestones[1].dueDate = '2026-11-30';
+    const error = given(history(cmd.create(f)))
+      .when(cmd.submit())
+      .thenThrows('milestone_due_date_passed', 422);
+    expect(error.errors?.map((e) => e.field)).toEqual(['milestones.1.dueDate']);
+  });
+
+  it('a review lists each invalid score and an unknown recommendation, with codes and messages', () => {
+    const error = given(underReview())
+      .when(
+        cmd.review(alice, {
+          scores: { team: 1, technical: 5, impact: 0, ecosystemFit: 6 },
+          recommendation: 'maybe' as never,
+        }),
+      )
+      .thenThrows('invalid_review', 422);
+    expect(error.errors).toEqual([
+      { field: 'scores.impact', code: 'out_of_range', message: 'score must be an integer 1–5' },
+      {
+        field: 'scores.ecosystemFit',
+        code: 'out_of_range',
+        message: 'score must be an integer 1–5',
+      },
+      { field: 'recommendation', code: 'invalid_enum', message: 'unknown recommendation' },
+    ]);
+  });
+
+  it('grant-term refusals name the field, code and message', () => {
+    expect(
+      decideApprove(terms(1n, [{ milestone: 1, amount: 1n }], 'NEAR')).thenThrows(
+        'grant_asset_mismatch',
+        422,
+      ).errors,
+    ).toEqual([{ field: 'grant.asset', code: 'asset_mismatch', message: 'must be USDC' }]);
+    expect(
+      decideApprove(terms(0n, [{ milestone: 1, amount: 1n }])).thenThrows(
+        'invalid_grant_terms',
+        422,
+      ).errors,
+    ).toEqual([{ field: 'grant.amount', code: 'not_positive', message: 'must be positive' }]);
+    expect(decideApprove(terms(-5n, [])).thenThrows('invalid_grant_terms', 422).errors).toEqual([
+      { field: 'grant.amount', code: 'not_positive', message: 'must be positive' },
+    ]);
+    const exceeds = decideApprove(
+      terms(50_000n * USDC + 1n, [{ milestone: 1, amount: 50_000n * USDC + 1n }]),
+    ).thenThrows('grant_exceeds_request', 422);
+    expect(exceeds.errors).toEqual([
+      {
+        field: 'grant.amount',
+        code: 'exceeds_request',
+        message: 'must not exceed the requested amount',
+      },
+    ]);
+    expect(decideApprove(terms(1n, [])).thenThrows('invalid_grant_terms', 422).errors).toEqual([
+      { field: 'grant.tranches', code: 'too_short', message: 'at least one tranche' },
+    ]);
+    expect(
+      decideApprove(
+        terms(2n, [
+          { milestone: 1, amount: 1n },
+          { milestone: 7, amount: 1n },
+        ]),
+      ).thenThrows('unknown_milestone', 422).errors,
+    ).toEqual([
+      {
+        field: 'grant.tranches.1.milestone',
+        code: 'unknown_milestone',
+        message: 'no such milestone',
+      },
+    ]);
+    expect(
+      decideApprove(
+        terms(2n, [
+          { milestone: 2, amount: 1n },
+          { milestone: 2, amount: 1n },
+        ]),
+      ).thenThrows('duplicate_tranche', 422).errors,
+    ).toEqual([
+      {
+        field: 'grant.tranches.1.milestone',
+        code: 'duplicate',
+        message: 'one tranche per milestone',
+      },
+    ]);
+    expect(
+      decideApprove(
+        terms(1n, [
+          { milestone: 1, amount: 1n },
+          { milestone: 2, amount: -1n },
+        ]),
+      ).thenThrows('invalid_grant_terms', 422).errors,
+    ).toEqual([
+      { field: 'grant.tranches.1.amount', code: 'not_positive', message: 'must be positive' },
+    ]);
+    expect(
+      decideApprove(terms(3n, [{ milestone: 1, amount: 1n }])).thenThrows(
+        'tranche_sum_mismatch',
+        422,
+      ).errors,
+    ).toEqual([
+      {
+        field: 'grant.tranches',
+        code: 'sum_mismatch',
+        message: 'tranche amounts must sum to grant.amount',
+      },
+    ]);
+  });
+
+  it('exactly the requested amount in one tranche is approved', () => {
+    const events = decideApprove(
+      terms(50_000n * USDC, [{ milestone: 2, amount: 50_000n * USDC }]),
+    ).events();
+    expect(events[0]).toMatchObject({
+      type: 'ApplicationApproved',
+      data: {
+        grant: {
+          asset: 'USDC',
+          amount: `${50_000n * USDC}`,
+          tranches: [
+            {
+              milestone: 2,
+              title: 'Mainnet launch',
+              dueDate: '2027-06-01',
+              amount: `${50_000n * USDC}`,
+            },
+          ],
+        },
+      },
+    });
+    expect(events[0].data).not.toHaveProperty('reason');
+  });
+
+  it('an unknown command or stored event is an error, never ignored', () => {
+    const { state } = given(drafted());
+    const bogus = { type: 'FundDirectly', data: {}, metadata: meta(admin) };
+    expect(() => decide(bogus as unknown as ApplicationCommand, state, policy)).toThrow(
+      /unhandled variant: .*FundDirectly/,
+    );
+    const bogusEvent = { type: 'ApplicationFunded', data: {} };
+    expect(() => evolve(state, bogusEvent as unknown as ApplicationEvent)).toThrow(
+      /unhandled variant: .*ApplicationFunded/,
     );
   });
 });

@@ -217,6 +217,15 @@ describe('treasury rules pinned by mutation testing', () => {
       [],
     );
 
+  it('a treasury starts running, with no discrepancies and no agreement to resume', () => {
+    expect(initialTreasuryState()).toEqual({
+      paused: false,
+      pause: null,
+      discrepancies: [],
+      resumeApprovals: [],
+    });
+  });
+
   it('the pause keeps who paused, why, the cause and when', () => {
     expect(given([paused()]).state.pause).toEqual({
       by: alice.sub,
