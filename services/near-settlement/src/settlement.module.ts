@@ -4,13 +4,11 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Producer } from 'kafkajs';
 import type { JsonRpcProvider } from 'near-api-js';
 import { Logger } from 'nestjs-pino';
 import type { Pool } from 'pg';
 import { TOPICS } from '@lib/contracts';
-import { createRelayProducer, KafkaRelay, PostgresEventStore } from '@lib/event-store';
-import { createKafka, ensureTopics } from '@lib/messaging';
+import { EventStoreModule, type PostgresEventStore } from '@lib/event-store';
 import { createNearProvider, resolveNearNetwork, type AssetRegistry } from '@lib/near';
 import { counter, gauge, PG_POOL, SERVICE_CONFIG } from '@lib/platform';
 import type { NearSettlementConfig } from './config';
@@ -31,7 +29,6 @@ import {
 } from './tokens';
 import { TreasuryController } from './treasury/treasury.controller';
 
-const SCHEMA = 'near_settlement';
 const PAYOUT_STATUSES = ['requested', 'signed', 'broadcast', 'settled', 'failed'] as const;
 /** What the gauges read at scrape time: the running module (one per process outside tests). */
 let metricsSource: { payouts(): Promise<Map<string, number>>; lanesDriven(): number } | undefined;
@@ -60,13 +57,28 @@ const FINAL_EVENTS = new Set(['PayoutSettled', 'PayoutFailed']);
  * publishes the Payout's public events from the event log; reconciliation on a schedule.
  */
 @Module({
+  imports: [
+    EventStoreModule.forService({
+      token: PAYOUT_EVENT_STORE,
+      relays: [
+        {
+          topic: TOPICS.payout,
+          toMessage: payoutOutbound,
+          lockRetryMs: 500,
+          inject: [CrashHook],
+          extras: (crash: CrashHook) => ({
+            afterPublish: async (events) => {
+              const final = (e: { type: string; data: Record<string, unknown> }) =>
+                FINAL_EVENTS.has(e.type) && crash.finishedByThisProcess(e.data.payoutId);
+              if (crash.enabled && events.some(final)) crash.at('after-event');
+            },
+          }),
+        },
+      ],
+    }),
+  ],
   controllers: [DisbursementReleasedConsumer, TreasuryController],
   providers: [
-    {
-      provide: PAYOUT_EVENT_STORE,
-      inject: [PG_POOL],
-      useFactory: (pool: Pool) => new PostgresEventStore(pool, SCHEMA),
-    },
     {
       provide: PayoutLedger,
       inject: [PG_POOL, PAYOUT_EVENT_STORE],
@@ -153,8 +165,6 @@ const FINAL_EVENTS = new Set(['PayoutSettled', 'PayoutFailed']);
   ],
 })
 export class SettlementModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private producer?: Producer;
-  private relay?: KafkaRelay;
   private reconcileTimer?: NodeJS.Timeout;
   private reconciling?: Promise<unknown>;
 
@@ -166,7 +176,6 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
     @Inject(NEAR_ASSETS) private readonly assets: AssetRegistry,
     @Inject(TREASURY_ACCOUNT) private readonly treasuryAccountId: string,
     private readonly lanes: LaneSupervisor,
-    private readonly crash: CrashHook,
     private readonly logger: Logger,
   ) {}
 
@@ -183,29 +192,8 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
       },
       lanesDriven: () => lanes.activity().filter((l) => l.drivenHere).length,
     };
-    const kafka = createKafka({
-      clientId: 'near-settlement-relay',
-      brokers: this.config.KAFKA_BROKERS,
-    });
-    await ensureTopics(kafka, [TOPICS.payout]);
-    this.producer = createRelayProducer(kafka);
-    await this.producer.connect();
-    this.relay = new KafkaRelay({
-      store: this.store,
-      name: 'near-settlement.kafka-relay',
-      producer: this.producer,
-      toMessage: payoutOutbound,
-      pollIntervalMs: 250,
-      lockRetryMs: 500,
-      afterPublish: async (events) => {
-        const final = (e: { type: string; data: Record<string, unknown> }) =>
-          FINAL_EVENTS.has(e.type) && this.crash.finishedByThisProcess(e.data.payoutId);
-        if (this.crash.enabled && events.some(final)) this.crash.at('after-event');
-      },
-      onError: (error) => this.logger.error({ err: error }, 'payout relay batch failed; retrying'),
-    });
-    this.relay.start();
-    // Lanes resume their signed/broadcast payouts before taking new ones.
+    // The payout relay (EventStoreModule) has started; lanes resume their signed/broadcast
+    // payouts before taking new ones.
     this.lanes.start();
     const every = this.config.RECONCILE_INTERVAL_SECONDS;
     if (every > 0) {
@@ -238,8 +226,7 @@ export class SettlementModule implements OnApplicationBootstrap, BeforeApplicati
     metricsSource = undefined;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.reconciling;
+    // Then EventStoreModule stops the relay (Nest shuts imported modules down after this one).
     await this.lanes.stop();
-    await this.relay?.stop();
-    await this.producer?.disconnect();
   }
 }
