@@ -357,6 +357,8 @@ export class SystemRunner {
       NEAR_TREASURY_SECRET_KEY: this.treasury.keyPair.toString(),
       NEAR_LOCAL_USDC_CONTRACT_ID: this.usdcContract,
       RATE_LIMIT_PER_SECOND: '0',
+      // Every test founder signs in from 127.0.0.1: the per-address limit would stop long runs.
+      SIGNIN_CHALLENGES_PER_ADDRESS: '1000000',
       FOUNDER_SIGNING_KEY: this.founderSigningKey,
       // Every replica serves the same key; jose caches the set, so a dead replica 0 is survivable.
       ...(this.processes.has('applications#0')
