@@ -4,7 +4,7 @@ import {
   type IntegrationEnvelope,
   parseIntegrationEvent,
 } from '@lib/contracts';
-import { metrics, withCorrelationId } from '@lib/platform';
+import { counter, metrics, withCorrelationId } from '@lib/platform';
 import {
   type Consumer,
   type ConsumerConfig,
@@ -39,7 +39,7 @@ export interface IntegrationEventContext {
   headers: Record<string, string>;
 }
 
-/** Handles one parsed integration event; a rejection means "retry, then dead-letter". */
+/** Handles one parsed integration event; a rejection means "retry, then dead-letter" (per policy). */
 export type IntegrationEventHandler = (
   envelope: IntegrationEnvelope,
   ctx: IntegrationEventContext,
@@ -55,6 +55,64 @@ export interface DeadLetterInfo {
   error: string;
 }
 
+/**
+ * What happens when a topic's handler keeps failing (a parse/contract failure always goes straight
+ * to the dead-letter topic, whatever the policy):
+ * - `dead-letter` (default): after `maxAttempts`, write the message to `<topic>.dlq`, commit, move on.
+ * - `retry-forever`: retry with capped exponential backoff (at most {@link RETRY_FOREVER_MAX_BACKOFF_MS}
+ *   between attempts) until it succeeds; the message is never dead-lettered nor committed past, so
+ *   the partition waits behind it (money paths: dropping an event is worse than stalling).
+ */
+export type HandlerFailurePolicy = 'dead-letter' | 'retry-forever';
+
+const HANDLER_FAILURE_POLICIES: readonly HandlerFailurePolicy[] = ['dead-letter', 'retry-forever'];
+
+/** A policy for every topic, or one per topic (topics not listed use `dead-letter`). */
+export type HandlerFailurePolicies =
+  HandlerFailurePolicy | Readonly<Partial<Record<string, HandlerFailurePolicy>>>;
+
+/** Upper bound of the wait between two attempts under `retry-forever`. */
+export const RETRY_FOREVER_MAX_BACKOFF_MS = 30_000;
+
+const blockedRetries = counter(
+  'consumer_blocked_retries_total',
+  'Failed handler attempts of a retry-forever topic: its partition waits behind the message',
+  ['group', 'topic'],
+);
+
+/**
+ * Resolves `policies` for each of `topics`; throws on an unknown policy or on a per-topic entry
+ * for a topic that is not consumed (a typo would silently leave a money topic on `dead-letter`).
+ */
+export function resolveHandlerFailurePolicies(
+  topics: readonly string[],
+  policies: HandlerFailurePolicies | undefined,
+): Map<string, HandlerFailurePolicy> {
+  const check = (policy: unknown, where: string): HandlerFailurePolicy => {
+    if (!HANDLER_FAILURE_POLICIES.includes(policy as HandlerFailurePolicy)) {
+      throw new RangeError(`unknown handler failure policy ${String(policy)} for ${where}`);
+    }
+    return policy as HandlerFailurePolicy;
+  };
+  const resolved = new Map<string, HandlerFailurePolicy>();
+  if (policies === undefined || typeof policies === 'string') {
+    const policy = check(policies ?? 'dead-letter', 'all topics');
+    for (const topic of topics) resolved.set(topic, policy);
+    return resolved;
+  }
+  for (const topic of Object.keys(policies)) {
+    if (!topics.includes(topic)) {
+      throw new RangeError(
+        `handler failure policy given for topic ${topic}, which is not consumed`,
+      );
+    }
+  }
+  for (const topic of topics) {
+    resolved.set(topic, check(policies[topic] ?? 'dead-letter', `topic ${topic}`));
+  }
+  return resolved;
+}
+
 /** Options for {@link IntegrationEventConsumer}. */
 export interface IntegrationEventConsumerOptions {
   kafka: Kafka;
@@ -62,8 +120,10 @@ export interface IntegrationEventConsumerOptions {
   topics: readonly string[];
   registry: ContractRegistry;
   handle: IntegrationEventHandler;
-  /** Handler attempts per message before it is dead-lettered. Default 5. */
+  /** Handler attempts per message before it is dead-lettered (`dead-letter` policy). Default 5. */
   maxAttempts?: number;
+  /** What a handler that keeps failing leads to, for all or per topic. Default `dead-letter`. */
+  handlerFailurePolicy?: HandlerFailurePolicies;
   /** Waits between attempts. Default 0.5 s doubling up to 30 s. */
   backoff?: Partial<BackoffPolicy>;
   /** Where a group without committed offsets starts. Default true: a new service sees history. */
@@ -91,12 +151,18 @@ export interface IntegrationEventConsumerOptions {
  * `stop()` lets an in-flight handler finish (and commit), abandons messages waiting for a retry
  * (uncommitted: the next owner of the partition gets them again), then leaves the group.
  * Handlers must be idempotent (see `withInbox` in `@lib/event-store`).
+ *
+ * Topics with the `retry-forever` {@link HandlerFailurePolicy} never dead-letter a handler failure:
+ * the message is retried (backoff capped at 30 s, heartbeating, an error logged and
+ * `consumer_blocked_retries_total` counted per failure) until the handler succeeds, and only then
+ * committed, so messages behind it on its partition wait, in order.
  */
 export class IntegrationEventConsumer {
   private readonly maxAttempts: number;
   private readonly backoff: BackoffPolicy;
   private readonly heartbeatMs: number;
   private readonly log: Logger;
+  private readonly policies: Map<string, HandlerFailurePolicy>;
   private consumer?: Consumer;
   private producer?: Producer;
   private abort = new AbortController();
@@ -111,6 +177,7 @@ export class IntegrationEventConsumer {
     }
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     computeBackoffMs(1, this.backoff); // validates the policy now rather than on first failure
+    this.policies = resolveHandlerFailurePolicies(options.topics, options.handlerFailurePolicy);
     this.heartbeatMs = Math.max(options.consumerConfig?.heartbeatInterval ?? 3000, 100);
     this.log = options.kafka.logger().namespace('IntegrationEventConsumer');
   }
@@ -217,8 +284,9 @@ export class IntegrationEventConsumer {
       return;
     }
 
+    const retryForever = this.policies.get(topic) === 'retry-forever';
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    for (let attempt = 1; retryForever || attempt <= this.maxAttempts; attempt++) {
       const outcome = await this.runHandler(envelope, { ...base, attempt }, heartbeat);
       if (outcome.ok) {
         await this.commit(payload);
@@ -226,23 +294,35 @@ export class IntegrationEventConsumer {
       }
       lastError = outcome.error;
       metrics.consumerRetry(this.options.groupId, topic);
-      this.log.warn('integration event handler failed', {
+      const details = {
         topic,
         partition,
         offset: message.offset,
         eventId: envelope.eventId,
         type: envelope.type,
         attempt,
-        maxAttempts: this.maxAttempts,
         error: describeError(outcome.error),
-      });
+      };
+      if (retryForever) {
+        blockedRetries.inc({ group: this.options.groupId, topic });
+        this.log.error('integration event handler failed; partition blocked, retrying', {
+          ...details,
+          policy: 'retry-forever',
+        });
+      } else {
+        this.log.warn('integration event handler failed', {
+          ...details,
+          maxAttempts: this.maxAttempts,
+        });
+      }
       // Our partitions may have moved to another member: let kafkajs rejoin; the message is
       // uncommitted, so its new owner handles it.
       if (outcome.membershipError) throw outcome.membershipError;
       if (this.stopping) return;
-      if (attempt < this.maxAttempts) {
+      if (retryForever || attempt < this.maxAttempts) {
+        const waitMs = computeBackoffMs(attempt, this.backoff);
         const waited = await sleepWithHeartbeat(
-          computeBackoffMs(attempt, this.backoff),
+          retryForever ? Math.min(waitMs, RETRY_FOREVER_MAX_BACKOFF_MS) : waitMs,
           this.abort.signal,
           heartbeat,
           this.heartbeatMs,

@@ -1,6 +1,7 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { integrationContracts } from '@lib/contracts';
 import { type BaseConfig, createServiceApp, runService } from '@lib/platform';
+import { type HandlerFailurePolicies } from '../integration-event.consumer';
 import { connectKafkaEvents } from './kafka-event.server';
 
 /** What a service's main.ts hands over: its name, config parser and root module. */
@@ -12,6 +13,11 @@ export interface HybridServiceDefinition<C extends BaseConfig & { PORT: number }
   parseJsonBodies?: boolean;
   /** Express-level set-up before Nest's router (see ServiceAppOptions.configure). */
   configure?: (app: INestApplication) => void;
+  /**
+   * What a Kafka handler that keeps failing leads to, for all or per topic: `dead-letter`
+   * (default) or `retry-forever` (money paths: never drop an event, block its partition instead).
+   */
+  handlerFailurePolicy?: HandlerFailurePolicies;
 }
 
 /**
@@ -32,6 +38,7 @@ export function runHybridService<C extends BaseConfig & { PORT: number }>(
           service: definition.name,
           registry: integrationContracts(),
           brokers: config.KAFKA_BROKERS,
+          handlerFailurePolicy: definition.handlerFailurePolicy,
         }),
     });
     return { app, port: config.PORT };

@@ -6,6 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import { type BackoffPolicy } from '../backoff';
 import {
   type DeadLetterInfo,
+  type HandlerFailurePolicies,
   IntegrationEventConsumer,
   type IntegrationEventContext,
 } from '../integration-event.consumer';
@@ -30,6 +31,11 @@ export interface KafkaEventServerOptions {
   /** Partitions for topics created at start. Default 3. */
   partitions?: number;
   maxAttempts?: number;
+  /**
+   * `dead-letter` (default) or `retry-forever`, for all topics or per topic (see
+   * {@link HandlerFailurePolicies}); money paths use `retry-forever`.
+   */
+  handlerFailurePolicy?: HandlerFailurePolicies;
   backoff?: Partial<BackoffPolicy>;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
@@ -44,7 +50,7 @@ type Status = 'connected' | 'disconnected';
  * {@link IntegrationEventConsumer}: on `listen` it creates the handlers' topics (and `.dlq`s),
  * joins group `<service>-events` and dispatches every parsed envelope to its topic's handlers
  * (Promise or Observable; all handlers of a topic, in order). A handler error means retry, then
- * dead letter. `close()` stops consuming. Request/response `@MessagePattern`s are not served.
+ * dead letter (or, under `handlerFailurePolicy: 'retry-forever'`, retry until it succeeds). `close()` stops consuming. Request/response `@MessagePattern`s are not served.
  *
  * ```ts
  * app.connectMicroservice({ strategy: new KafkaEventServer({ service: 'grants', registry, brokers }) });
@@ -91,6 +97,7 @@ export class KafkaEventServer
         registry: options.registry,
         handle: (envelope, ctx) => this.dispatch(envelope, ctx),
         maxAttempts: options.maxAttempts,
+        handlerFailurePolicy: options.handlerFailurePolicy,
         backoff: options.backoff,
         fromBeginning: options.fromBeginning,
         ensureTopics: { partitions: options.partitions ?? 3 },
