@@ -7,4 +7,6 @@ void runHybridService({
   name: SERVICE.name,
   loadConfig: () => loadConfig(),
   module: (config) => AppModule.register(config),
+  // Money path: a failing handler blocks its partition and retries; it never dead-letters.
+  handlerFailurePolicy: 'retry-forever',
 });

@@ -16,6 +16,8 @@ void runService(SERVICE.name, async () => {
         groupId: config.SETTLEMENT_CONSUMER_GROUP,
         registry: integrationContracts(),
         brokers: config.KAFKA_BROKERS,
+        // Money path: a released disbursement is retried until handled, never dead-lettered.
+        handlerFailurePolicy: 'retry-forever',
         consumerConfig: {
           sessionTimeout: config.SETTLEMENT_KAFKA_SESSION_TIMEOUT_MS,
           rebalanceTimeout: Math.max(config.SETTLEMENT_KAFKA_SESSION_TIMEOUT_MS, 10_000),
