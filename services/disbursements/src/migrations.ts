@@ -2,6 +2,7 @@ import { eventStoreMigrations } from '@lib/event-store';
 import { idempotencyMigrations, type MigrationClass } from '@lib/platform';
 import { disbursementListMigrations } from './disbursement/disbursement-list.projection';
 import { grantInfoMigrations } from './grant-info/grant-info.projection';
+import { grantInfoVersionMigrations } from './grant-info/grant-info-versions.migration';
 import { limitLedgerMigrations } from './treasury/limit-ledger';
 
 const SCHEMA = 'disbursements';
@@ -13,4 +14,5 @@ export const migrations: MigrationClass[] = [
   ...disbursementListMigrations,
   ...grantInfoMigrations,
   ...limitLedgerMigrations,
+  ...grantInfoVersionMigrations,
 ];

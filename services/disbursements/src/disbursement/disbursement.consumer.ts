@@ -27,6 +27,15 @@ import { DisbursementList } from './disbursement-list.projection';
 const SCHEMA = 'disbursements';
 const SYSTEM = { sub: 'system:disbursements', roles: [] as string[] };
 
+/** A grant's status only moves forward: an older event arriving late never moves it back. */
+const STATUS_RANK: Record<GrantInfo['status'], number> = {
+  unknown: 0,
+  awarded: 1,
+  active: 2,
+  completed: 3,
+  cancelled: 4,
+};
+
 type Data<T> = { data: T };
 
 /**
@@ -74,14 +83,25 @@ export class DisbursementConsumer {
     );
   }
 
+  /**
+   * Grant facts are versioned by the grant stream version of the event that set them (all of
+   * `grants.grant.v1` for one grant comes from its one stream): a fact is applied only when no
+   * newer event set it already, so a replayed dead letter or a late redelivery of an older event
+   * never overwrites a newer fact (a KYC rejection, a payout-account change), and the status only
+   * moves forward (a cancelled grant is never active again).
+   */
   @EventPattern(TOPICS.grant)
   async onGrant(@Payload() envelope: IntegrationEnvelope): Promise<void> {
     const grantId = (envelope.data as { grantId: string }).grantId;
+    const version = envelope.streamVersion;
     await withInbox(this.pool, SCHEMA, 'disbursements.grants', envelope.eventId, async (client) => {
       await lockGrant(client, grantId);
       const now = this.clock.now();
       const existing = await grantInfo.get(client, grantId);
-      const settled = existing?.status === 'cancelled' || existing?.status === 'completed';
+      const forward = (status: GrantInfo['status']) =>
+        STATUS_RANK[status] > STATUS_RANK[existing?.status ?? 'unknown'];
+      const statusChange = (status: GrantInfo['status']) =>
+        forward(status) ? { status, status_version: version } : {};
       switch (envelope.type) {
         case 'GrantAwarded':
         case 'GrantActivated': {
@@ -90,15 +110,18 @@ export class DisbursementConsumer {
           await grantInfo.upsert(
             client,
             grantId,
-            {
-              founder: data.founder,
-              // A later payout-account change wins over the terms' account.
-              ...(existing?.payoutAccount ? {} : { payout_account: data.payoutAccount }),
-              ...(settled || (status === 'awarded' && existing?.status === 'active')
-                ? {}
-                : { status }),
-            },
+            { founder: data.founder, ...statusChange(status) },
             now,
+          );
+          // A later payout-account change wins over the terms' account.
+          await grantInfo.applyFact(
+            client,
+            grantId,
+            'payout_account',
+            version,
+            { payout_account: data.payoutAccount },
+            now,
+            { strict: true },
           );
           await this.requestPending(client, grantId, envelope.eventId);
           return;
@@ -107,12 +130,16 @@ export class DisbursementConsumer {
           const { data } = envelope as unknown as Data<
             GrantIntegrationEventData<'PayoutAccountChanged'>
           >;
-          await grantInfo.upsert(
+          const applied = await grantInfo.applyFact(
             client,
             grantId,
+            'payout_account',
+            version,
             { payout_account: data.payoutAccount, payout_account_effective_at: data.effectiveAt },
             now,
           );
+          // An older change than the one in force: the receivers stay where the newer one put them.
+          if (!applied) return;
           for (const id of await this.list.ofGrant(client, grantId)) {
             await this.handler.execute(
               id,
@@ -131,9 +158,11 @@ export class DisbursementConsumer {
           const { data } = envelope as unknown as Data<
             GrantIntegrationEventData<'KycStatusChanged'>
           >;
-          await grantInfo.upsert(
+          await grantInfo.applyFact(
             client,
             grantId,
+            'kyc',
+            version,
             { kyc_status: data.status, kyc_expires_at: data.expiresAt },
             now,
           );
@@ -141,7 +170,7 @@ export class DisbursementConsumer {
         }
         case 'GrantCancelled': {
           const { data } = envelope as unknown as Data<GrantIntegrationEventData<'GrantCancelled'>>;
-          await grantInfo.upsert(client, grantId, { status: 'cancelled' }, now);
+          await grantInfo.upsert(client, grantId, statusChange('cancelled'), now);
           await this.requestPending(client, grantId, envelope.eventId);
           for (const id of await this.list.ofGrant(client, grantId)) {
             await this.cancel(client, id, `grant cancelled: ${data.reason}`, envelope.eventId);
@@ -149,7 +178,7 @@ export class DisbursementConsumer {
           return;
         }
         case 'GrantCompleted':
-          await grantInfo.upsert(client, grantId, { status: 'completed' }, now);
+          await grantInfo.upsert(client, grantId, statusChange('completed'), now);
           return;
         default:
           return; // a grant event this service does not act on

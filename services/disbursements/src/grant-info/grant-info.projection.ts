@@ -92,6 +92,7 @@ export const grantInfo = {
       kyc_status: GrantFacts['kycStatus'];
       kyc_expires_at: string | null;
       payout_account_effective_at: string | null;
+      status_version: number;
     }>,
     at: Date,
   ): Promise<void> {
@@ -107,6 +108,48 @@ export const grantInfo = {
       `UPDATE ${GRANTS} SET ${sets.join(', ')}, updated_at = $2 WHERE grant_id = $1`,
       [grantId, at, ...columns.map((c) => changes[c])],
     );
+  },
+
+  /**
+   * Applies `changes` to one grant fact and records `version` (the grant stream version of the
+   * event they come from) as the fact's version, only when no newer event has set it already: an
+   * older event arriving late (a replayed dead letter, an out-of-order redelivery) changes nothing.
+   * The same version again is the same grant event (re-produced) and applies the same values.
+   * `strict`: only a strictly newer version, and never over a value kept without a version (the
+   * terms' payout account must not undo a change). Returns whether it applied.
+   */
+  async applyFact(
+    client: PoolClient,
+    grantId: string,
+    fact: 'kyc' | 'payout_account',
+    version: number,
+    changes: Partial<{
+      payout_account: string;
+      payout_account_effective_at: string | null;
+      kyc_status: GrantFacts['kycStatus'];
+      kyc_expires_at: string | null;
+    }>,
+    at: Date,
+    options: { strict?: boolean } = {},
+  ): Promise<boolean> {
+    await client.query(
+      `INSERT INTO ${GRANTS} (grant_id, status, updated_at) VALUES ($1, 'unknown', $2)
+       ON CONFLICT (grant_id) DO NOTHING`,
+      [grantId, at],
+    );
+    const columns = Object.keys(changes) as (keyof typeof changes)[];
+    const sets = columns.map((c, i) => `${c} = $${i + 4}`);
+    const versionColumn = `${fact}_version`;
+    const valueColumn = fact === 'kyc' ? 'kyc_status' : 'payout_account';
+    const newer = options.strict
+      ? `(${valueColumn} IS NULL OR ${versionColumn} < $3)`
+      : `(${versionColumn} IS NULL OR ${versionColumn} <= $3)`;
+    const { rowCount } = await client.query(
+      `UPDATE ${GRANTS} SET ${[...sets, `${versionColumn} = $3`].join(', ')}, updated_at = $2
+       WHERE grant_id = $1 AND ${newer}`,
+      [grantId, at, version, ...columns.map((c) => changes[c])],
+    );
+    return rowCount === 1;
   },
 
   async addPending(client: PoolClient, pending: PendingAcceptance, at: Date): Promise<void> {

@@ -37,12 +37,12 @@ describe('limit ledger (real PostgreSQL)', () => {
       .reserve(client, { disbursementId: id, attempt, asset, amount, at: at(hours) })
       .then(() => id);
 
-  it('counts what was released in (now − 24 h, now], split into reserved and settled', async () => {
+  it('counts what was released after now − 24 h, split into reserved and settled', async () => {
     await reserve(10n, 0);
     const settled = await reserve(20n, 1);
     await limitLedger.post(client, settled, 1, at(2));
-    await reserve(40n, 3); // after `now` below: not in the window yet
-    expect(await limitLedger.usage(client, asset, at(2))).toEqual({ reserved: 10n, posted: 20n });
+    await reserve(40n, 3); // dated after `now` below (a clock ahead): it counts already
+    expect(await limitLedger.usage(client, asset, at(2))).toEqual({ reserved: 50n, posted: 20n });
     // Exactly 24 h after the first release it has left the window; a moment before it has not.
     expect(await limitLedger.usage(client, asset, new Date(at(24).getTime() - 1))).toEqual({
       reserved: 50n,

@@ -31,7 +31,9 @@ export interface WindowUsage {
 /**
  * The rolling-window limit as reservations: a release reserves its amount at its release time;
  * settlement posts it; a definitive failure voids it. What counts against the limit at `now` is
- * every reserved or posted amount released in (now − 24 h, now].
+ * every reserved or posted amount released after now − 24 h — with no upper bound: a reservation
+ * dated after `now` (made by a replica whose clock is ahead, or before this clock stepped back)
+ * counts too, so clock skew between replicas can never let the limit be exceeded.
  */
 export const limitLedger = {
   async usage(client: PoolClient, asset: string, now: Date): Promise<WindowUsage> {
@@ -40,7 +42,7 @@ export const limitLedger = {
               coalesce(sum(amount) FILTER (WHERE status = 'posted'), 0)::text AS posted
        FROM ${TABLE}
        WHERE asset = $1 AND status <> 'voided'
-         AND reserved_at > $2::timestamptz - make_interval(hours => $3) AND reserved_at <= $2`,
+         AND reserved_at > $2::timestamptz - make_interval(hours => $3)`,
       [asset, now, WINDOW_HOURS],
     );
     return { reserved: BigInt(rows[0].reserved), posted: BigInt(rows[0].posted) };
