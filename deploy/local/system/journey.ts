@@ -201,11 +201,14 @@ export async function approveDisbursement(
 
 export async function treasuryRun(client: SystemClient, staff: Staff) {
   return (
-    await client.call('POST', '/v1/treasury/runs', staff.treasurers[0].token, {
-      body: {},
-      expect: 200,
-    })
-  ).body as { released?: { id: string }[]; waiting?: { id: string; reason: string }[] };
+    // 409 run_in_progress: another run holds the lock; it (or the next) releases ours.
+    (
+      await client.call('POST', '/v1/treasury/runs', staff.treasurers[0].token, {
+        body: {},
+        expect: [200, 409],
+      })
+    ).body as { released?: { id: string }[]; waiting?: { id: string; reason: string }[] }
+  );
 }
 
 /** The grant overview's tranche once it shows `settled` with its transaction hash. */
