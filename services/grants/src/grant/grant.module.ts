@@ -1,24 +1,16 @@
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,
-  Inject,
   Module,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { Logger } from 'nestjs-pino';
-import type { Producer } from 'kafkajs';
 import { PgSignInChallengeStore } from '@lib/auth';
 import { TOPICS } from '@lib/contracts';
-import {
-  createRelayProducer,
-  KafkaRelay,
-  PostgresEventStore,
-  ProjectionRunner,
-} from '@lib/event-store';
-import { createKafka, ensureTopics } from '@lib/messaging';
+import { EventStoreModule, type PostgresEventStore, readStreamsOf } from '@lib/event-store';
 import { createNearProvider, resolveNearNetwork } from '@lib/near';
-import { PG_POOL, SERVICE_CONFIG, SERVICE_CONTEXT, type ServiceContext } from '@lib/platform';
+import { PG_POOL, SERVICE_CONFIG } from '@lib/platform';
 import { CLOCK, type Clock, systemClock } from '../clock';
 import type { GrantsConfig } from '../config';
 import { GrantConsumer } from './grant.consumer';
@@ -36,28 +28,27 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
  */
 @Module({})
 export class GrantModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private producer?: Producer;
-  private runners: { stop(): Promise<void> }[] = [];
   private purgeTimer?: NodeJS.Timeout;
 
   /** `clock` is the system clock unless a test brings its own. */
   static register(options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: GrantModule,
+      imports: [
+        EventStoreModule.forService({
+          token: GRANT_EVENT_STORE,
+          relays: [{ topic: TOPICS.grant, toMessage: grantOutbound }],
+          projections: [(store) => grantOverviewProjection(readStreamsOf(store), store.schema)],
+        }),
+      ],
       controllers: [GrantController, GrantConsumer],
       providers: [
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         {
-          provide: GRANT_EVENT_STORE,
-          inject: [PG_POOL, SERVICE_CONTEXT],
-          useFactory: (pool: Pool, service: ServiceContext) =>
-            new PostgresEventStore(pool, service.schema ?? 'grants'),
-        },
-        {
           provide: PROOF_CHALLENGE_STORE,
-          inject: [PG_POOL, SERVICE_CONTEXT],
-          useFactory: (pool: Pool, service: ServiceContext) =>
-            new PgSignInChallengeStore(pool, service.schema ?? 'grants'),
+          inject: [PG_POOL, GRANT_EVENT_STORE],
+          useFactory: (pool: Pool, store: PostgresEventStore) =>
+            new PgSignInChallengeStore(pool, store.schema),
         },
         {
           provide: NEAR_PROVIDER,
@@ -78,40 +69,11 @@ export class GrantModule implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   constructor(
-    @Inject(GRANT_EVENT_STORE) private readonly store: PostgresEventStore,
-    @Inject(SERVICE_CONTEXT) private readonly service: ServiceContext,
     private readonly proofs: GrantProofs,
     private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const kafka = createKafka({
-      clientId: `${this.service.name}-relay`,
-      brokers: this.service.kafkaBrokers,
-    });
-    await ensureTopics(kafka, [TOPICS.grant]);
-    this.producer = createRelayProducer(kafka);
-    await this.producer.connect();
-    const onError = (name: string) => (error: unknown) =>
-      this.logger.error({ err: error, subscription: name }, 'subscription batch failed; retrying');
-    const projection = new ProjectionRunner(
-      grantOverviewProjection(
-        (ranges, client) => this.store.readStreams(ranges, { client }),
-        this.store.schema,
-      ),
-      { store: this.store, onError: onError('grant-overview'), pollIntervalMs: 250 },
-    );
-    const relay = new KafkaRelay({
-      store: this.store,
-      name: 'grants.kafka-relay',
-      producer: this.producer,
-      toMessage: grantOutbound,
-      onError: onError('kafka-relay'),
-      pollIntervalMs: 250,
-    });
-    projection.start();
-    relay.start();
-    this.runners = [projection, relay];
+  onApplicationBootstrap(): void {
     // Expired proof challenges are useless (consume refuses them); keep the table small.
     this.purgeTimer = setInterval(() => {
       this.proofs
@@ -123,9 +85,7 @@ export class GrantModule implements OnApplicationBootstrap, BeforeApplicationShu
     this.purgeTimer.unref();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  beforeApplicationShutdown(): void {
     clearInterval(this.purgeTimer);
-    await Promise.all(this.runners.map((runner) => runner.stop()));
-    await this.producer?.disconnect();
   }
 }
