@@ -1115,6 +1115,79 @@ describe('rules pinned by mutation testing', () => {
     expect(events[0].data).not.toHaveProperty('reason');
   });
 
+  it('a draft starts with no round, reviewers, reviews or conflicts', () => {
+    expect(given(drafted()).state).toEqual({
+      status: 'draft',
+      id,
+      owner: founder.sub,
+      fields: fields(),
+      round: 0,
+      reviewers: [],
+      reviews: [],
+      conflicted: [],
+      createdAt: at,
+      updatedAt: at,
+    });
+  });
+
+  it('the decision in the state keeps the grant terms as bigint, the reason, who and when', () => {
+    const approvedState = given(approved()).state;
+    expect(approvedState.status !== 'empty' && approvedState.decision).toEqual({
+      decision: 'approve',
+      grant: {
+        asset: 'USDC',
+        amount: 45_000n * USDC,
+        tranches: [
+          { milestone: 1, amount: 15_000n * USDC },
+          { milestone: 2, amount: 30_000n * USDC },
+        ],
+      },
+      reason: 'strong team',
+      decidedBy: admin.sub,
+      at,
+    });
+    const changesState = given(changesRequested()).state;
+    expect(changesState.status !== 'empty' && changesState.decision).toEqual({
+      decision: 'request_changes',
+      reason: 'more detail',
+      decidedBy: admin.sub,
+      at,
+    });
+    const withoutReason = [
+      ...reviewedTwice(),
+      ...decideOn(
+        reviewedTwice(),
+        cmd.decide(terms(45_000n * USDC, [{ milestone: 1, amount: 45_000n * USDC }])),
+      ),
+    ];
+    const plain = given(withoutReason).state;
+    expect(plain.status !== 'empty' && plain.decision).not.toHaveProperty('reason');
+  });
+
+  it('assigning conflicted reviewers names each of them', () => {
+    const events = [...underReview(), ...decideOn(underReview(), cmd.conflict(alice))];
+    const withBob = [...events, ...decideOn(events, cmd.conflict(bob))];
+    const error = given(withBob)
+      .when(cmd.assign([alice.sub, bob.sub]))
+      .thenThrows('reviewer_conflicted', 403);
+    expect(error.message).toBe(`declared a conflict of interest: ${alice.sub}, ${bob.sub}`);
+  });
+
+  it('a blank approval reason is not recorded', () => {
+    const blank = {
+      ...terms(45_000n * USDC, [{ milestone: 1, amount: 45_000n * USDC }]),
+      reason: '  ',
+    };
+    expect(decideApprove(blank).events()[0].data).not.toHaveProperty('reason');
+  });
+
+  it('an unknown decision is an error, never ignored', () => {
+    const bogus = { decision: 'fund_twice' } as unknown as DecisionInput;
+    expect(() => decide(cmd.decide(bogus), given(reviewedTwice()).state, policy)).toThrow(
+      /unhandled variant: .*fund_twice/,
+    );
+  });
+
   it('an unknown command or stored event is an error, never ignored', () => {
     const { state } = given(drafted());
     const bogus = { type: 'FundDirectly', data: {}, metadata: meta(admin) };
