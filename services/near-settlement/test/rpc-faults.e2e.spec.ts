@@ -8,6 +8,7 @@ import {
   finished,
   fresh,
   NEAR,
+  payoutRow,
   PayoutTail,
   releaseDisbursement,
   settlementEnv,
@@ -133,8 +134,12 @@ describe('near-settlement under RPC faults: paid exactly once', () => {
     expect(txs[0].death_proof).toMatchObject({
       kind: 'expired',
       validityPeriod: VALIDITY,
+      txNonce: first.nonce,
       chainKnowsTransaction: false,
     });
+    // The proof includes the lane key's nonce at that head, below the transaction's.
+    const proof = txs[0].death_proof as { accessKeyNonce: string };
+    expect(BigInt(proof.accessKeyNonce)).toBeLessThan(BigInt(first.nonce));
     expect(BigInt(txs[1].nonce)).toBeGreaterThan(BigInt(txs[0].nonce));
     expect(emulator.transaction(first.tx_hash)).toBeUndefined();
     expect(emulator.balanceOf(receiver)).toBe(2n * NEAR);
@@ -151,7 +156,11 @@ describe('near-settlement under RPC faults: paid exactly once', () => {
     ]);
   });
 
-  it('the lane key nonce passed an unsent transaction: proven dead by nonce, re-signed, paid once', async () => {
+  // Changed (audit): this test used to expect the transaction proven dead by "nonce passed" and
+  // re-signed. A passed nonce with `tx` not knowing the transaction is no proof (it may have
+  // landed and been garbage-collected, or another signer uses our key): never re-sign, keep the
+  // payout open for an operator and publish a discrepancy (disbursements pauses on it).
+  it('the lane key nonce passed an unsent transaction: not re-signed, left open, discrepancy published', async () => {
     emulator.faults.timeoutWithoutApply({ times: 10_000, methods: ['send_tx'] });
     const receiver = fresh('founder');
     emulator.createAccount({ accountId: receiver, amount: NEAR });
@@ -166,13 +175,22 @@ describe('near-settlement under RPC faults: paid exactly once', () => {
       publicKey: first.signer_public_key,
       nonce: BigInt(first.nonce),
     });
+    // Even past its validity period it is not proven dead: the key's nonce reached it.
+    emulator.stepBlocks(VALIDITY + 5);
     emulator.faults.clear();
-    const row = await finished(released.payoutId);
-    expect(row.status).toBe('settled');
+    const discrepancy = await eventually(
+      () => tail.of(released.payoutId).find((e) => e.type === 'ReconciliationDiscrepancyFound'),
+      'discrepancy published',
+    );
+    expect(discrepancy.data).toMatchObject({
+      kind: 'outcome_mismatch',
+      payoutId: released.payoutId,
+    });
     const txs = await transactionsOf(released.payoutId);
-    expect(txs.map((t) => t.status)).toEqual(['dead', 'settled']);
-    expect(txs[0].death_proof).toMatchObject({ kind: 'nonce_passed', txNonce: first.nonce });
-    expect(emulator.balanceOf(receiver)).toBe(2n * NEAR);
-    expect(chainPaymentsTo(emulator, receiver)).toHaveLength(1);
+    expect(txs).toHaveLength(1);
+    expect(txs[0].status).not.toBe('dead');
+    expect(['signed', 'broadcast']).toContain((await payoutRow(released.payoutId))?.status);
+    expect(emulator.balanceOf(receiver)).toBe(NEAR);
+    expect(chainPaymentsTo(emulator, receiver)).toHaveLength(0);
   });
 });

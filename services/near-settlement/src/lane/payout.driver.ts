@@ -6,6 +6,7 @@ import {
   fungibleTokenPayoutActions,
   getTransactionStatus,
   nativeTransferActions,
+  classifyNearRpcError,
   NearRpcError,
   viewAccessKey,
   viewStorageBalanceBounds,
@@ -43,6 +44,15 @@ export interface PayoutDriverOptions {
 
 class Stopped extends Error {}
 
+/** What the chain proves about a transaction `tx` does not know (DESIGN.md §5 step 5). */
+type Verdict =
+  /** It can never land and never did: a new transaction may be signed in the same attempt. */
+  | { kind: 'dead'; proof: DeathProof }
+  /** It may still land (inside its validity period): keep re-sending the same bytes. */
+  | { kind: 'alive' }
+  /** Expired, but the key's nonce reached it: it may have landed and been forgotten. Never re-sign. */
+  | { kind: 'unprovable'; detail: string };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -52,6 +62,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class PayoutDriver {
   private readonly storageMin = new Map<string, bigint>();
+  /**
+   * Transactions this process signed and stored and has not tried to send yet. Only for these is
+   * a refusal at send time definitive; any other `signed` transaction (resumed after a crash or a
+   * lost lane lock) may already have been broadcast by an earlier run (fix: audit "refusal after a
+   * possible send"), so a refusal of its resend proves nothing.
+   */
+  private readonly neverSent = new Set<string>();
   private validityPeriod?: number;
 
   constructor(private readonly options: PayoutDriverOptions) {}
@@ -182,6 +199,7 @@ export class PayoutDriver {
       }
       throw error;
     }
+    this.neverSent.add(record.hash);
     crash.at('after-store');
   }
 
@@ -211,6 +229,9 @@ export class PayoutDriver {
       throw new Error(`payout ${payout.payout_id}: current transaction is not in the ledger`);
     let submitted = payout.status === 'broadcast';
     let send = !submitted;
+    // Whether an earlier send of these bytes may exist (then a refusal is not definitive).
+    let possiblySent = payout.status !== 'signed' || !this.neverSent.delete(tx.tx_hash);
+    let reported = false;
     for (;;) {
       if (shouldStop()) throw new Stopped();
       if (send) {
@@ -223,8 +244,10 @@ export class PayoutDriver {
           if (e && !e.mayHaveLanded) refusal = e;
         }
         crash.at('after-broadcast');
-        if (refusal && !submitted && REFUSED[refusal.code]) {
-          // Refused before inclusion; confirm the chain does not know it from an earlier send.
+        const definitive = refusal && !possiblySent && REFUSED[refusal.code];
+        possiblySent = true;
+        if (refusal && definitive) {
+          // The first send ever of freshly signed bytes was refused: it was not included.
           const status = await this.rpc(() =>
             getTransactionStatus(provider, tx.tx_hash, tx.signer_account_id, 'NONE'),
           );
@@ -273,13 +296,27 @@ export class PayoutDriver {
         return;
       }
       if (status.kind === 'unknown') {
-        const proof = await this.proveDead(lane, tx, shouldStop);
-        if (proof) {
+        const verdict = await this.proveDead(lane, tx, shouldStop);
+        if (verdict.kind === 'dead') {
           const again = await this.status(tx.tx_hash, tx.signer_account_id, shouldStop);
           if (again.kind === 'unknown') {
-            await ledger.recordDead(payout, tx.tx_hash, proof, this.now());
+            await ledger.recordDead(payout, tx.tx_hash, verdict.proof, this.now());
             return; // the payout is `requested` again: drive() signs a new transaction
           }
+          continue;
+        }
+        if (verdict.kind === 'unprovable') {
+          // Never re-sign: it may have landed. The payout stays unresolved for an operator;
+          // disbursements pauses on the discrepancy. Keep asking `tx` (a node may still know it).
+          if (!reported) {
+            reported = true;
+            this.options.log.error(
+              { payoutId: payout.payout_id, txHash: tx.tx_hash, lane: lane.publicKey },
+              verdict.detail,
+            );
+            await ledger.recordUnprovable(payout, tx, verdict.detail, this.now());
+          }
+          await sleep(pollMs);
           continue;
         }
         // Not provably dead: it may be in flight, or the send was lost. Same bytes again.
@@ -300,12 +337,18 @@ export class PayoutDriver {
     );
   }
 
-  /** A proof that the transaction can never land, or null (DESIGN.md §5 step 5). */
+  /**
+   * A proof that the transaction can never land and never did (DESIGN.md §5 step 5): the final
+   * head is past its block height + validity period (it can no longer be included) AND the lane
+   * key's nonce read AT THAT HEAD is below the transaction's nonce (it was never included: an
+   * included transaction sets the key's nonce to its own). The caller has just seen `tx` answer
+   * UNKNOWN. A nonce at or past ours is no proof: nodes forget old transactions.
+   */
   private async proveDead(
     lane: SignerLane,
     tx: { nonce: string; block_height: string },
     shouldStop: () => boolean,
-  ): Promise<DeathProof | null> {
+  ): Promise<Verdict> {
     const { provider } = this.options;
     if (this.validityPeriod === undefined) {
       const config = await this.rpc(
@@ -318,28 +361,48 @@ export class PayoutDriver {
     }
     const head = await this.rpc(() => provider.viewBlock({ finality: 'final' }), shouldStop);
     const txBlockHeight = Number(tx.block_height);
-    if (head.header.height > txBlockHeight + this.validityPeriod) {
+    const headHeight = head.header.height;
+    if (!(headHeight > txBlockHeight + this.validityPeriod)) return { kind: 'alive' };
+    const keyNonce = await this.rpc(() => this.keyNonceAt(lane, headHeight), shouldStop);
+    const txNonce = BigInt(tx.nonce);
+    if (keyNonce !== null && keyNonce < txNonce) {
       return {
-        kind: 'expired',
-        txBlockHeight,
-        headHeight: head.header.height,
-        validityPeriod: this.validityPeriod,
-        chainKnowsTransaction: false,
+        kind: 'dead',
+        proof: {
+          kind: 'expired',
+          txBlockHeight,
+          headHeight,
+          validityPeriod: this.validityPeriod,
+          txNonce: tx.nonce,
+          accessKeyNonce: keyNonce.toString(),
+          chainKnowsTransaction: false,
+        },
       };
     }
-    const key = await this.rpc(
-      () => viewAccessKey(provider, lane.accountId, lane.publicKey, 'final'),
-      shouldStop,
-    );
-    if (key && key.nonce >= BigInt(tx.nonce)) {
-      return {
-        kind: 'nonce_passed',
-        txNonce: tx.nonce,
-        accessKeyNonce: key.nonce.toString(),
-        chainKnowsTransaction: false,
-      };
+    return {
+      kind: 'unprovable',
+      detail:
+        keyNonce === null
+          ? `transaction (nonce ${tx.nonce}) expired at block ${headHeight} and is unknown to tx, but lane key ${lane.publicKey} no longer exists: cannot prove it never landed; not re-signing (operator)`
+          : `transaction (nonce ${tx.nonce}) expired at block ${headHeight} and is unknown to tx, but lane key ${lane.publicKey} nonce there is ${keyNonce}: it may have landed and been forgotten by the node, or another signer uses the key; not re-signing (operator)`,
+    };
+  }
+
+  /** The lane key's nonce at block `height`, or null when the key (or account) does not exist. */
+  private async keyNonceAt(lane: SignerLane, height: number): Promise<bigint | null> {
+    try {
+      const view = await this.options.provider.query<{ nonce: number | string | bigint }>({
+        request_type: 'view_access_key',
+        block_id: height,
+        account_id: lane.accountId,
+        public_key: lane.publicKey,
+      });
+      return BigInt(view.nonce);
+    } catch (error) {
+      const e = classifyNearRpcError(error);
+      if (e.code === 'unknown_access_key' || e.code === 'unknown_account') return null;
+      throw e;
     }
-    return null;
   }
 }
 

@@ -75,6 +75,8 @@ const expired = (over: Partial<Extract<DeathProof, { kind: 'expired' }>> = {}): 
   txBlockHeight: TX1.blockHeight,
   headHeight: TX1.blockHeight + 101,
   validityPeriod: 100,
+  txNonce: TX1.nonce,
+  accessKeyNonce: String(BigInt(TX1.nonce) - 1n),
   chainKnowsTransaction: false,
   ...over,
 });
@@ -300,16 +302,49 @@ describe('Payout decider', () => {
         current: null,
       });
     });
-    it('accepts the lane key nonce having reached the transaction nonce', () => {
+    // Changed (audit): this used to ACCEPT a key nonce at/past the transaction's as proof of
+    // death ("or the lane key's nonce passed it"). That is unsafe: a transaction that landed and
+    // was garbage-collected by the node (or a lagging node) answers UNKNOWN with the nonce passed,
+    // so re-signing would pay twice. It is now refused.
+    it('refuses the lane key nonce having reached the transaction nonce (it may have landed)', () => {
       const proof: DeathProof = {
         kind: 'nonce_passed',
         txNonce: TX1.nonce,
         accessKeyNonce: TX1.nonce,
         chainKnowsTransaction: false,
       };
-      expect(types(when(given(requested, signed()), dead(proof)))).toEqual([
+      expect(() => when(given(requested, signed()), dead(proof))).toThrow(
+        expect.objectContaining({ code: 'proof_insufficient' }),
+      );
+      expect(() => when(given(requested, signed(), broadcast()), dead(proof))).toThrow(
+        expect.objectContaining({ code: 'proof_insufficient' }),
+      );
+    });
+    it('refuses an expiry whose lane key nonce at the head reached or passed the transaction nonce', () => {
+      for (const accessKeyNonce of [TX1.nonce, String(BigInt(TX1.nonce) + 1n), '99999999999']) {
+        expect(() =>
+          when(given(requested, signed(), broadcast()), dead(expired({ accessKeyNonce }))),
+        ).toThrow(expect.objectContaining({ code: 'proof_insufficient' }));
+      }
+    });
+    it('accepts an expiry whose lane key nonce at the head is just below the transaction nonce', () => {
+      const accessKeyNonce = String(BigInt(TX1.nonce) - 1n);
+      expect(types(when(given(requested, signed()), dead(expired({ accessKeyNonce }))))).toEqual([
         'PayoutTransactionDead',
       ]);
+    });
+    it('refuses an expiry without the lane key nonce, or about another nonce', () => {
+      const { accessKeyNonce: _omitted, ...withoutNonce } = expired() as Extract<
+        DeathProof,
+        { kind: 'expired' }
+      >;
+      void _omitted;
+      expect(() =>
+        when(given(requested, signed()), dead(withoutNonce as unknown as DeathProof)),
+      ).toThrow(expect.objectContaining({ code: 'proof_insufficient' }));
+      expect(() =>
+        when(given(requested, signed()), dead(expired({ txNonce: '5', accessKeyNonce: '4' }))),
+      ).toThrow(expect.objectContaining({ code: 'proof_insufficient' }));
     });
     it('refuses a head at (not past) the end of the validity period', () => {
       expect(() =>

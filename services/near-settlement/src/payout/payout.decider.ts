@@ -227,7 +227,12 @@ function recordRejection(
   ];
 }
 
-/** Checks the proof against what the ledger recorded for the transaction. */
+/**
+ * Checks the proof against what the ledger recorded for the transaction. Proven dead only when
+ * it can never be included from now on (head past block height + validity period) AND never was
+ * (the lane key's nonce at that head is still below the transaction's nonce). A passed nonce is
+ * not a proof: the transaction may have landed and been forgotten by the node.
+ */
 function proofHolds(proof: DeathProof, tx: { nonce: string; blockHeight: number }): string | null {
   if (proof.chainKnowsTransaction !== false) return 'the chain knows the transaction';
   switch (proof.kind) {
@@ -237,12 +242,14 @@ function proofHolds(proof: DeathProof, tx: { nonce: string; blockHeight: number 
         return 'validity period must be a positive integer';
       if (!(proof.headHeight > proof.txBlockHeight + proof.validityPeriod))
         return `head ${proof.headHeight} is not past ${proof.txBlockHeight} + ${proof.validityPeriod}`;
+      if (proof.txNonce !== tx.nonce) return 'proof is about another nonce';
+      if (typeof proof.accessKeyNonce !== 'string' || !/^\d{1,20}$/.test(proof.accessKeyNonce))
+        return 'the lane key nonce at the head is required';
+      if (!(BigInt(proof.accessKeyNonce) < BigInt(tx.nonce)))
+        return `access key nonce ${proof.accessKeyNonce} reached ${tx.nonce}: the transaction may have landed`;
       return null;
     case 'nonce_passed':
-      if (proof.txNonce !== tx.nonce) return 'proof is about another nonce';
-      if (!(BigInt(proof.accessKeyNonce) >= BigInt(proof.txNonce)))
-        return `access key nonce ${proof.accessKeyNonce} has not reached ${proof.txNonce}`;
-      return null;
+      return 'a passed nonce does not prove the transaction is dead (it may have landed and been forgotten)';
     default: {
       const never: never = proof;
       return `unknown proof ${JSON.stringify(never)}`;

@@ -1,6 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { handleCommand, type PostgresEventStore } from '@lib/event-store';
+import {
+  handleCommand,
+  StreamVersionConflictError,
+  type PostgresEventStore,
+} from '@lib/event-store';
 import type { SignedTransactionRecord } from '@lib/near';
 import {
   decide,
@@ -279,6 +283,50 @@ export class PayoutLedger {
 
   recordDead(payout: PayoutRow, txHash: string, proof: DeathProof, now: string) {
     return this.run(payout, { type: 'RecordDeadTransaction', data: { txHash, proof, now } });
+  }
+
+  /**
+   * Appends a `ReconciliationDiscrepancyFound` (kind `outcome_mismatch`) for a payout transaction
+   * whose fate cannot be proven (the lane key's nonce passed it while `tx` does not know it): the
+   * relay publishes it and disbursements pauses. One discrepancy per transaction (a stable id), so
+   * reporting it again is a no-op. Returns whether it was newly reported.
+   */
+  async recordUnprovable(
+    payout: PayoutRow,
+    tx: { tx_hash: string; signer_public_key: string },
+    detail: string,
+    now: string,
+  ): Promise<boolean> {
+    const h = createHash('sha256')
+      .update(`${payout.treasury_account_id}:unprovable:${tx.tx_hash}`)
+      .digest('hex');
+    const discrepancyId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    try {
+      const appended = await this.store.append(`reconciliation-${discrepancyId}`, 0, [
+        {
+          eventId: discrepancyId,
+          type: 'ReconciliationDiscrepancyFound',
+          data: {
+            discrepancyId,
+            kind: 'outcome_mismatch',
+            detail: detail.slice(0, 2000),
+            lane: tx.signer_public_key,
+            payoutId: payout.payout_id,
+            foundAt: now,
+          },
+          metadata: {
+            correlationId: payout.correlation_id,
+            causationId: payout.causation_id,
+            actor: ACTOR,
+            occurredAt: new Date(now),
+          },
+        },
+      ]);
+      return !appended.alreadyAppended;
+    } catch (error) {
+      if (error instanceof StreamVersionConflictError) return false;
+      throw error;
+    }
   }
 
   recordRejection(payout: PayoutRow, txHash: string, reason: string, now: string) {

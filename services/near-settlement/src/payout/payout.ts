@@ -14,13 +14,24 @@ export type PayoutRequest = {
   amount: string;
 };
 
-/** Why a signed transaction can never land (DESIGN.md §5 step 5). */
+/**
+ * Why a signed transaction can never land (DESIGN.md §5 step 5). The only proof accepted for new
+ * deaths is `expired`: the head is past the transaction's block height + validity period (it can
+ * never be included from now on), `tx` does not know it, AND the lane key's nonce read at that head
+ * is below the transaction's nonce (so it was never included before either). `nonce_passed` is
+ * kept only so that events recorded before this rule still evolve; the decider refuses it: a key
+ * nonce at or past ours with `tx` not knowing the transaction may mean it landed and a node
+ * forgot it (garbage collection, a lagging node), which must never lead to a second payment.
+ */
 export type DeathProof =
   | {
       kind: 'expired';
       txBlockHeight: number;
       headHeight: number;
       validityPeriod: number;
+      /** The transaction's nonce and the lane key's on-chain nonce at `headHeight`. */
+      txNonce: string;
+      accessKeyNonce: string;
       chainKnowsTransaction: false;
     }
   | {
