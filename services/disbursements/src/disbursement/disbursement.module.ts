@@ -4,14 +4,11 @@ import {
   Module,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Producer } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
-import type { Pool } from 'pg';
 import { TOPICS } from '@lib/contracts';
-import { createRelayProducer, KafkaRelay, PostgresEventStore } from '@lib/event-store';
-import { createKafka, ensureTopics } from '@lib/messaging';
+import { EventStoreModule } from '@lib/event-store';
 import { createAssetRegistry } from '@lib/near';
-import { PG_POOL, SERVICE_CONFIG, SERVICE_CONTEXT, type ServiceContext } from '@lib/platform';
+import { SERVICE_CONFIG } from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
 import { TreasuryController } from '../treasury/treasury.controller';
@@ -33,14 +30,14 @@ import { disbursementOutbound } from './disbursement.outbound';
  * milestones, settlement), the relay to `disbursements.disbursement.v1` and the scheduled run.
  */
 @Module({
+  imports: [
+    EventStoreModule.forService({
+      token: DISBURSEMENT_EVENT_STORE,
+      relays: [{ topic: TOPICS.disbursement, toMessage: disbursementOutbound }],
+    }),
+  ],
   controllers: [DisbursementController, TreasuryController, DisbursementConsumer],
   providers: [
-    {
-      provide: DISBURSEMENT_EVENT_STORE,
-      inject: [PG_POOL, SERVICE_CONTEXT],
-      useFactory: (pool: Pool, service: ServiceContext) =>
-        new PostgresEventStore(pool, service.schema ?? 'disbursements'),
-    },
     {
       provide: ASSET_REGISTRY,
       inject: [SERVICE_CONFIG],
@@ -60,40 +57,16 @@ import { disbursementOutbound } from './disbursement.outbound';
   ],
 })
 export class DisbursementModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private producer?: Producer;
-  private relay?: KafkaRelay;
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
 
   constructor(
-    @Inject(DISBURSEMENT_EVENT_STORE) private readonly store: PostgresEventStore,
-    @Inject(SERVICE_CONTEXT) private readonly service: ServiceContext,
     @Inject(SERVICE_CONFIG) private readonly config: DisbursementsConfig,
     private readonly runs: TreasuryRun,
     private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const kafka = createKafka({
-      clientId: `${this.service.name}-relay`,
-      brokers: this.service.kafkaBrokers,
-    });
-    await ensureTopics(kafka, [TOPICS.disbursement]);
-    this.producer = createRelayProducer(kafka);
-    await this.producer.connect();
-    this.relay = new KafkaRelay({
-      store: this.store,
-      name: 'disbursements.kafka-relay',
-      producer: this.producer,
-      toMessage: disbursementOutbound,
-      onError: (error) =>
-        this.logger.error(
-          { err: error, subscription: 'kafka-relay' },
-          'relay batch failed; retrying',
-        ),
-      pollIntervalMs: 250,
-    });
-    this.relay.start();
+  onApplicationBootstrap(): void {
     const every = this.config.policy.runIntervalSeconds;
     if (every > 0) {
       this.timer = setInterval(() => {
@@ -117,7 +90,5 @@ export class DisbursementModule implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running;
-    await this.relay?.stop();
-    await this.producer?.disconnect();
   }
 }
