@@ -1,4 +1,4 @@
-import { type MigrationClass, quoteIdent, sqlMigration } from '@lib/platform';
+import { type MigrationClass, quoteIdent, sqlMigration, withTransaction } from '@lib/platform';
 import type { Pool } from 'pg';
 
 /** Channel that appends NOTIFY (payload empty) so subscribers wake; one per store schema. */
@@ -208,18 +208,10 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
  * lock so concurrent callers do not race. For tests, benchmarks and tools.
  */
 export async function installEventStoreSchema(pool: Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `event-store-ddl:${schema}`,
     ]);
     for (const statement of eventStoreDdl(schema)) await client.query(statement);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

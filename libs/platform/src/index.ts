@@ -15,3 +15,4 @@ export * from './metrics.controller';
 export { instrumentHttpServer, routeLabel } from './metrics.http';
 export * from './validation';
 export * from './openapi';
+export * from './transaction';
