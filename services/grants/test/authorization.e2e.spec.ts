@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { signDevToken } from '@lib/auth';
-import { auth, type Harness, JWT_SECRET, type NearAccount, startHarness } from './harness';
+import { runAuthorizationRow } from '@lib/testing';
+import { auth, type Harness, type NearAccount, startHarness } from './harness';
 
 type Caller =
   | 'anonymous'
@@ -209,21 +209,11 @@ describe('authorization: every grants route × every caller', () => {
       'treasurer',
     ]);
     tokens.anonymous = undefined;
-    tokens.expiredToken = await signDevToken(
-      { sub: `admin-${randomBytes(3).toString('hex')}`, roles: ['admin'], ttl: 60 },
-      JWT_SECRET,
-      {
-        issuer: h.config.AUTH_ISSUER,
-        audience: h.config.AUTH_AUDIENCE,
-        now: new Date(Date.now() - 3600_000),
-      },
-    );
+    tokens.expiredToken = await h.expiredStaffToken(`admin-${randomBytes(3).toString('hex')}`, [
+      'admin',
+    ]);
     tokens.staffTokenAsOwner = await h.staffToken(owner, ['founder']);
-    tokens.forgedSignature = await signDevToken(
-      { sub: owner, roles: ['founder', 'admin'], ttl: 600 },
-      'an-attacker-secret-0123456789-0123456789',
-      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
-    );
+    tokens.forgedSignature = await h.forgedStaffToken(owner, ['founder', 'admin']);
   }, 120_000);
 
   afterAll(async () => {
@@ -238,29 +228,25 @@ describe('authorization: every grants route × every caller', () => {
         'SELECT count(*)::int AS n FROM grants.events WHERE stream_id = $1',
         [`grant-${grant.id}`],
       );
-      const order = [
-        ...CALLERS.filter((c) => c !== route.runsLast),
-        ...(route.runsLast ? [route.runsLast] : []),
-      ];
-      const actual = {} as Row;
-      for (const caller of order) {
-        if (caller === route.runsLast) {
-          // every refused caller before it changed nothing
-          const now = await h.pool.query(
-            'SELECT count(*)::int AS n FROM grants.events WHERE stream_id = $1',
-            [`grant-${grant.id}`],
-          );
-          expect(now.rows[0].n).toBe(before.rows[0].n);
-        }
-        let call = h.api()[route.method](route.path(grant.id));
-        const token = tokens[caller];
-        if (token) call = call.set(auth(token));
-        const response = route.body ? await call.send(await route.body(grant)) : await call;
-        actual[caller] = response.status;
-        if (response.status >= 400) {
-          expect(response.headers['content-type']).toContain('application/problem+json');
-        }
-      }
+      const actual = await runAuthorizationRow({
+        callers: CALLERS,
+        runsLast: route.runsLast,
+        call: async (caller) => {
+          if (caller === route.runsLast) {
+            // every refused caller before it changed nothing
+            const now = await h.pool.query(
+              'SELECT count(*)::int AS n FROM grants.events WHERE stream_id = $1',
+              [`grant-${grant.id}`],
+            );
+            expect(now.rows[0].n).toBe(before.rows[0].n);
+          }
+          let call = h.api()[route.method](route.path(grant.id));
+          const token = tokens[caller];
+          if (token) call = call.set(auth(token));
+          const response = route.body ? await call.send(await route.body(grant)) : await call;
+          return { status: response.status, headers: response.headers };
+        },
+      });
       expect(actual).toEqual(route.expected);
     },
     60_000,

@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { type KeyPair, KeyPairSigner } from 'near-api-js';
 import { Pool } from 'pg';
 import request from 'supertest';
-import { type Role, signDevToken } from '@lib/auth';
+import type { Role } from '@lib/auth';
 import {
   type IntegrationEnvelope,
   integrationContracts,
@@ -17,10 +17,20 @@ import {
   createKafka,
   ensureTopics,
   IntegrationEventPublisher,
-  parseIntegrationEvent,
 } from '@lib/messaging';
 import { createServiceApp } from '@lib/platform';
-import { type NearEmulator, startNearEmulator } from '@lib/testing';
+import {
+  bearer,
+  eventually as eventuallyWithin,
+  type NearEmulator,
+  staffTokens,
+  startNearEmulator,
+  tailTopic,
+  TEST_DATABASE_URL,
+  TEST_KAFKA_BROKERS,
+  type TopicTail,
+  testServiceEnv,
+} from '@lib/testing';
 import { AppModule as ApplicationsModule } from '../../applications/src/app.module';
 import { loadConfig as loadApplicationsConfig } from '../../applications/src/config';
 import { AppModule as MilestonesModule } from '../../milestones/src/app.module';
@@ -33,9 +43,6 @@ import type { Clock } from '../src/clock';
 import { type GrantsConfig, loadConfig } from '../src/config';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
-export const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
-const brokers = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
 
 /** A clock the test moves forward (the payout-account cool-down). */
 export class TestClock implements Clock {
@@ -84,6 +91,10 @@ export interface Harness {
   pool: Pool;
   api: () => ReturnType<typeof request>;
   staffToken(sub: string, roles: Role[]): Promise<string>;
+  /** A staff token that expired an hour ago. */
+  expiredStaffToken(sub: string, roles: Role[]): Promise<string>;
+  /** A staff token signed with a secret this deployment does not know. */
+  forgedStaffToken(sub: string, roles: Role[]): Promise<string>;
   /** A fresh NEAR account signed in through NEP-413 (the founder's identity). */
   signInFounder(): Promise<Founder>;
   /** A fresh NEAR account with a full-access key (e.g. a payout wallet). */
@@ -128,9 +139,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const emulator = await startNearEmulator();
   const common = {
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: brokers,
-    LOG_LEVEL: 'silent',
+    ...testServiceEnv(),
     AUTH_JWT_SECRET: JWT_SECRET,
     NEAR_NETWORK: 'local',
     NEAR_RPC_URL: emulator.url,
@@ -155,7 +164,7 @@ export async function startHarness(
   const clock = new TestClock();
   const kafka = new Kafka({
     clientId: 'grants-e2e',
-    brokers: [brokers],
+    brokers: TEST_KAFKA_BROKERS,
     logLevel: logLevel.NOTHING,
   });
   const consumerClientId = `grants-e2e-${randomUUID().slice(0, 8)}`;
@@ -193,7 +202,7 @@ export async function startHarness(
         APPLICATIONS_URL: applicationsUrl,
         GRANTS_URL: grantsUrl,
         ...(milestones ? { MILESTONES_URL: milestones.url } : {}),
-        KAFKA_BROKERS: brokers,
+        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
         LOG_LEVEL: 'silent',
         RATE_LIMIT_PER_SECOND: '0',
       }),
@@ -206,8 +215,13 @@ export async function startHarness(
   const registry = integrationContracts();
   const publisher = new IntegrationEventPublisher(kafka, registry);
   await publisher.connect();
-  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
-  const tails: Consumer[] = [];
+  const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  const tails: TopicTail[] = [];
+  const tokens = staffTokens({
+    secret: JWT_SECRET,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
 
   const nearAccount = (prefix = 'acct'): NearAccount => {
     const accountId = `${prefix}-${randomBytes(5).toString('hex')}.test.near`;
@@ -293,11 +307,9 @@ export async function startHarness(
     emulator,
     pool,
     api,
-    staffToken: (sub, roles) =>
-      signDevToken({ sub, roles, ttl: '1h' }, JWT_SECRET, {
-        issuer: config.AUTH_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-      }),
+    staffToken: (sub, roles) => tokens.staff(sub, roles),
+    expiredStaffToken: (sub, roles) => tokens.expired(sub, roles),
+    forgedStaffToken: (sub, roles) => tokens.forged(sub, roles),
     signInFounder,
     nearAccount,
     sign,
@@ -372,25 +384,12 @@ export async function startHarness(
       await publisher.publish(topic, envelope);
     },
     async tail(topic) {
-      const events: IntegrationEnvelope[] = [];
-      const admin = kafka.admin();
-      await admin.connect();
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.disconnect();
-      const consumer = kafka.consumer({ groupId: `grants-e2e-tail-${randomUUID().slice(0, 8)}` });
-      tails.push(consumer);
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          events.push(parseIntegrationEvent(registry, message.value));
-        },
-      });
-      for (const { partition, offset } of ends) consumer.seek({ topic, partition, offset });
-      return { events, stop: () => consumer.disconnect() };
+      const tail = await tailTopic(topic, { name: 'grants-e2e-tail' });
+      tails.push(tail);
+      return { events: tail.messages, stop: () => tail.stop() };
     },
     async close() {
-      await Promise.all(tails.map((t) => t.disconnect().catch(() => undefined)));
+      await Promise.all(tails.map((t) => t.stop().catch(() => undefined)));
       await publisher.disconnect();
       await pool.end();
       await gateway.close();
@@ -476,20 +475,10 @@ async function joined(kafka: Kafka, groupId: string, clientId: string): Promise<
 }
 
 /** Polls `probe` until it returns a value other than undefined (read models catch up async). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export const eventually = <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  eventuallyWithin(probe, timeoutMs);
 
-export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+export const auth = bearer;
 
 /** An integration envelope as another service's relay would publish it. */
 export function envelopeOf(

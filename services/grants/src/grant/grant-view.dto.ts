@@ -37,7 +37,8 @@ export const trancheViewSchema = z.object({
   payoutTxHash: z.string().nullable().describe('NEAR transaction hash of the payout'),
 });
 
-export const grantViewSchema = z.object({
+/** What the one grant and the list item both say about a grant. */
+const grantSummaryShape = {
   id: z.string().uuid(),
   status: z.enum(GRANT_STATUSES),
   version: z.number().int(),
@@ -45,6 +46,10 @@ export const grantViewSchema = z.object({
   title: z.string(),
   asset: z.string(),
   amount: decimal,
+};
+
+export const grantViewSchema = z.object({
+  ...grantSummaryShape,
   tranches: z.array(trancheViewSchema),
   termsHash: z
     .string()
@@ -78,13 +83,7 @@ export const grantViewSchema = z.object({
 });
 
 export const grantListItemSchema = z.object({
-  id: z.string().uuid(),
-  status: z.enum(GRANT_STATUSES),
-  version: z.number().int(),
-  founder: z.string(),
-  title: z.string(),
-  asset: z.string(),
-  amount: decimal,
+  ...grantSummaryShape,
   trancheCount: z.number().int(),
   tranchesSettled: z.number().int().describe('Tranches whose payout settled on chain'),
   payoutAccount: z.string(),
