@@ -240,73 +240,41 @@ describe('GET /v1/grants as CSV, and identities as (issuer, sub)', () => {
     const body = { status: 'verified', expiresAt: '2031-01-31' };
     const adminA = await h.staffToken(`admin-a-${randomBytes(3).toString('hex')}`, ['admin']);
     const adminB = await h.staffToken(`admin-b-${randomBytes(3).toString('hex')}`, ['admin']);
-    const first = await h
-      .api()
-      .post(`/v1/grants/${id}/kyc`)
-      .set(auth(adminA))
-      .set('idempotency-key', key)
-      .send(body)
-      .expect(200);
+    /** The same key on `route` of this grant, as `token`. */
+    const withKey = (token: string, route: 'kyc' | 'acceptance-challenge', sent: object) =>
+      h
+        .api()
+        .post(`/v1/grants/${id}/${route}`)
+        .set(auth(token))
+        .set('idempotency-key', key)
+        .send(sent);
+    const first = await withKey(adminA, 'kyc', body).expect(200);
     // the same caller again: the stored answer
-    const replay = await h
-      .api()
-      .post(`/v1/grants/${id}/kyc`)
-      .set(auth(adminA))
-      .set('idempotency-key', key)
-      .send(body)
-      .expect(200);
+    const replay = await withKey(adminA, 'kyc', body).expect(200);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body.version).toBe(first.body.version);
     // another admin with the same key runs afresh (a new event, recorded as theirs)
-    const second = await h
-      .api()
-      .post(`/v1/grants/${id}/kyc`)
-      .set(auth(adminB))
-      .set('idempotency-key', key)
-      .send(body)
-      .expect(200);
+    const second = await withKey(adminB, 'kyc', body).expect(200);
     expect(second.headers['idempotent-replayed']).toBeUndefined();
     expect(second.body.version).toBe(first.body.version + 1);
     // the founder (and a staff token spelled like the founder) with the key get their own answer
-    const asFounder = await h
-      .api()
-      .post(`/v1/grants/${id}/kyc`)
-      .set(auth(founder.token))
-      .set('idempotency-key', key)
-      .send(body);
+    const asFounder = await withKey(founder.token, 'kyc', body);
     expect(asFounder.status).toBe(403);
     expect(asFounder.headers['idempotent-replayed']).toBeUndefined();
 
-    const challenge = await h
-      .api()
-      .post(`/v1/grants/${id}/acceptance-challenge`)
-      .set(auth(founder.token))
-      .set('idempotency-key', key)
-      .send({})
-      .expect(200);
+    const challenge = await withKey(founder.token, 'acceptance-challenge', {}).expect(200);
     const lookalike = await h.staffToken(founder.accountId, ['admin']);
     const other = await h.signInFounder();
     for (const [token, status] of [
       [lookalike, 403],
       [other.token, 404],
     ] as const) {
-      const response = await h
-        .api()
-        .post(`/v1/grants/${id}/acceptance-challenge`)
-        .set(auth(token))
-        .set('idempotency-key', key)
-        .send({});
+      const response = await withKey(token, 'acceptance-challenge', {});
       expect(response.status).toBe(status);
       expect(response.headers['idempotent-replayed']).toBeUndefined();
       expect(JSON.stringify(response.body)).not.toContain(challenge.body.nonce);
     }
-    const again = await h
-      .api()
-      .post(`/v1/grants/${id}/acceptance-challenge`)
-      .set(auth(founder.token))
-      .set('idempotency-key', key)
-      .send({})
-      .expect(200);
+    const again = await withKey(founder.token, 'acceptance-challenge', {}).expect(200);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.nonce).toBe(challenge.body.nonce);
   }, 120_000);
