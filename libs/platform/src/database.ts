@@ -4,9 +4,27 @@ import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 /** A migration class as TypeORM expects it (constructed by TypeORM, name carries the timestamp). */
 export type MigrationClass = new () => MigrationInterface;
 
-export function createPool(databaseUrl: string, applicationName: string, max = 10): Pool {
-  return new Pool({ connectionString: databaseUrl, max, application_name: applicationName });
+/**
+ * A connection pool. An idle client that loses its server (PostgreSQL restarting, a failover)
+ * makes the pool emit `error`; without a listener Node would end the whole process, so the error
+ * is reported and the pool replaces the client on the next checkout.
+ */
+export function createPool(
+  databaseUrl: string,
+  applicationName: string,
+  max = 10,
+  onIdleError: (error: Error) => void = reportIdleError(applicationName),
+): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max, application_name: applicationName });
+  pool.on('error', onIdleError);
+  return pool;
 }
+
+const reportIdleError = (applicationName: string) => (error: Error) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'warn', pool: applicationName, err: error.message, msg: 'idle PostgreSQL connection lost; the pool reconnects' })}\n`,
+  );
+};
 
 /**
  * A TypeORM data source scoped to one service's Postgres schema. Read-model entities and
