@@ -6,8 +6,7 @@ import request from 'supertest';
 import type { Role } from '@lib/auth';
 import { createServiceApp } from '@lib/platform';
 import { type NearEmulator, staffTokens, startNearEmulator, testServiceEnv } from '@lib/testing';
-import { AppModule as GatewayModule } from '../../gateway/src/app.module';
-import { installProxy } from '../../gateway/src/proxy/proxy.module';
+import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule } from '../src/app.module';
 import { type ApplicationsConfig, loadConfig } from '../src/config';
@@ -59,11 +58,7 @@ export async function startHarness(
     RATE_LIMIT_PER_SECOND: '0',
     ...gatewayEnv,
   });
-  const gateway = await createServiceApp(GatewayModule.register(gatewayConfig), {
-    quiet: true,
-    parseJsonBodies: false,
-    configure: installProxy,
-  });
+  const gateway = await createGatewayApp(gatewayConfig, { quiet: true });
   await gateway.init();
   const api = () => request(gateway.getHttpServer());
 

@@ -27,9 +27,8 @@ import {
   IntegrationEventPublisher,
 } from '@lib/messaging';
 import { createServiceApp } from '@lib/platform';
-import { AppModule as GatewayModule } from '../../gateway/src/app.module';
+import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
-import { installProxy } from '../../gateway/src/proxy/proxy.module';
 import { AppModule } from '../src/app.module';
 import { TreasuryClock } from '../src/clock';
 import { type DisbursementsConfig, loadConfig } from '../src/config';
@@ -128,16 +127,14 @@ export async function startHarness(
     replicas.push(app);
     urls.push(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
   }
-  const gateway = await createServiceApp(
-    GatewayModule.register(
-      loadGatewayConfig({
-        DISBURSEMENTS_URL: urls.join(','),
-        KAFKA_BROKERS: brokers,
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_PER_SECOND: '0',
-      }),
-    ),
-    { quiet: true, parseJsonBodies: false, configure: installProxy },
+  const gateway = await createGatewayApp(
+    loadGatewayConfig({
+      DISBURSEMENTS_URL: urls.join(','),
+      KAFKA_BROKERS: brokers,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_SECOND: '0',
+    }),
+    { quiet: true },
   );
   await gateway.init();
   const publisher = new IntegrationEventPublisher(kafka, integrationContracts());

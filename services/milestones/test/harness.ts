@@ -26,9 +26,8 @@ import {
   parseIntegrationEvent,
 } from '@lib/messaging';
 import { createServiceApp } from '@lib/platform';
-import { AppModule as GatewayModule } from '../../gateway/src/app.module';
+import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
-import { installProxy } from '../../gateway/src/proxy/proxy.module';
 import { AppModule, SERVICE } from '../src/app.module';
 import { loadConfig, type MilestonesConfig } from '../src/config';
 
@@ -119,11 +118,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_SECOND: '0',
   });
-  const gateway = await createServiceApp(GatewayModule.register(gatewayConfig), {
-    quiet: true,
-    parseJsonBodies: false,
-    configure: installProxy,
-  });
+  const gateway = await createGatewayApp(gatewayConfig, { quiet: true });
   await gateway.init();
 
   const publisher = new IntegrationEventPublisher(kafka, registry);
