@@ -35,9 +35,8 @@ import { AppModule as ApplicationsModule } from '../../applications/src/app.modu
 import { loadConfig as loadApplicationsConfig } from '../../applications/src/config';
 import { AppModule as MilestonesModule } from '../../milestones/src/app.module';
 import { loadConfig as loadMilestonesConfig } from '../../milestones/src/config';
-import { AppModule as GatewayModule } from '../../gateway/src/app.module';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
-import { installProxy } from '../../gateway/src/proxy/proxy.module';
+import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { AppModule } from '../src/app.module';
 import type { Clock } from '../src/clock';
 import { type GrantsConfig, loadConfig } from '../src/config';
@@ -196,18 +195,16 @@ export async function startHarness(
         AUTH_FOUNDER_JWKS_URL: `${applicationsUrl}/.well-known/jwks.json`,
       })
     : undefined;
-  const gateway = await createServiceApp(
-    GatewayModule.register(
-      loadGatewayConfig({
-        APPLICATIONS_URL: applicationsUrl,
-        GRANTS_URL: grantsUrl,
-        ...(milestones ? { MILESTONES_URL: milestones.url } : {}),
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_PER_SECOND: '0',
-      }),
-    ),
-    { quiet: true, parseJsonBodies: false, configure: installProxy },
+  const gateway = await createGatewayApp(
+    loadGatewayConfig({
+      APPLICATIONS_URL: applicationsUrl,
+      GRANTS_URL: grantsUrl,
+      ...(milestones ? { MILESTONES_URL: milestones.url } : {}),
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_SECOND: '0',
+    }),
+    { quiet: true },
   );
   await gateway.init();
   const api = () => request(gateway.getHttpServer());
