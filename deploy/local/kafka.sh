@@ -85,18 +85,36 @@ start() {
       -c "$STATE_DIR/server.properties" --ignore-formatted >/dev/null
   fi
   log "starting broker on $HOST:$PORT"
-  # setsid: the broker must not die with the shell that started it, nor get its Ctrl-C.
-  setsid java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true $LOG4J \
+  # setsid: the broker must not die with the shell that started it, nor get its Ctrl-C. The
+  # process writes its own pid and then execs java, so the pid file names the broker whether or
+  # not setsid had to fork (it does under job control), and never a short-lived parent.
+  rm -f "$PID_FILE"
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
+    java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true $LOG4J \
     -Dkafka.logs.dir="$STATE_DIR/logs" -cp "$LIB_DIR/*" kafka.Kafka "$STATE_DIR/server.properties" \
     >"$LOG_FILE" 2>&1 </dev/null &
-  echo $! >"$PID_FILE"
   wait_ready
+}
+
+# Alive = the pid in the file exists. Its command line is not checked here: between fork and
+# exec it does not yet say kafka.Kafka, and a loaded machine used to see that as "exited".
+broker_alive() {
+  local pid
+  [[ -s "$PID_FILE" ]] || return 2
+  pid="$(cat "$PID_FILE")"
+  kill -0 "$pid" 2>/dev/null
 }
 
 wait_ready() {
   local deadline=$((SECONDS + 120))
   until answers; do
-    if ! running_pid >/dev/null; then
+    local alive=0
+    broker_alive || alive=$?
+    if ((alive == 2 && SECONDS > deadline - 110)); then
+      log "the broker process never wrote its pid"
+      exit 1
+    fi
+    if ((alive == 1)); then
       log "broker exited; last log lines:"
       tail -n 30 "$LOG_FILE" >&2 || true
       exit 1
