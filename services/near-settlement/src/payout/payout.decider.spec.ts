@@ -2,6 +2,8 @@ import {
   decide,
   evolve,
   initialState,
+  payoutIdOf,
+  payoutStreamId,
   type DeathProof,
   type PayoutCommand,
   type PayoutEvent,
@@ -414,6 +416,405 @@ describe('Payout decider', () => {
       expect(() => when(given(requested, signed(), broadcast(), success()), fail)).toThrow(
         expect.objectContaining({ code: 'payout_finished' }),
       );
+    });
+  });
+
+  describe('pinned rules and error details (mutation testing)', () => {
+    const fails = (fn: () => unknown, code: string, message: string) =>
+      expect(fn).toThrow(expect.objectContaining({ code, message }));
+    const rejection = (txHash = TX1.txHash): PayoutCommand => ({
+      type: 'RecordRejection',
+      data: { txHash, reason: 'NotEnoughBalance', now: NOW },
+    });
+    const fail: PayoutCommand = { type: 'FailPayout', data: { reason: 'no asset', now: NOW } };
+    const deadTx2 = dead(
+      expired({
+        txBlockHeight: TX2.blockHeight,
+        headHeight: TX2.blockHeight + 101,
+        txNonce: TX2.nonce,
+        accessKeyNonce: TX1.nonce,
+      }),
+      TX2.txHash,
+    );
+
+    it('a repeated RequestPayout differing in any identifying field is a conflict', () => {
+      for (const change of [
+        { payoutId: 'other-payout' },
+        { disbursementId: 'other-disbursement' },
+        { attempt: 2 },
+        { grantId: 'other-grant' },
+        { tranche: 2 },
+        { treasuryAccountId: 'other-treasury.test.near' },
+        { receiver: 'other.test.near' },
+        { asset: 'NEAR' },
+        { amount: '2500000001' },
+      ]) {
+        const data = { ...request, ...change, now: NOW };
+        fails(
+          () => when(given(requested), { type: 'RequestPayout', data }),
+          'payout_conflict',
+          `payout ${data.payoutId} was already requested with different terms`,
+        );
+      }
+    });
+    it('an amount must be a whole positive number of base units, nothing around it', () => {
+      for (const amount of ['0', '-5', '5abc', 'abc5', '05', '1.5', ' 5', '5 ', '']) {
+        for (const state of [initialState(), given(requested)]) {
+          fails(
+            () => when(state, { type: 'RequestPayout', data: { ...request, amount, now: NOW } }),
+            'payout_conflict',
+            `amount ${amount} is not a positive integer`,
+          );
+        }
+      }
+      expect(
+        types(
+          when(initialState(), {
+            type: 'RequestPayout',
+            data: { ...request, amount: '7', now: NOW },
+          }),
+        ),
+      ).toEqual(['PayoutRequested']);
+    });
+    it('a command for a payout never requested is not found', () => {
+      fails(() => when(initialState(), fail), 'payout_not_found', 'no such payout');
+      fails(() => when(initialState(), broadcast()), 'payout_not_found', 'no such payout');
+    });
+    it('an unknown command or outcome is an error, never ignored', () => {
+      const unknown = { type: 'Nope', data: {} } as unknown as PayoutCommand;
+      expect(() => when(given(requested), unknown)).toThrow(
+        'unknown payout command {"type":"Nope","data":{}}',
+      );
+      const odd = {
+        type: 'RecordOutcome',
+        data: { txHash: TX1.txHash, finality: 'FINAL', now: NOW, outcome: { kind: 'maybe' } },
+      } as unknown as PayoutCommand;
+      expect(() => when(given(requested, signed()), odd)).toThrow(
+        'unknown outcome {"kind":"maybe"}',
+      );
+    });
+    it('an unknown stored event is an error, and evolve of a missing payout ignores the rest', () => {
+      expect(() =>
+        evolve(given(requested), { type: 'Nope', data: {} } as unknown as PayoutEvent),
+      ).toThrow('unknown payout event {"type":"Nope","data":{}}');
+      const none = initialState();
+      for (const command of [signed(), broadcast(), success(), dead()]) {
+        for (const event of decide(command, given(requested, signed()))) {
+          expect(evolve(none, event)).toEqual({ status: 'none' });
+        }
+      }
+      for (const event of decide(fail, given(requested))) {
+        expect(evolve(none, event)).toEqual({ status: 'none' });
+      }
+    });
+    it('the payout id and stream name', () => {
+      expect(payoutIdOf('d-1', 2)).toBe('d-1-2');
+      expect(payoutStreamId('d-1-2')).toBe('payout-d-1-2');
+    });
+
+    it('signing: a replay after the broadcast is still refused as a second live transaction', () => {
+      fails(
+        () => when(given(requested, signed(), broadcast()), signed()),
+        'live_transaction_exists',
+        `transaction ${TX1.txHash} may still land; a new one needs a proof that it cannot`,
+      );
+      fails(
+        () => when(given(requested, signed()), signed(TX2)),
+        'live_transaction_exists',
+        `transaction ${TX1.txHash} may still land; a new one needs a proof that it cannot`,
+      );
+    });
+    it('signing: a used hash and a used (key, nonce) are refused with what was reused', () => {
+      const state = given(requested, signed(), dead());
+      fails(
+        () => when(state, signed()),
+        'transaction_already_recorded',
+        `${TX1.txHash} was already used`,
+      );
+      fails(
+        () => when(state, signed({ ...TX2, nonce: TX1.nonce })),
+        'transaction_already_recorded',
+        `nonce ${TX1.nonce} was already used`,
+      );
+      expect(
+        types(when(state, signed({ ...TX2, nonce: TX1.nonce, signerPublicKey: 'ed25519:OTHER' }))),
+      ).toEqual(['PayoutTransactionSigned']);
+    });
+    it('signing: a finished payout says which way it finished', () => {
+      fails(
+        () => when(given(requested, signed(), broadcast(), success()), signed(TX2)),
+        'payout_finished',
+        `payout ${request.payoutId} is settled`,
+      );
+      fails(
+        () => when(given(requested, signed(), broadcast(), failure()), signed()),
+        'payout_finished',
+        `payout ${request.payoutId} is failed`,
+      );
+    });
+
+    it('broadcast: already submitted, settled or failed decides nothing; a finished one is not re-broadcast', () => {
+      expect(when(given(requested, signed(), broadcast(), success()), broadcast())).toEqual([]);
+      expect(when(given(requested, signed(), failure()), broadcast())).toEqual([]);
+      fails(
+        () => when(given(requested, signed(), broadcast(), success()), broadcast(TX2.txHash)),
+        'payout_finished',
+        `payout ${request.payoutId} is settled`,
+      );
+      fails(
+        () => when(given(requested), broadcast()),
+        'no_live_transaction',
+        'the payout has no transaction that may land',
+      );
+      fails(
+        () => when(given(requested, signed()), broadcast(TX2.txHash)),
+        'not_the_current_transaction',
+        `${TX2.txHash} is not the payout's live transaction (${TX1.txHash})`,
+      );
+    });
+
+    it('outcome: a finished payout is never changed by an outcome of another transaction', () => {
+      fails(
+        () => when(given(requested, signed(), broadcast(), success()), success(TX2.txHash)),
+        'payout_finished',
+        `payout ${request.payoutId} is settled`,
+      );
+      fails(
+        () => when(given(requested, signed(), broadcast(), failure()), failure(TX2.txHash)),
+        'payout_finished',
+        `payout ${request.payoutId} is failed`,
+      );
+      fails(
+        () => when(given(requested, signed(), broadcast(), failure()), success()),
+        'payout_finished',
+        `payout ${request.payoutId} is failed`,
+      );
+      fails(
+        () =>
+          when(given(requested, signed(), broadcast()), success(TX1.txHash, 'EXECUTED_OPTIMISTIC')),
+        'outcome_not_final',
+        'outcome at EXECUTED_OPTIMISTIC is not FINAL',
+      );
+    });
+    it('outcome: a failure before the broadcast was recorded is submitted, then failed, in full', () => {
+      expect(when(given(requested, signed()), failure())).toEqual([
+        expect.objectContaining({ type: 'PayoutSubmitted' }),
+        {
+          type: 'PayoutFailed',
+          data: {
+            payoutId: request.payoutId,
+            disbursementId: request.disbursementId,
+            attempt: 1,
+            txHash: TX1.txHash,
+            reason: 'AccountDoesNotExist: {}',
+            failedAt: NOW,
+          },
+        },
+      ]);
+    });
+
+    it('rejection: recorded once, never for a finished payout or another hash', () => {
+      const failed = given(requested, signed(), rejection());
+      expect(when(failed, rejection())).toEqual([]);
+      fails(
+        () => when(failed, rejection(TX2.txHash)),
+        'payout_finished',
+        `payout ${request.payoutId} is failed`,
+      );
+      fails(
+        () => when(given(requested, signed(), broadcast(), success()), rejection()),
+        'payout_finished',
+        `payout ${request.payoutId} is settled`,
+      );
+      fails(
+        () => when(given(requested, signed(), broadcast()), rejection()),
+        'proof_insufficient',
+        'a refused re-broadcast does not prove the submitted transaction failed',
+      );
+      expect(when(given(requested, signed()), rejection())).toEqual([
+        {
+          type: 'PayoutFailed',
+          data: {
+            payoutId: request.payoutId,
+            disbursementId: request.disbursementId,
+            attempt: 1,
+            txHash: TX1.txHash,
+            reason: 'NotEnoughBalance',
+            failedAt: NOW,
+          },
+        },
+      ]);
+    });
+
+    it('fail: once; never a settled payout; never with a live transaction', () => {
+      const failed = given(requested, fail);
+      expect(when(failed, fail)).toEqual([]);
+      expect(failed).toMatchObject({ status: 'failed', reason: 'no asset', transactions: [] });
+      expect(when(given(requested, signed(), failure()), fail)).toEqual([]);
+      fails(
+        () => when(given(requested, signed(), broadcast(), success()), fail),
+        'payout_finished',
+        `payout ${request.payoutId} is settled`,
+      );
+      fails(
+        () => when(given(requested, signed(), broadcast()), fail),
+        'live_transaction_exists',
+        `transaction ${TX1.txHash} may still land; the payout cannot fail without its outcome`,
+      );
+      expect(when(given(requested), fail)).toEqual([
+        {
+          type: 'PayoutFailed',
+          data: {
+            payoutId: request.payoutId,
+            disbursementId: request.disbursementId,
+            attempt: 1,
+            txHash: null,
+            reason: 'no asset',
+            failedAt: NOW,
+          },
+        },
+      ]);
+    });
+
+    describe('dead-transaction proof', () => {
+      const live = () => given(requested, signed(), broadcast());
+      const refused = (proof: DeathProof, message: string) =>
+        fails(() => when(live(), dead(proof)), 'proof_insufficient', message);
+
+      it('the validity period must be a positive integer', () => {
+        for (const validityPeriod of [0, -1, 0.5, 1.5, Number.NaN]) {
+          refused(expired({ validityPeriod }), 'validity period must be a positive integer');
+        }
+      });
+      it('a validity period of 1 is enough when the head is past it', () => {
+        expect(
+          types(
+            when(live(), dead(expired({ validityPeriod: 1, headHeight: TX1.blockHeight + 2 }))),
+          ),
+        ).toEqual(['PayoutTransactionDead']);
+        refused(
+          expired({ validityPeriod: 1, headHeight: TX1.blockHeight + 1 }),
+          `head ${TX1.blockHeight + 1} is not past ${TX1.blockHeight} + 1`,
+        );
+      });
+      it('the lane key nonce at the head must be a decimal string of at most 20 digits', () => {
+        for (const accessKeyNonce of [
+          '',
+          '-1',
+          '1x',
+          'x1',
+          '1 ',
+          ' 1',
+          '1.0',
+          '123456789012345678901',
+        ]) {
+          refused(expired({ accessKeyNonce }), 'the lane key nonce at the head is required');
+        }
+        refused(
+          expired({ accessKeyNonce: 5 as unknown as string }),
+          'the lane key nonce at the head is required',
+        );
+        expect(types(when(live(), dead(expired({ accessKeyNonce: '0' }))))).toEqual([
+          'PayoutTransactionDead',
+        ]);
+        expect(types(when(live(), dead(expired({ accessKeyNonce: '0001000000000' }))))).toEqual([
+          'PayoutTransactionDead',
+        ]);
+      });
+      it('an expired proof needs the key nonce below the transaction nonce', () => {
+        for (const accessKeyNonce of [TX1.nonce, '1000000002', '99999999999999999999']) {
+          refused(
+            expired({ accessKeyNonce }),
+            `access key nonce ${accessKeyNonce} reached ${TX1.nonce}: the transaction may have landed`,
+          );
+        }
+      });
+      it('each other check says what is wrong', () => {
+        refused(
+          { ...expired(), chainKnowsTransaction: true } as unknown as DeathProof,
+          'the chain knows the transaction',
+        );
+        refused(
+          expired({ txBlockHeight: 999, headHeight: 5000 }),
+          'proof is about another block height',
+        );
+        refused(
+          expired({ headHeight: TX1.blockHeight + 100 }),
+          `head ${TX1.blockHeight + 100} is not past ${TX1.blockHeight} + 100`,
+        );
+        refused(expired({ txNonce: '1000000002' }), 'proof is about another nonce');
+      });
+      it('nonce_passed is always refused, whatever its nonces', () => {
+        for (const accessKeyNonce of ['0', '1000000000', TX1.nonce, '1000000002']) {
+          refused(
+            {
+              kind: 'nonce_passed',
+              txNonce: TX1.nonce,
+              accessKeyNonce,
+              chainKnowsTransaction: false,
+            },
+            'a passed nonce does not prove the transaction is dead (it may have landed and been forgotten)',
+          );
+        }
+      });
+      it('an unknown proof kind is refused', () => {
+        refused(
+          { kind: 'vanished', chainKnowsTransaction: false } as unknown as DeathProof,
+          'unknown proof {"kind":"vanished","chainKnowsTransaction":false}',
+        );
+      });
+      it('a death is recorded once per transaction: the next one can die too', () => {
+        const resigned = given(requested, signed(), dead(), signed(TX2), broadcast(TX2.txHash));
+        expect(when(resigned, dead())).toEqual([]);
+        expect(types(when(resigned, deadTx2))).toEqual(['PayoutTransactionDead']);
+      });
+      it('a finished payout cannot have a transaction declared dead', () => {
+        fails(
+          () => when(given(requested, signed(), broadcast(), success()), dead()),
+          'payout_finished',
+          `payout ${request.payoutId} is settled`,
+        );
+      });
+    });
+
+    it('evolve keeps every transaction and changes only the one the event is about', () => {
+      const tx = (t: typeof TX1, status: string) => ({ ...t, status });
+      const resigned = given(
+        requested,
+        signed(),
+        broadcast(),
+        dead(),
+        signed(TX2),
+        broadcast(TX2.txHash),
+      );
+      expect(resigned).toEqual({
+        status: 'broadcast',
+        request,
+        transactions: [tx(TX1, 'dead'), tx(TX2, 'broadcast')],
+        current: TX2.txHash,
+        reason: null,
+      });
+      expect(given(requested, signed(), dead(), signed(TX2), success(TX2.txHash))).toEqual({
+        status: 'settled',
+        request,
+        transactions: [tx(TX1, 'dead'), tx(TX2, 'settled')],
+        current: TX2.txHash,
+        reason: null,
+      });
+      expect(given(requested, signed(), dead(), signed(TX2), failure(TX2.txHash))).toEqual({
+        status: 'failed',
+        request,
+        transactions: [tx(TX1, 'dead'), tx(TX2, 'failed')],
+        current: TX2.txHash,
+        reason: 'AccountDoesNotExist: {}',
+      });
+      expect(given(requested, signed(), dead(), fail)).toEqual({
+        status: 'failed',
+        request,
+        transactions: [tx(TX1, 'dead')],
+        current: null,
+        reason: 'no asset',
+      });
     });
   });
 });
