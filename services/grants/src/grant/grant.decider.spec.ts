@@ -14,7 +14,7 @@ import {
   scheduledPayoutAccountAt,
   termsHash,
 } from './grant';
-import { type GrantCommand, decide, requireAcceptable } from './grant.decider';
+import { type GrantCommand, decide, decider, requireAcceptable } from './grant.decider';
 import { GrantError, type GrantErrorCode } from './grant.errors';
 
 // given(events) → when(command) → then(events | error)
@@ -833,3 +833,290 @@ describe('random command sequences on one grant (property)', () => {
 });
 
 const FINAL = ['completed', 'cancelled'];
+
+describe('pinned rules and error details (mutation testing)', () => {
+  const fails = (
+    events: GrantEvent[],
+    command: GrantCommand,
+    code: GrantErrorCode,
+    status: number,
+    message: string,
+    errors?: unknown,
+  ) => {
+    const error = given(events).when(command).thenThrows(code, status);
+    expect(error.message).toBe(message);
+    expect(error.errors).toEqual(errors);
+  };
+  const invalid = (overrides: Parameters<typeof award>[0], problems: string) =>
+    fails([], award(overrides), 'invalid_terms', 422, `invalid grant terms: ${problems}`);
+  const t1 = () => tranches()[0];
+  const t2 = () => tranches()[1];
+  const request = (account: string, when: Date) =>
+    ({
+      type: 'RequestPayoutAccountChange',
+      data: { payoutAccount: account, signerPublicKey: 'ed25519:new' },
+      metadata: meta(founder, when),
+    }) satisfies GrantCommand;
+  const approve = (actor: Actor, cooldownHours = 48) =>
+    ({
+      type: 'ApprovePayoutAccountChange',
+      data: { cooldownHours },
+      metadata: meta(actor),
+    }) satisfies GrantCommand;
+  const kyc = (status: 'verified' | 'rejected' | 'expired', expiresAt: string | null) =>
+    ({
+      type: 'RecordKycStatus',
+      data: { status, expiresAt },
+      metadata: meta(admin),
+    }) satisfies GrantCommand;
+  const cancel = (actor: Actor, reason = 'Team dissolved') =>
+    ({ type: 'CancelGrant', data: { reason }, metadata: meta(actor) }) satisfies GrantCommand;
+  const done = () => [awarded(), activated(), trancheSettled(1), trancheSettled(2), completed()];
+
+  it('refuses a tranche of 0 even when the tranches sum up', () => {
+    invalid(
+      {
+        amount: 10n,
+        tranches: [
+          { ...t1(), amount: 10n },
+          { ...t2(), amount: 0n },
+        ],
+      },
+      'tranche amounts must be positive',
+    );
+  });
+  it('names every problem of the terms, exactly', () => {
+    invalid({ tranches: [] }, 'at least one tranche; tranche amounts must sum to the amount');
+    invalid({ amount: 0n, tranches: [] }, 'the amount must be positive; at least one tranche');
+    invalid(
+      { amount: 0n, tranches: [{ ...t1(), amount: 0n }] },
+      'the amount must be positive; tranche amounts must be positive',
+    );
+    invalid(
+      { amount: -1n, tranches: [{ ...t1(), amount: -1n }] },
+      'the amount must be positive; tranche amounts must be positive',
+    );
+    invalid({ tranches: [t1(), { ...t2(), number: 1 }] }, 'one tranche per milestone');
+    for (const number of [0, -1, 1.5]) {
+      invalid({ tranches: [t1(), { ...t2(), number }] }, 'tranches are numbered from 1');
+    }
+    invalid({ amount: 45_000n * USDC - 1n }, 'tranche amounts must sum to the amount');
+    given([])
+      .when(award({ amount: 1n, tranches: [{ ...t1(), amount: 1n }] }))
+      .then([
+        {
+          type: 'GrantAwarded',
+          data: {
+            ...(awarded() as Extract<GrantEvent, { type: 'GrantAwarded' }>).data,
+            amount: '1',
+            tranches: [{ number: 1, title: 'Prototype', dueDate: '2027-03-01', amount: '1' }],
+          },
+        },
+      ]);
+  });
+
+  it('error messages of acceptance', () => {
+    fails([], accept(founder), 'grant_not_found', 404, 'no such grant');
+    fails([awarded()], accept(otherFounder), 'grant_not_found', 404, 'no such grant');
+    fails(
+      [awarded(), activated()],
+      accept(founder),
+      'not_awarded',
+      409,
+      'only an awarded grant can be accepted (status: active)',
+    );
+    fails(
+      [awarded()],
+      accept(founder, { signerAccountId: newPayout }),
+      'signer_not_payout_account',
+      403,
+      `the terms must be signed by the payout account ${payout}`,
+    );
+    fails(
+      [awarded()],
+      accept(founder, { termsHash: 'f'.repeat(64) }),
+      'terms_changed',
+      409,
+      'the signed terms are not the grant’s current terms',
+    );
+  });
+
+  it('the payout account after an approved change has taken effect', () => {
+    const history = [awarded(), changeRequested(), changed(later(48).toISOString())];
+    const unchanged = (account: string) =>
+      `${account} already is (or is about to become) the payout account`;
+    // Scheduled, then in force: the new account cannot be requested again either way.
+    fails(
+      history,
+      request(newPayout, later(47)),
+      'payout_account_unchanged',
+      409,
+      unchanged(newPayout),
+    );
+    fails(
+      history,
+      request(newPayout, later(48)),
+      'payout_account_unchanged',
+      409,
+      unchanged(newPayout),
+    );
+    fails(history, request(payout, later(47)), 'payout_account_unchanged', 409, unchanged(payout));
+    given(history)
+      .when(request(payout, later(48)))
+      .then([
+        {
+          type: 'PayoutAccountChangeRequested',
+          data: {
+            grantId: id,
+            payoutAccount: payout,
+            signerPublicKey: 'ed25519:new',
+            requestedBy: founder.sub,
+            requestedAt: later(48).toISOString(),
+          },
+        },
+      ]);
+    // Two changes: the latest one whose effectiveAt has passed is in force.
+    const third = `third-${randomUUID().slice(0, 6)}.near`;
+    const chain = grantOf([
+      ...history,
+      changeRequested(third),
+      changed(later(96).toISOString(), third, newPayout),
+    ]);
+    expect(payoutAccountAt(chain, later(47))).toBe(payout);
+    expect(payoutAccountAt(chain, later(48))).toBe(newPayout);
+    expect(payoutAccountAt(chain, later(95))).toBe(newPayout);
+    expect(payoutAccountAt(chain, later(96))).toBe(third);
+    expect(scheduledPayoutAccountAt(chain, later(48))).toEqual({
+      account: third,
+      effectiveAt: later(96).toISOString(),
+    });
+    expect(scheduledPayoutAccountAt(chain, later(96))).toBeUndefined();
+    expect(scheduledPayoutAccountAt(grantOf([awarded()]), now)).toBeUndefined();
+    expect(scheduledPayoutAccountAt(grantOf(history), later(1000))).toBeUndefined();
+  });
+
+  it('error messages of payout-account changes', () => {
+    fails(
+      [awarded()],
+      approve(admin),
+      'no_payout_account_change',
+      409,
+      'no payout-account change awaits approval',
+    );
+    fails(
+      [awarded(), changeRequested()],
+      approve({ sub: founder.sub, roles: ['admin'] }),
+      'founder_cannot_approve',
+      403,
+      'the founder cannot approve their own change',
+    );
+    fails(
+      [awarded(), changeRequested()],
+      approve(reviewer),
+      'admin_role_required',
+      403,
+      'this action needs the admin role',
+    );
+    for (const hours of [-1, 1.5, Number.NaN]) {
+      fails(
+        [awarded(), changeRequested()],
+        approve(admin, hours),
+        'invalid_cooldown',
+        422,
+        'the cool-down must be a whole number of hours ≥ 0',
+      );
+    }
+    fails(
+      [awarded(), changeRequested(), cancelled()],
+      approve(admin),
+      'grant_closed',
+      409,
+      'the grant is cancelled',
+    );
+    fails(done(), request(newPayout, now), 'grant_closed', 409, 'the grant is completed');
+    fails(
+      [awarded()],
+      { ...request(newPayout, now), metadata: meta(otherFounder) },
+      'grant_not_found',
+      404,
+      'no such grant',
+    );
+  });
+
+  it('KYC refusals list the field problem', () => {
+    fails(
+      [awarded()],
+      kyc('rejected', '2027-01-01'),
+      'kyc_expiry_not_allowed',
+      422,
+      'only a verification has an expiry date',
+      [{ field: 'expiresAt', code: 'not_allowed', message: 'only with status verified' }],
+    );
+    fails(
+      [awarded()],
+      kyc('expired', '2027-01-01'),
+      'kyc_expiry_not_allowed',
+      422,
+      'only a verification has an expiry date',
+      [{ field: 'expiresAt', code: 'not_allowed', message: 'only with status verified' }],
+    );
+    fails(
+      [awarded()],
+      kyc('verified', '2026-11-30'),
+      'kyc_expiry_not_in_future',
+      422,
+      'expiresAt must not be before 2026-12-01',
+      [{ field: 'expiresAt', code: 'date_in_past', message: 'must not be before 2026-12-01' }],
+    );
+    fails(done(), kyc('verified', null), 'grant_closed', 409, 'the grant is completed');
+  });
+
+  it('a cancellation needs a non-blank reason, listed as a field problem', () => {
+    for (const reason of ['', '   ']) {
+      fails([awarded()], cancel(admin, reason), 'reason_required', 422, 'a reason is required', [
+        { field: 'reason', code: 'required', message: 'must not be empty' },
+      ]);
+    }
+    fails(
+      [awarded()],
+      cancel(founder),
+      'admin_role_required',
+      403,
+      'this action needs the admin role',
+    );
+    fails(done(), cancel(admin), 'grant_closed', 409, 'the grant is completed');
+  });
+
+  it('an unknown tranche names the grant and the tranche', () => {
+    fails(
+      [awarded(), activated()],
+      settle(3),
+      'unknown_tranche',
+      422,
+      `grant ${id} has no tranche 3`,
+    );
+    fails(
+      [awarded(), activated()],
+      settle(0),
+      'unknown_tranche',
+      422,
+      `grant ${id} has no tranche 0`,
+    );
+  });
+
+  it('an unknown command or stored event is an error, never ignored', () => {
+    const unknown = { type: 'Nope', data: {}, metadata: meta(admin) } as unknown as GrantCommand;
+    expect(() => decide(unknown, given([awarded()]).state)).toThrow(
+      'unhandled variant: {"type":"Nope"',
+    );
+    expect(() =>
+      evolve(given([awarded()]).state, { type: 'Nope', data: {} } as unknown as GrantEvent),
+    ).toThrow('unhandled variant: {"type":"Nope","data":{}}');
+  });
+
+  it('exports the decider as one object', () => {
+    expect(decider.decide).toBe(decide);
+    expect(decider.evolve).toBe(evolve);
+    expect(decider.initialState()).toEqual({ status: 'empty' });
+  });
+});
