@@ -61,6 +61,11 @@ for tier in unit int e2e; do
   fi
 done
 
+# The money path under faults, reduced for CI (the full count: npm run test:faults -- --trials 200).
+# Its own private broker and PostgreSQL server; one trial per fault type.
+check "fault trials (5, reduced; docs/reliability.md)" \
+  node -r @swc-node/register deploy/local/system/faults.ts --trials "${FAULT_TRIALS:-5}" --payouts 3
+
 finish # stop what we started first, so the summary is the last line of the output
 echo
 echo "elapsed: $SECONDS s"

@@ -100,8 +100,25 @@ describe('invariant collectors (real Kafka and PostgreSQL)', () => {
       ]);
     } finally {
       await pool.end();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await dropWhenClosed(admin, name);
       await admin.end();
     }
   });
 });
+
+/**
+ * Drops a test database once the connections just ended have really closed: `WITH (FORCE)` on a
+ * connection still closing made the server send it a FATAL "terminating connection" that reached
+ * the test as an unhandled error. FORCE stays the last resort.
+ */
+async function dropWhenClosed(admin: Pool, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
