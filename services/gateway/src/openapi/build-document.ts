@@ -6,6 +6,7 @@ import {
 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { problemResponse, problemSchema } from '@lib/platform';
+import { auditRoutes } from './audit-routes';
 
 // Builds the one public document from the services' routes (each service's `src/openapi.ts`),
 // adding what the gateway itself answers: health, its 429/502/504, bearer security, and an
@@ -112,14 +113,21 @@ export function buildOpenApiDocument(services: readonly ServiceRoutes[]) {
   for (const { routes } of services) {
     for (const route of routes) registry.registerPath(withGatewayParts(route));
   }
+  for (const route of auditRoutes) registry.registerPath(withGatewayParts(route));
   for (const route of healthRoutes) registry.registerPath(route);
   const tags = [
     { name: 'auth', description: 'Founder sign-in with a NEAR account (NEP-413).' },
     ...services.map(({ service }) => ({ name: service, description: `The ${service} service.` })),
+    {
+      name: 'audit',
+      description: 'Event streams and hash-chain verification, admin only (every service).',
+    },
     { name: 'operations', description: 'Health.' },
   ];
   const used = new Set(
-    services.flatMap(({ routes }) => routes.flatMap((r) => r.tags ?? [])).concat('operations'),
+    services
+      .flatMap(({ routes }) => routes.flatMap((r) => r.tags ?? []))
+      .concat('audit', 'operations'),
   );
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',

@@ -14,7 +14,7 @@ import type {
 } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { createAssetRegistry } from '@lib/near';
-import { HealthController, validateBody, ValidationProblem } from '@lib/platform';
+import { AuditController, HealthController, validateBody, ValidationProblem } from '@lib/platform';
 import { type LimitCase, limitCases } from '@lib/testing';
 // Tests may cross service boundaries: the document must match what the services do.
 import {
@@ -22,6 +22,7 @@ import {
   submitReviewBody,
   withdrawApplicationBody,
 } from '../../../applications/src/application/application.dto';
+import { isAuditVerify } from '../proxy/audit-verify';
 import { routeFor } from '../proxy/route-table';
 import { buildOpenApiDocument } from './build-document';
 import { DOCUMENT_FILE, serialise } from './document-file';
@@ -138,9 +139,15 @@ describe('OpenAPI document', () => {
 
   describe('against the gateway and the services', () => {
     it.each(operations.filter((o) => o.path.startsWith('/v1/')))(
-      'the route table sends $method $path to a service',
-      ({ path }) => {
-        const concrete = path.replace(/\{[^}]+\}/g, '0b6c7a4e-1f0e-4c57-9e0e-4c2f3f7f2a11');
+      'the route table sends $method $path to a service (or the gateway answers it)',
+      ({ path, method }) => {
+        const id = '0b6c7a4e-1f0e-4c57-9e0e-4c2f3f7f2a11';
+        // Audit streams route by the stream id's prefix, a per-service verify by the name.
+        const concrete = path
+          .replace('{streamId}', `application-${id}`)
+          .replace('{service}', 'near-settlement')
+          .replace(/\{[^}]+\}/g, id);
+        if (isAuditVerify(method.toUpperCase(), concrete)) return;
         expect(routeFor(concrete)).toBeDefined();
       },
     );
@@ -178,6 +185,7 @@ describe('OpenAPI document', () => {
       const answered = new Set([
         ...controllers.flatMap((c) => controllerRoutes(c.controller)),
         ...controllerRoutes(HealthController),
+        ...controllerRoutes(AuditController),
       ]);
       expect([...documented].filter((route) => !answered.has(route))).toEqual([]);
     });
@@ -373,5 +381,24 @@ describe('OpenAPI document', () => {
       expect(caught).toBeInstanceOf(ValidationProblem);
       expect((caught as ValidationProblem).errors!.map((e) => e.field)).toContain(c.field);
     });
+  });
+});
+
+describe('OpenAPI document: audit routes', () => {
+  it('documents every route of the services’ AuditController, each routed or answered', () => {
+    const routes = controllerRoutes(AuditController);
+    expect(routes.filter((route) => !documented.has(route))).toEqual([]);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'GET /v1/audit/streams/{streamId}',
+        'POST /v1/audit/verify',
+        'POST /v1/audit/verify/{service}',
+      ]),
+    );
+    for (const prefix of ['application', 'grant', 'milestone', 'disbursement', 'payout']) {
+      expect(routeFor(`/v1/audit/streams/${prefix}-0b6c7a4e`)).toBeDefined();
+    }
+    expect(isAuditVerify('POST', '/v1/audit/verify')).toBe(true);
+    expect(routeFor('/v1/audit/verify')).toBeUndefined();
   });
 });
