@@ -2,6 +2,7 @@ import {
   decide,
   evolve,
   initialState,
+  liveTransaction,
   payoutIdOf,
   payoutStreamId,
   type DeathProof,
@@ -503,8 +504,51 @@ describe('Payout decider', () => {
           expect(evolve(none, event)).toEqual({ status: 'none' });
         }
       }
+      for (const event of decide(signed(), given(requested))) {
+        expect(evolve(none, event)).toEqual({ status: 'none' });
+      }
       for (const event of decide(fail, given(requested))) {
         expect(evolve(none, event)).toEqual({ status: 'none' });
+      }
+    });
+    it('a request evolves to a requested payout with no transaction', () => {
+      expect(given(requested)).toEqual({
+        status: 'requested',
+        request,
+        transactions: [],
+        current: null,
+        reason: null,
+      });
+    });
+    it('the submission of a second transaction carries the key and nonce of that transaction', () => {
+      const resigned = given(
+        requested,
+        signed(),
+        dead(),
+        signed({ ...TX2, signerPublicKey: 'ed25519:K2' }),
+      );
+      expect(when(resigned, broadcast(TX2.txHash))).toEqual([
+        expect.objectContaining({
+          type: 'PayoutSubmitted',
+          data: expect.objectContaining({
+            txHash: TX2.txHash,
+            signerPublicKey: 'ed25519:K2',
+            nonce: TX2.nonce,
+          }),
+        }),
+      ]);
+    });
+    it('only a signed or broadcast transaction is live', () => {
+      expect(liveTransaction(given(requested, signed()))?.txHash).toBe(TX1.txHash);
+      expect(liveTransaction(given(requested, signed(), broadcast()))?.txHash).toBe(TX1.txHash);
+      for (const state of [
+        initialState(),
+        given(requested),
+        given(requested, signed(), dead()),
+        given(requested, signed(), broadcast(), success()),
+        given(requested, signed(), broadcast(), failure()),
+      ]) {
+        expect(liveTransaction(state)).toBeUndefined();
       }
     });
     it('the payout id and stream name', () => {
