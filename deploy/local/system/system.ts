@@ -217,8 +217,11 @@ export class SystemRunner {
   /** Resolves when `/health/ready` of that process answers 200 (or every process, without args). */
   async waitReady(service?: ServiceName | 'near-emulator', replica = 0): Promise<void> {
     if (service === undefined) {
+      // Every process that should be running; one killed on purpose to stay down is not waited for.
       await Promise.all(
-        [...this.processes.values()].map((p) => this.waitReady(p.service, p.replica)),
+        [...this.processes.values()]
+          .filter((p) => isAlive(p) || !p.stopping)
+          .map((p) => this.waitReady(p.service, p.replica)),
       );
       return;
     }
