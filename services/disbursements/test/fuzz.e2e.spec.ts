@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { hostileValues, mutatedBody } from '@lib/testing';
 import { Pool } from 'pg';
 import { disbursementId } from '@lib/contracts';
 import {
@@ -14,33 +15,19 @@ import {
 } from './harness';
 
 /** Values a careless or hostile client might send. */
-const hostileValue = fc.oneof(
-  fc.jsonValue({ maxDepth: 3 }),
-  fc.string({ unit: 'grapheme', maxLength: 300 }),
-  fc.string({ unit: 'binary', maxLength: 50 }),
-  fc.constantFrom('', ' ', '\u0000', '\ud800', '\u202e', '💸'.repeat(2100), '1e309', '-1', 'NaN'),
-  fc.integer(),
-  fc.double(),
-  fc.constant(null),
-);
+const hostileValue = hostileValues([
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  '\u202e',
+  '💸'.repeat(2100),
+  '1e309',
+  '-1',
+  'NaN',
+]);
 
-const mutated = (valid: Record<string, unknown>) =>
-  fc.oneof(
-    hostileValue,
-    fc
-      .record({
-        key: fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'constructor'),
-        value: hostileValue,
-        drop: fc.boolean(),
-      })
-      .map(({ key, value, drop }) => {
-        const copy: Record<string, unknown> = JSON.parse(JSON.stringify(valid));
-        if (drop) delete copy[key];
-        else copy[key] = value;
-        return copy;
-      }),
-    fc.dictionary(fc.string({ maxLength: 20 }), hostileValue, { maxKeys: 8 }),
-  );
+const mutated = (valid: Record<string, unknown>) => mutatedBody(valid, hostileValue);
 
 const headerValue = fc.oneof(
   fc.string({ maxLength: 60 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),

@@ -1,52 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { hostileValues, mutatedBody } from '@lib/testing';
 import type { Response } from 'supertest';
 import { auth, type Harness, startHarness } from './harness';
 
 /** Values a careless or hostile client might send: wrong types, huge and odd strings, nesting. */
-const hostileValue = fc.oneof(
-  fc.jsonValue({ maxDepth: 3 }),
-  fc.string({ unit: 'grapheme', maxLength: 300 }),
-  fc.string({ unit: 'binary', maxLength: 50 }),
-  fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    '\u202e',
-    '\ud800',
-    '💸'.repeat(3000),
-    'verified',
-    'expired',
-    '2027-02-30',
-    '2020-01-01',
-    'ed25519:11111111111111111111111111111111',
-    'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
-    'a.near',
-    'A.NEAR',
-  ),
-  fc.integer(),
-  fc.double(),
-  fc.constant(null),
-);
+const hostileValue = hostileValues([
+  '',
+  ' ',
+  '\u0000',
+  '\u202e',
+  '\ud800',
+  '💸'.repeat(3000),
+  'verified',
+  'expired',
+  '2027-02-30',
+  '2020-01-01',
+  'ed25519:11111111111111111111111111111111',
+  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+  'a.near',
+  'A.NEAR',
+]);
 
 /** A valid body with one field replaced, removed or added, or something else entirely. */
-const mutated = (valid: Record<string, unknown>) =>
-  fc.oneof(
-    hostileValue,
-    fc
-      .record({
-        key: fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'constructor'),
-        value: hostileValue,
-        drop: fc.boolean(),
-      })
-      .map(({ key, value, drop }) => {
-        const copy: Record<string, unknown> = JSON.parse(JSON.stringify(valid));
-        if (drop) delete copy[key];
-        else copy[key] = value;
-        return copy;
-      }),
-    fc.dictionary(fc.string({ maxLength: 20 }), hostileValue, { maxKeys: 8 }),
-  );
+const mutated = (valid: Record<string, unknown>) => mutatedBody(valid, hostileValue);
 
 /** Visible ASCII header values (what an HTTP client can send at all), plus near-misses. */
 const headerValue = fc.oneof(

@@ -5,3 +5,4 @@ export * from './eventually';
 export * from './openapi-limits';
 export * from './tokens';
 export * from './topic-tail';
+export * from './fuzz';
