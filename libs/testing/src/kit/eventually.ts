@@ -3,7 +3,7 @@
  * asynchronously); throws after `timeoutMs`. Never a fixed sleep: it returns as soon as it can.
  */
 export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 15_000,
   intervalMs = 100,
 ): Promise<T> {

@@ -46,3 +46,59 @@ export function mutatedBody(
     fc.dictionary(fc.string({ maxLength: 20 }), hostile, { maxKeys: 8 }),
   );
 }
+
+/** Visible ASCII strings (what an HTTP client can put in a header at all), up to `maxLength`. */
+export const printableAscii = (maxLength: number): fc.Arbitrary<string> =>
+  fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    maxLength,
+  });
+
+/** Near-misses of If-Match and Idempotency-Key values: weak and odd ETags, wildcard, empty. */
+export const HEADER_NEAR_MISSES = ['"1"', 'W/"1"', '1', '"-1"', '"99999999999"', '*', '', ' '];
+
+/**
+ * Header values: visible ASCII up to `maxLength` (default 250), or one of `nearMisses` (default
+ * {@link HEADER_NEAR_MISSES}).
+ */
+export const headerValue = (
+  options: { maxLength?: number; nearMisses?: readonly string[] } = {},
+): fc.Arbitrary<string> =>
+  fc.oneof(
+    printableAscii(options.maxLength ?? 250),
+    fc.constantFrom(...(options.nearMisses ?? HEADER_NEAR_MISSES)),
+  );
+
+/** A request that can still take a body and headers (supertest's Test). */
+interface SendableRequest<R> {
+  set(field: string, value: string): SendableRequest<R>;
+  send(body?: string | object): PromiseLike<R>;
+}
+
+/**
+ * Sends a fuzzed body: with `raw` (or when the body is no object) its bytes go as they are with a
+ * JSON content type, so they may not even parse; otherwise as JSON.
+ */
+export async function sendFuzzedBody<R>(
+  call: SendableRequest<R>,
+  body: unknown,
+  raw: boolean,
+): Promise<R> {
+  const isObject = typeof body === 'object' && body !== null;
+  if (!raw && isObject) return call.send(body);
+  const payload = raw && typeof body === 'string' ? body : JSON.stringify(body);
+  return call.set('content-type', 'application/json').send(payload);
+}
+
+/** What a fuzzed request may answer: never 5xx; an error is problem+json naming its status. */
+export function expectProblemOrSuccess(response: {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}): void {
+  expect(response.status).toBeLessThan(500);
+  if (response.status >= 400) {
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect((response.body as { status?: unknown }).status).toBe(response.status);
+  }
+}

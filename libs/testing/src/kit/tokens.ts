@@ -1,4 +1,13 @@
-import { type Role, signDevToken } from '@lib/auth';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  FOUNDER_TOKEN_ISSUER,
+  founderJwks,
+  generateFounderKey,
+  type Role,
+  signAccessToken,
+  signDevToken,
+} from '@lib/auth';
 
 /** The `authorization` header of a bearer token. */
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -26,5 +35,51 @@ export function staffTokens(issuer: StaffTokenIssuer) {
       }),
     forged: (sub: string, roles: Role[]) =>
       signDevToken({ sub, roles, ttl: 600 }, 'an-attacker-secret-0123456789-0123456789', options),
+  };
+}
+
+/** The part of a service's config that founder tokens are checked against. */
+export interface FounderAudience {
+  AUTH_AUDIENCE: string;
+  AUTH_FOUNDER_ISSUER?: string;
+}
+
+/** A founder identity provider for a service under test (see {@link startFounderIssuer}). */
+export interface FounderIssuer {
+  /** Where the service fetches the founder keys: its AUTH_FOUNDER_JWKS_URL. */
+  jwksUrl: string;
+  /** A token of the founder issuer (EdDSA, as after NEAR sign-in) for the service of `config`. */
+  token(
+    config: FounderAudience,
+    sub: string,
+    roles?: Role[],
+    ttl?: number | string,
+  ): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a fresh founder key's JWKS on a free local port and mints founder tokens with it, so a
+ * service verifies founder tokens as in production (by URL) without the applications service.
+ */
+export async function startFounderIssuer(): Promise<FounderIssuer> {
+  const key = generateFounderKey();
+  const jwks = createServer((_req, res) => res.end(JSON.stringify(founderJwks(key))));
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  return {
+    jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`,
+    token: (config, sub, roles = ['founder'], ttl = '1h') =>
+      signAccessToken(
+        { sub, roles, ttl },
+        { alg: 'EdDSA', privateKey: key.privateKey, kid: key.kid },
+        {
+          issuer: config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER,
+          audience: config.AUTH_AUDIENCE,
+        },
+      ),
+    async close() {
+      jwks.closeAllConnections();
+      await new Promise((resolve) => jwks.close(resolve));
+    },
   };
 }

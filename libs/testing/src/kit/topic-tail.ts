@@ -16,7 +16,12 @@ export interface TopicTail {
  */
 export async function tailTopic(
   topic: string,
-  options: { brokers?: string[]; name?: string } = {},
+  options: {
+    brokers?: string[];
+    name?: string;
+    /** Called for each message too, with the Kafka key it was sent with. */
+    onMessage?: (envelope: IntegrationEnvelope, key: string | undefined) => void;
+  } = {},
 ): Promise<TopicTail> {
   const name = options.name ?? 'test-tail';
   const kafka = new Kafka({
@@ -37,7 +42,9 @@ export async function tailTopic(
   const messages: IntegrationEnvelope[] = [];
   await consumer.run({
     eachMessage: async ({ message }) => {
-      messages.push(parseIntegrationEvent(registry, message.value));
+      const envelope = parseIntegrationEvent(registry, message.value);
+      messages.push(envelope);
+      options.onMessage?.(envelope, message.key?.toString());
     },
   });
   for (const { partition, offset } of ends) consumer.seek({ topic, partition, offset });

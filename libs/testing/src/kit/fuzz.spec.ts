@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { freshAccountId, integrationEnvelope, txHash } from './envelope';
+import { expectProblemOrSuccess, HEADER_NEAR_MISSES, headerValue, sendFuzzedBody } from './fuzz';
+
+/** A request that records what it was given. */
+function recorder() {
+  const sent: { headers: Record<string, string>; body?: unknown } = { headers: {} };
+  const call = {
+    set(field: string, value: string) {
+      sent.headers[field] = value;
+      return call;
+    },
+    send(body?: string | object) {
+      sent.body = body;
+      return Promise.resolve(sent);
+    },
+  };
+  return { call, sent };
+}
+
+describe('sendFuzzedBody', () => {
+  it('sends an object as JSON when not raw', async () => {
+    const { call, sent } = recorder();
+    await sendFuzzedBody(call, { a: 1 }, false);
+    expect(sent).toEqual({ headers: {}, body: { a: 1 } });
+  });
+
+  it('sends a raw string as its bytes with a JSON content type', async () => {
+    const { call, sent } = recorder();
+    await sendFuzzedBody(call, '{"a":', true);
+    expect(sent).toEqual({ headers: { 'content-type': 'application/json' }, body: '{"a":' });
+  });
+
+  it.each([
+    ['a raw object', { a: 1 }, true, '{"a":1}'],
+    ['a string, not raw', 'x', false, '"x"'],
+    ['null', null, false, 'null'],
+    ['a number', 5, true, '5'],
+  ])('serialises %s with a JSON content type', async (_name, body, raw, expected) => {
+    const { call, sent } = recorder();
+    await sendFuzzedBody(call, body, raw);
+    expect(sent).toEqual({ headers: { 'content-type': 'application/json' }, body: expected });
+  });
+});
+
+describe('headerValue', () => {
+  it('gives visible ASCII up to the length, or a near-miss', () => {
+    fc.assert(
+      fc.property(headerValue({ maxLength: 20 }), (value) => {
+        expect(value).toMatch(/^[\x20-\x7e]*$/);
+        expect(value.length).toBeLessThanOrEqual(20);
+      }),
+    );
+  });
+
+  it('offers every near-miss it is given', () => {
+    const seen = new Set(fc.sample(headerValue({ nearMisses: ['only'] }), 500));
+    expect(seen.has('only')).toBe(true);
+    const defaults = new Set(fc.sample(headerValue(), 2000));
+    for (const nearMiss of HEADER_NEAR_MISSES) expect(defaults.has(nearMiss)).toBe(true);
+  });
+});
+
+describe('expectProblemOrSuccess', () => {
+  const problem = { 'content-type': 'application/problem+json; charset=utf-8' };
+  it('passes a success and a problem that names its status', () => {
+    expectProblemOrSuccess({ status: 200, headers: {}, body: {} });
+    expectProblemOrSuccess({ status: 404, headers: problem, body: { status: 404 } });
+  });
+
+  it.each([
+    ['a 5xx', { status: 500, headers: problem, body: { status: 500 } }],
+    ['an error that is not problem+json', { status: 400, headers: {}, body: { status: 400 } }],
+    ['a problem naming another status', { status: 400, headers: problem, body: { status: 422 } }],
+  ])('fails %s', (_name, response) => {
+    expect(() => expectProblemOrSuccess(response)).toThrow();
+  });
+});
+
+describe('integrationEnvelope', () => {
+  it('is a valid envelope with fresh ids, version 1 and actor e2e unless told otherwise', () => {
+    const data = { grantId: 'g', reason: 'r', cancelledBy: 'admin', cancelledAt: 'now' };
+    const a = integrationEnvelope('GrantCancelled', 'g', data);
+    const b = integrationEnvelope('GrantCancelled', 'g', data, { streamVersion: 3, actor: 'x' });
+    expect(a).toMatchObject({
+      type: 'GrantCancelled',
+      schemaVersion: 1,
+      aggregateId: 'g',
+      streamVersion: 1,
+      causationId: null,
+      actor: 'e2e',
+      data,
+    });
+    expect(a.correlationId).toMatch(/^corr-/);
+    expect(a.eventId).not.toBe(b.eventId);
+    expect(b).toMatchObject({ streamVersion: 3, actor: 'x' });
+  });
+
+  it('txHash is 44 base58 characters; freshAccountId is a fresh test account', () => {
+    expect(txHash()).toMatch(/^[1-9A-HJ-NP-Za-km-z]{44}$/);
+    expect(freshAccountId('payout')).toMatch(/^payout-[0-9a-f]{10}\.test\.near$/);
+    expect(freshAccountId('a')).not.toBe(freshAccountId('a'));
+  });
+});
