@@ -3,10 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createServiceApp } from '@lib/platform';
-import { AppModule } from '../src/app.module';
-import { installProxy } from '../src/proxy/proxy.module';
-import { loadConfig } from '../src/config';
+import { startGateway } from './harness';
 
 /** A stand-in upstream that echoes what it received, so the test sees what the gateway forwards. */
 function echoUpstream(): Promise<Server> {
@@ -30,20 +27,12 @@ describe('gateway', () => {
   beforeAll(async () => {
     upstream = await echoUpstream();
     const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    const config = loadConfig({
+    app = await startGateway({
       APPLICATIONS_URL: url,
       GRANTS_URL: url,
       MILESTONES_URL: 'http://127.0.0.1:1', // nothing listens there
-      KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
       RATE_LIMIT_PER_SECOND: '5',
-      LOG_LEVEL: 'silent',
     });
-    app = await createServiceApp(AppModule.register(config), {
-      parseJsonBodies: false,
-      configure: installProxy,
-      quiet: true,
-    });
-    await app.init();
   });
 
   afterAll(async () => {

@@ -1,30 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createAssetRegistry } from '@lib/near';
-import { createServiceApp } from '@lib/platform';
 import { type LimitCase, limitCases } from '@lib/testing';
 // Tests may start another service in-process: the document is held to the running applications.
 import { type Harness, startHarness } from '../../applications/test/harness';
-import { AppModule } from '../src/app.module';
-import { installProxy } from '../src/proxy/proxy.module';
-import { loadConfig } from '../src/config';
 import { openApiDocument } from '../src/openapi/document';
+import { startGateway } from './harness';
 
 describe('gateway API docs', () => {
   let app: INestApplication;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      APPLICATIONS_URL: 'http://127.0.0.1:1', // the docs never touch an upstream
-      KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
-      LOG_LEVEL: 'silent',
-    });
-    app = await createServiceApp(AppModule.register(config), {
-      parseJsonBodies: false,
-      configure: installProxy,
-      quiet: true,
-    });
-    await app.init();
+    // The docs never touch an upstream.
+    app = await startGateway({ APPLICATIONS_URL: 'http://127.0.0.1:1' });
   });
 
   afterAll(async () => {

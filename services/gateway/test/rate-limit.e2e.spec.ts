@@ -3,10 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createServiceApp } from '@lib/platform';
-import { AppModule } from '../src/app.module';
-import { installProxy } from '../src/proxy/proxy.module';
-import { loadConfig } from '../src/config';
+import { startGateway } from './harness';
 
 /** The gateway behind one load balancer of ours (TRUSTED_PROXY_HOPS=1), rate limited. */
 describe('rate limit per client behind a trusted proxy', () => {
@@ -25,19 +22,11 @@ describe('rate limit per client behind a trusted proxy', () => {
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    app = await createServiceApp(
-      AppModule.register(
-        loadConfig({
-          APPLICATIONS_URL: url,
-          KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
-          RATE_LIMIT_PER_SECOND: '3',
-          TRUSTED_PROXY_HOPS: '1',
-          LOG_LEVEL: 'silent',
-        }),
-      ),
-      { parseJsonBodies: false, configure: installProxy, quiet: true },
-    );
-    await app.init();
+    app = await startGateway({
+      APPLICATIONS_URL: url,
+      RATE_LIMIT_PER_SECOND: '3',
+      TRUSTED_PROXY_HOPS: '1',
+    });
   });
 
   afterAll(async () => {

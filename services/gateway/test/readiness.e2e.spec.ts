@@ -1,10 +1,7 @@
 import { createServer, type Server, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { createServiceApp } from '@lib/platform';
-import { AppModule } from '../src/app.module';
-import { installProxy } from '../src/proxy/proxy.module';
-import { loadConfig } from '../src/config';
+import { startGateway } from './harness';
 
 const broker = (process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0];
 
@@ -32,11 +29,10 @@ async function countingRelay(
   return { server, port: (server.address() as AddressInfo).port, opened: () => opened };
 }
 
-async function startGateway(kafkaBrokers: string): Promise<{ app: INestApplication; url: string }> {
-  const app = await createServiceApp(
-    AppModule.register(loadConfig({ KAFKA_BROKERS: kafkaBrokers, LOG_LEVEL: 'silent' })),
-    { parseJsonBodies: false, configure: installProxy, quiet: true },
-  );
+async function listenGateway(
+  kafkaBrokers: string,
+): Promise<{ app: INestApplication; url: string }> {
+  const app = await startGateway({ KAFKA_BROKERS: kafkaBrokers });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}/health/ready` };
@@ -65,7 +61,7 @@ const INTERNAL =
 describe('GET /health/ready through the gateway', () => {
   it('1,000 anonymous calls share a few readiness computations and show no internals', async () => {
     const relay = await countingRelay(broker);
-    const { app, url } = await startGateway(`127.0.0.1:${relay.port}`);
+    const { app, url } = await listenGateway(`127.0.0.1:${relay.port}`);
     try {
       const answers = await hammer(url, 1000, 20);
       expect(answers).toHaveLength(1000);
@@ -93,7 +89,7 @@ describe('GET /health/ready through the gateway', () => {
     await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
     const port = (dead.address() as AddressInfo).port;
     await new Promise((resolve) => dead.close(resolve));
-    const { app, url } = await startGateway(`127.0.0.1:${port}`);
+    const { app, url } = await listenGateway(`127.0.0.1:${port}`);
     try {
       const answers = await hammer(url, 50, 10);
       expect(new Set(answers.map((a) => a.status))).toEqual(new Set([503]));

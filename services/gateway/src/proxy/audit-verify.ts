@@ -1,22 +1,9 @@
-import {
-  request as httpRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-} from 'node:http';
-import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import {
-  CORRELATION_HEADER,
-  correlationIdFrom,
-  PROBLEM_CONTENT_TYPE,
-  problemBody,
-  SERVICE_CONFIG,
-} from '@lib/platform';
-import type { GatewayConfig } from '../config';
-import { clientAddress } from './client-address';
-import { ReplicaSet } from './proxy.middleware';
-import { routeFor, upstreamUrls, type Upstream } from './route-table';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '@lib/platform';
+import { ProxyMiddleware, type UpstreamFailure } from './proxy.middleware';
+import { routeFor, type Upstream } from './route-table';
 
 /** `<aggregate>-<id…>`, as the services' audit controller validates it. */
 export const auditStreamIdSchema = z
@@ -58,7 +45,7 @@ interface UpstreamAnswer {
   body: string;
 }
 
-type Outcome = { answer: UpstreamAnswer } | { failed: 'upstream_unavailable' | 'upstream_timeout' };
+type Outcome = { answer: UpstreamAnswer } | { failed: UpstreamFailure };
 
 /**
  * `POST /v1/audit/verify`: with `{ streamId }` the owning service's verify of that stream (by the
@@ -71,14 +58,7 @@ type Outcome = { answer: UpstreamAnswer } | { failed: 'upstream_unavailable' | '
  */
 @Injectable()
 export class AuditVerifyHandler {
-  private readonly upstreams: Record<Upstream, ReplicaSet>;
-
-  constructor(@Inject(SERVICE_CONFIG) private readonly config: GatewayConfig) {
-    const urls = upstreamUrls(config);
-    this.upstreams = Object.fromEntries(
-      Object.entries(urls).map(([name, url]) => [name, new ReplicaSet(url)]),
-    ) as Record<Upstream, ReplicaSet>;
-  }
+  constructor(private readonly proxy: ProxyMiddleware) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     readBody(req)
@@ -131,7 +111,7 @@ export class AuditVerifyHandler {
       return res.end(outcome.answer.body);
     }
 
-    const names = Object.keys(this.upstreams) as Upstream[];
+    const names = Object.keys(AUDIT_SERVICE_NAMES) as Upstream[];
     const outcomes = await Promise.all(
       names.map((name) =>
         this.call(name, `/v1/audit/verify/${AUDIT_SERVICE_NAMES[name]}`, headers, {}),
@@ -174,8 +154,7 @@ export class AuditVerifyHandler {
   private headers(req: IncomingMessage): OutgoingHttpHeaders {
     return {
       ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-      [CORRELATION_HEADER]: correlationIdFrom(req.headers[CORRELATION_HEADER]),
-      'x-forwarded-for': clientAddress(req, this.config.TRUSTED_PROXY_HOPS),
+      ...this.proxy.clientHeaders(req),
       'content-type': 'application/json',
       accept: 'application/json',
     };
@@ -187,19 +166,14 @@ export class AuditVerifyHandler {
     headers: OutgoingHttpHeaders,
     body: object,
   ): Promise<Outcome> {
-    const replicas = this.upstreams[upstream];
-    const target = replicas.pick();
     const payload = JSON.stringify(body);
     return new Promise((resolve) => {
-      const outgoing = httpRequest(
+      const outgoing = this.proxy.open(
+        upstream,
         {
-          protocol: target.protocol,
-          hostname: target.hostname,
-          port: target.port,
           method: 'POST',
           path,
           headers: { ...headers, 'content-length': Buffer.byteLength(payload) },
-          timeout: this.config.UPSTREAM_TIMEOUT_MS,
         },
         (answer) => {
           const chunks: Buffer[] = [];
@@ -215,15 +189,8 @@ export class AuditVerifyHandler {
             }),
           );
         },
+        (failed) => resolve({ failed }),
       );
-      outgoing.on('timeout', () => outgoing.destroy(new Error('upstream timeout')));
-      outgoing.on('error', (error) => {
-        if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') replicas.markDown(target);
-        resolve({
-          failed:
-            error.message === 'upstream timeout' ? 'upstream_timeout' : 'upstream_unavailable',
-        });
-      });
       outgoing.end(payload);
     });
   }

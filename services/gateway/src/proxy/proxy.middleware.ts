@@ -1,8 +1,10 @@
 import {
+  type ClientRequest,
   request as httpRequest,
   type IncomingHttpHeaders,
   type IncomingMessage,
   type OutgoingHttpHeaders,
+  type RequestOptions,
   type ServerResponse,
 } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
@@ -29,6 +31,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'host',
 ]);
+
+/** Why an upstream gave no answer. */
+export type UpstreamFailure = 'upstream_unavailable' | 'upstream_timeout';
 
 function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -84,42 +89,69 @@ export class ProxyMiddleware {
   }
 
   forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse): void {
-    const replicas = this.upstreams[upstream];
-    const target = replicas.pick();
-    const headers = forwardable(req.headers);
-    // Only a UUID is kept; any other client text is replaced, so it never reaches stored events.
-    headers[CORRELATION_HEADER] = correlationIdFrom(req.headers[CORRELATION_HEADER]);
-    // The services see the client the gateway resolved, never a client-written chain.
-    headers['x-forwarded-for'] = clientAddress(req, this.config.TRUSTED_PROXY_HOPS);
-
-    const outgoing = httpRequest(
-      {
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers,
-        timeout: this.config.UPSTREAM_TIMEOUT_MS,
-      },
+    const headers = { ...forwardable(req.headers), ...this.clientHeaders(req) };
+    const outgoing = this.open(
+      upstream,
+      { method: req.method, path: req.url, headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, forwardable(answer.headers));
         answer.pipe(res);
       },
+      (failure, error) => {
+        if (res.headersSent) return res.destroy(error);
+        sendProblem(
+          res,
+          failure === 'upstream_timeout' ? 504 : 502,
+          failure,
+          `${upstream} service did not answer`,
+        );
+      },
+    );
+    req.pipe(outgoing);
+  }
+
+  /** What every upstream request says of its client: its correlation id and address. */
+  clientHeaders(req: IncomingMessage): OutgoingHttpHeaders {
+    return {
+      // Only a UUID is kept; any other client text is replaced, so it never reaches stored events.
+      [CORRELATION_HEADER]: correlationIdFrom(req.headers[CORRELATION_HEADER]),
+      // The services see the client the gateway resolved, never a client-written chain.
+      'x-forwarded-for': clientAddress(req, this.config.TRUSTED_PROXY_HOPS),
+    };
+  }
+
+  /**
+   * A request to the next replica of `upstream` under the upstream deadline (the caller writes the
+   * body and ends it). A replica that refuses the connection is skipped for a moment; a failure
+   * before an answer is `onFailure` with why.
+   */
+  open(
+    upstream: Upstream,
+    options: Pick<RequestOptions, 'method' | 'path' | 'headers'>,
+    onAnswer: (answer: IncomingMessage) => void,
+    onFailure: (failure: UpstreamFailure, error: Error) => void,
+  ): ClientRequest {
+    const replicas = this.upstreams[upstream];
+    const target = replicas.pick();
+    const outgoing = httpRequest(
+      {
+        ...options,
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        timeout: this.config.UPSTREAM_TIMEOUT_MS,
+      },
+      onAnswer,
     );
     outgoing.on('timeout', () => outgoing.destroy(new Error('upstream timeout')));
     outgoing.on('error', (error) => {
       if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') replicas.markDown(target);
-      if (res.headersSent) return res.destroy(error);
-      const timedOut = error.message === 'upstream timeout';
-      sendProblem(
-        res,
-        timedOut ? 504 : 502,
-        timedOut ? 'upstream_timeout' : 'upstream_unavailable',
-        `${upstream} service did not answer`,
+      onFailure(
+        error.message === 'upstream timeout' ? 'upstream_timeout' : 'upstream_unavailable',
+        error,
       );
     });
-    req.pipe(outgoing);
+    return outgoing;
   }
 }
 
