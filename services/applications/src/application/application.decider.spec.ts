@@ -243,17 +243,6 @@ describe('CreateDraft', () => {
     expect(error.errors?.[0].field).toBe('milestones');
   });
 
-  it('refuses no milestones, no team and non-positive amounts', () => {
-    const f = { ...fields(), team: [], milestones: [] };
-    f.requestedFunding = { asset: 'USDC', amount: 0n };
-    const error = given([]).when(cmd.create(f)).thenThrows('invalid_fields', 422);
-    expect(error.errors?.map((e) => e.field)).toEqual([
-      'milestones',
-      'team',
-      'requestedFunding.amount',
-    ]);
-  });
-
   it('evolves into a draft with bigint amounts', () => {
     const { state } = given(drafted());
     expect(state).toMatchObject({ status: 'draft', owner: founder.sub, round: 0, reviewers: [] });
@@ -522,10 +511,6 @@ describe('AssignReviewers', () => {
       .thenThrows('admin_role_required', 403);
   });
 
-  it('needs at least one reviewer', () => {
-    given(submitted()).when(cmd.assign([])).thenThrows('reviewers_required', 422);
-  });
-
   it('refuses the applicant as a reviewer', () => {
     given(submitted())
       .when(cmd.assign([founder.sub]))
@@ -617,17 +602,6 @@ describe('SubmitReview', () => {
     given(underReview())
       .when(cmd.review(reviewer('stranger')))
       .thenThrows('reviewer_not_assigned', 403);
-  });
-
-  it('refuses scores outside 1–5 and non-integers, listing each', () => {
-    const error = given(underReview())
-      .when(cmd.review(alice, { scores: { team: 0, technical: 6, impact: 2.5, ecosystemFit: 3 } }))
-      .thenThrows('invalid_review', 422);
-    expect(error.errors?.map((e) => e.field)).toEqual([
-      'scores.team',
-      'scores.technical',
-      'scores.impact',
-    ]);
   });
 
   it.each([
@@ -765,19 +739,6 @@ describe('DecideApplication', () => {
         expect(error.errors?.[0].field).toBe('grant.tranches.0.milestone');
       });
 
-      it('rejects two tranches for one milestone', () => {
-        given(reviewedTwice())
-          .when(
-            cmd.decide(
-              approveInput(45_000n * USDC, [
-                { milestone: 1, amount: 15_000n * USDC },
-                { milestone: 1, amount: 30_000n * USDC },
-              ]),
-            ),
-          )
-          .thenThrows('duplicate_tranche', 422);
-      });
-
       it('rejects a different asset', () => {
         given(reviewedTwice())
           .when(
@@ -787,25 +748,6 @@ describe('DecideApplication', () => {
             }),
           )
           .thenThrows('grant_asset_mismatch', 422);
-      });
-
-      it('rejects zero amounts and missing tranches', () => {
-        given(reviewedTwice())
-          .when(cmd.decide(approveInput(0n, [])))
-          .thenThrows('invalid_grant_terms', 422);
-        given(reviewedTwice())
-          .when(cmd.decide(approveInput(1n, [])))
-          .thenThrows('invalid_grant_terms', 422);
-        given(reviewedTwice())
-          .when(
-            cmd.decide(
-              approveInput(1n, [
-                { milestone: 1, amount: 1n },
-                { milestone: 2, amount: 0n },
-              ]),
-            ),
-          )
-          .thenThrows('invalid_grant_terms', 422);
       });
     });
   });
@@ -848,12 +790,6 @@ describe('DecideApplication', () => {
         },
       ]);
     expect(given(changesRequested()).state.status).toBe('changes_requested');
-  });
-
-  it.each(['reject', 'request_changes'] as const)('%s needs a non-blank reason', (decision) => {
-    given(underReview())
-      .when(cmd.decide({ decision, reason: '  ' }))
-      .thenThrows('reason_required', 422);
   });
 
   describe('separation of duties', () => {
@@ -931,29 +867,6 @@ describe('rules pinned by mutation testing', () => {
     grant: { asset, amount, tranches },
   });
 
-  it('invalid fields list every problem with its code and message', () => {
-    const f = fields();
-    f.team = [];
-    f.requestedFunding = { asset: 'USDC', amount: -1n };
-    f.milestones = [
-      { ...f.milestones[0], amount: 0n },
-      { ...f.milestones[1], amount: -1n },
-    ];
-    const error = given([]).when(cmd.create(f)).thenThrows('invalid_fields', 422);
-    expect(error.errors).toEqual([
-      { field: 'team', code: 'too_short', message: 'at least one team member' },
-      { field: 'requestedFunding.amount', code: 'not_positive', message: 'must be positive' },
-      { field: 'milestones.0.amount', code: 'not_positive', message: 'must be positive' },
-      { field: 'milestones.1.amount', code: 'not_positive', message: 'must be positive' },
-    ]);
-    const none = given([])
-      .when(cmd.create({ ...fields(), milestones: [] }))
-      .thenThrows('invalid_fields', 422);
-    expect(none.errors).toEqual([
-      { field: 'milestones', code: 'too_short', message: 'at least one milestone' },
-    ]);
-  });
-
   it('a sum mismatch names both sums', () => {
     const f = fields();
     f.milestones[1].amount += 1n;
@@ -967,12 +880,6 @@ describe('rules pinned by mutation testing', () => {
         message: 'milestone amounts must sum to requestedFunding.amount',
       },
     ]);
-  });
-
-  it('an edit that breaks the fields is refused and records nothing', () => {
-    given(drafted())
-      .when(cmd.edit({ team: [] }))
-      .thenThrows('invalid_fields', 422);
   });
 
   it('a milestone due the day after submission is accepted; only the stale one is listed', () => {
@@ -990,26 +897,6 @@ describe('rules pinned by mutation testing', () => {
     expect(error.errors?.map((e) => e.field)).toEqual(['milestones.1.dueDate']);
   });
 
-  it('a review lists each invalid score and an unknown recommendation, with codes and messages', () => {
-    const error = given(underReview())
-      .when(
-        cmd.review(alice, {
-          scores: { team: 1, technical: 5, impact: 0, ecosystemFit: 6 },
-          recommendation: 'maybe' as never,
-        }),
-      )
-      .thenThrows('invalid_review', 422);
-    expect(error.errors).toEqual([
-      { field: 'scores.impact', code: 'out_of_range', message: 'score must be an integer 1–5' },
-      {
-        field: 'scores.ecosystemFit',
-        code: 'out_of_range',
-        message: 'score must be an integer 1–5',
-      },
-      { field: 'recommendation', code: 'invalid_enum', message: 'unknown recommendation' },
-    ]);
-  });
-
   it('grant-term refusals name the field, code and message', () => {
     expect(
       decideApprove(terms(1n, [{ milestone: 1, amount: 1n }], 'NEAR')).thenThrows(
@@ -1017,15 +904,6 @@ describe('rules pinned by mutation testing', () => {
         422,
       ).errors,
     ).toEqual([{ field: 'grant.asset', code: 'asset_mismatch', message: 'must be USDC' }]);
-    expect(
-      decideApprove(terms(0n, [{ milestone: 1, amount: 1n }])).thenThrows(
-        'invalid_grant_terms',
-        422,
-      ).errors,
-    ).toEqual([{ field: 'grant.amount', code: 'not_positive', message: 'must be positive' }]);
-    expect(decideApprove(terms(-5n, [])).thenThrows('invalid_grant_terms', 422).errors).toEqual([
-      { field: 'grant.amount', code: 'not_positive', message: 'must be positive' },
-    ]);
     const exceeds = decideApprove(
       terms(50_000n * USDC + 1n, [{ milestone: 1, amount: 50_000n * USDC + 1n }]),
     ).thenThrows('grant_exceeds_request', 422);
@@ -1035,9 +913,6 @@ describe('rules pinned by mutation testing', () => {
         code: 'exceeds_request',
         message: 'must not exceed the requested amount',
       },
-    ]);
-    expect(decideApprove(terms(1n, [])).thenThrows('invalid_grant_terms', 422).errors).toEqual([
-      { field: 'grant.tranches', code: 'too_short', message: 'at least one tranche' },
     ]);
     expect(
       decideApprove(
@@ -1052,30 +927,6 @@ describe('rules pinned by mutation testing', () => {
         code: 'unknown_milestone',
         message: 'no such milestone',
       },
-    ]);
-    expect(
-      decideApprove(
-        terms(2n, [
-          { milestone: 2, amount: 1n },
-          { milestone: 2, amount: 1n },
-        ]),
-      ).thenThrows('duplicate_tranche', 422).errors,
-    ).toEqual([
-      {
-        field: 'grant.tranches.1.milestone',
-        code: 'duplicate',
-        message: 'one tranche per milestone',
-      },
-    ]);
-    expect(
-      decideApprove(
-        terms(1n, [
-          { milestone: 1, amount: 1n },
-          { milestone: 2, amount: -1n },
-        ]),
-      ).thenThrows('invalid_grant_terms', 422).errors,
-    ).toEqual([
-      { field: 'grant.tranches.1.amount', code: 'not_positive', message: 'must be positive' },
     ]);
     expect(
       decideApprove(terms(3n, [{ milestone: 1, amount: 1n }])).thenThrows(

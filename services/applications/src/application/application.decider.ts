@@ -1,4 +1,3 @@
-import { type FieldProblem } from '@lib/contracts';
 import {
   type Application,
   type ApplicationChanges,
@@ -11,9 +10,8 @@ import {
   countingReviews,
   FINAL_STATUSES,
   type GrantTerms,
-  RECOMMENDATIONS,
+  type ProposedMilestone,
   type Recommendation,
-  RUBRIC_CRITERIA,
   type RubricScores,
   toChangesData,
   toFieldsData,
@@ -23,7 +21,10 @@ import { ApplicationError } from './application.errors';
 
 // The Application aggregate's commands and decide — pure: no I/O, no clock, no ids made here.
 // Time (`now`) and the acting identity arrive on every command; ids arrive on CreateDraft; policy
-// (the review quorum) is an argument, from the service's config.
+// (the review quorum) is an argument, from the service's config. Shape, limits and decimals
+// (non-empty lists, positive amounts, scores 1–5, one tranche per milestone, non-blank reasons)
+// are the DTO's (application.dto.ts); this file keeps the rules that need the application's state
+// or that tie one amount to another (the sums).
 
 /** Who issues a command: the JWT `sub` and roles. */
 export interface Actor {
@@ -135,7 +136,7 @@ function createDraft(command: CreateDraft, state: ApplicationState): Application
     throw new ApplicationError('application_exists', 'application already exists');
   }
   const { applicationId, fields } = command.data;
-  checkFields(fields);
+  checkMilestoneSum(fields);
   return [
     {
       type: 'ApplicationDrafted',
@@ -159,7 +160,7 @@ function editApplication(command: EditApplication, state: Application): Applicat
   }
   const { changes } = command.data;
   const merged = applyChanges(state.fields, changes);
-  checkFields(merged);
+  checkMilestoneSum(merged);
   const changesData = toChangesData(changes);
   if (Object.keys(changesData).length === 0) return [];
   return [
@@ -246,9 +247,6 @@ function assignReviewers(command: AssignReviewers, state: Application): Applicat
     );
   }
   const requested = [...new Set(command.data.reviewers)];
-  if (requested.length === 0) {
-    throw new ApplicationError('reviewers_required', 'at least one reviewer is required');
-  }
   if (requested.includes(state.owner)) {
     throw new ApplicationError(
       'owner_cannot_review',
@@ -320,7 +318,6 @@ function submitReview(command: SubmitReview, state: Application): ApplicationEve
       'this reviewer already reviewed the current round',
     );
   }
-  checkReview(input.scores, input.recommendation);
   return [
     {
       type: 'ReviewSubmitted',
@@ -403,7 +400,7 @@ function decideApplication(
           data: {
             applicationId: state.id,
             owner: state.owner,
-            reason: requireReason(input.reason),
+            reason: input.reason,
             decidedBy: actor.sub,
             rejectedAt: at,
           },
@@ -416,7 +413,7 @@ function decideApplication(
           data: {
             applicationId: state.id,
             owner: state.owner,
-            reason: requireReason(input.reason),
+            reason: input.reason,
             round: state.round,
             decidedBy: actor.sub,
             requestedAt: at,
@@ -442,38 +439,7 @@ function requireAdmin(actor: Actor): void {
   }
 }
 
-function requireReason(reason: string): string {
-  if (!reason.trim()) throw new ApplicationError('reason_required', 'a reason is required');
-  return reason;
-}
-
-function checkFields(fields: ApplicationFields): void {
-  const problems: FieldProblem[] = [];
-  if (fields.milestones.length === 0) {
-    problems.push({ field: 'milestones', code: 'too_short', message: 'at least one milestone' });
-  }
-  if (fields.team.length === 0) {
-    problems.push({ field: 'team', code: 'too_short', message: 'at least one team member' });
-  }
-  if (fields.requestedFunding.amount <= 0n) {
-    problems.push({
-      field: 'requestedFunding.amount',
-      code: 'not_positive',
-      message: 'must be positive',
-    });
-  }
-  fields.milestones.forEach((m, i) => {
-    if (m.amount <= 0n) {
-      problems.push({
-        field: `milestones.${i}.amount`,
-        code: 'not_positive',
-        message: 'must be positive',
-      });
-    }
-  });
-  if (problems.length > 0) {
-    throw new ApplicationError('invalid_fields', 'application fields are invalid', problems);
-  }
+function checkMilestoneSum(fields: ApplicationFields): void {
   const sum = fields.milestones.reduce((total, m) => total + m.amount, 0n);
   if (sum !== fields.requestedFunding.amount) {
     throw new ApplicationError(
@@ -490,26 +456,6 @@ function checkFields(fields: ApplicationFields): void {
   }
 }
 
-function checkReview(scores: RubricScores, recommendation: Recommendation): void {
-  const problems: FieldProblem[] = RUBRIC_CRITERIA.filter((c) => {
-    const score = scores[c];
-    return !Number.isInteger(score) || score < 1 || score > 5;
-  }).map((c) => ({
-    field: `scores.${c}`,
-    code: 'out_of_range',
-    message: 'score must be an integer 1–5',
-  }));
-  if (!RECOMMENDATIONS.includes(recommendation)) {
-    problems.push({
-      field: 'recommendation',
-      code: 'invalid_enum',
-      message: 'unknown recommendation',
-    });
-  }
-  if (problems.length > 0)
-    throw new ApplicationError('invalid_review', 'review is invalid', problems);
-}
-
 /** Checks grant terms against the application; returns the tranches with milestone details. */
 function checkGrantTerms(grant: GrantTerms, fields: ApplicationFields): ApprovedTrancheData[] {
   const requested = fields.requestedFunding;
@@ -519,11 +465,6 @@ function checkGrantTerms(grant: GrantTerms, fields: ApplicationFields): Approved
       `grant asset ${grant.asset} differs from the requested ${requested.asset}`,
       [{ field: 'grant.asset', code: 'asset_mismatch', message: `must be ${requested.asset}` }],
     );
-  }
-  if (grant.amount <= 0n) {
-    throw new ApplicationError('invalid_grant_terms', 'grant amount must be positive', [
-      { field: 'grant.amount', code: 'not_positive', message: 'must be positive' },
-    ]);
   }
   if (grant.amount > requested.amount) {
     throw new ApplicationError(
@@ -538,18 +479,11 @@ function checkGrantTerms(grant: GrantTerms, fields: ApplicationFields): Approved
       ],
     );
   }
-  if (grant.tranches.length === 0) {
-    throw new ApplicationError('invalid_grant_terms', 'at least one tranche is required', [
-      { field: 'grant.tranches', code: 'too_short', message: 'at least one tranche' },
-    ]);
-  }
-  const seen = new Set<number>();
   const tranches: ApprovedTrancheData[] = [];
   for (const [i, tranche] of grant.tranches.entries()) {
-    const milestone = Number.isInteger(tranche.milestone)
-      ? fields.milestones[tranche.milestone - 1]
-      : undefined;
-    if (!milestone || tranche.milestone < 1) {
+    // Numbered from 1; the DTO has checked it is a whole number from 1 to LIMITS.milestones.
+    const milestone: ProposedMilestone | undefined = fields.milestones[tranche.milestone - 1];
+    if (!milestone) {
       throw new ApplicationError(
         'unknown_milestone',
         `tranche ${i} refers to milestone ${tranche.milestone}, which the application does not propose`,
@@ -562,25 +496,6 @@ function checkGrantTerms(grant: GrantTerms, fields: ApplicationFields): Approved
         ],
       );
     }
-    if (seen.has(tranche.milestone)) {
-      throw new ApplicationError(
-        'duplicate_tranche',
-        `milestone ${tranche.milestone} has more than one tranche`,
-        [
-          {
-            field: `grant.tranches.${i}.milestone`,
-            code: 'duplicate',
-            message: 'one tranche per milestone',
-          },
-        ],
-      );
-    }
-    if (tranche.amount <= 0n) {
-      throw new ApplicationError('invalid_grant_terms', 'tranche amounts must be positive', [
-        { field: `grant.tranches.${i}.amount`, code: 'not_positive', message: 'must be positive' },
-      ]);
-    }
-    seen.add(tranche.milestone);
     tranches.push({
       milestone: tranche.milestone,
       title: milestone.title,

@@ -323,6 +323,27 @@ describe('POST /v1/applications', () => {
     ]);
   });
 
+  it('refuses no milestones, no team and non-positive amounts', () => {
+    const body = {
+      ...validApplication(),
+      team: [],
+      requestedFunding: { asset: 'USDC', amount: '0' },
+      milestones: [],
+    };
+    expect(problems(schema, body)).toEqual([
+      'team too_short',
+      'milestones too_short',
+      'requestedFunding.amount not_positive',
+    ]);
+    const zeroMilestones = validApplication();
+    zeroMilestones.milestones[0].amount = '0';
+    zeroMilestones.milestones[1].amount = '0.000000';
+    expect(problems(schema, zeroMilestones)).toEqual([
+      'milestones.0.amount not_positive',
+      'milestones.1.amount not_positive',
+    ]);
+  });
+
   it('accepts https links only', () => {
     const body = {
       ...validApplication(),
@@ -393,6 +414,10 @@ describe('PATCH /v1/applications/{id}', () => {
       'title required',
       'payoutAccount invalid_account_id',
     ]);
+    expect(problems(schema, { team: [] })).toEqual(['team too_short']);
+    expect(
+      problems(schema, { requestedFunding: { asset: 'USDC', amount: '1' }, milestones: [] }),
+    ).toEqual(['milestones too_short']);
   });
 });
 
@@ -518,6 +543,34 @@ describe('POST /v1/applications/{id}/decision', () => {
       'grant not_allowed',
     ]);
     expect(problems(schema, { decision: 'maybe' })).toEqual(['decision invalid_enum']);
+  });
+
+  it.each(['reject', 'request_changes'])('%s needs a non-blank reason', (decision) => {
+    expect(problems(schema, { decision, reason: '  ' })).toEqual(['reason required']);
+  });
+
+  it('refuses a zero grant, no tranches, zero tranches and milestone numbers that are not 1–20', () => {
+    const zero = approval();
+    zero.grant.amount = '0';
+    zero.grant.tranches[1].amount = '0';
+    expect(problems(schema, zero)).toEqual([
+      'grant.amount not_positive',
+      'grant.tranches.1.amount not_positive',
+    ]);
+    const none = approval();
+    none.grant.tranches = [];
+    expect(problems(schema, none)).toEqual(['grant.tranches too_short']);
+    const numbers = approval();
+    numbers.grant.tranches = [
+      { milestone: -1, amount: '1' },
+      { milestone: 1.5, amount: '1' },
+      { milestone: 21, amount: '1' },
+    ];
+    expect(problems(schema, numbers)).toEqual([
+      'grant.tranches.0.milestone too_small',
+      'grant.tranches.1.milestone not_integer',
+      'grant.tranches.2.milestone too_big',
+    ]);
   });
 
   it('checks tranche sums, duplicates, milestone numbers and decimals', () => {

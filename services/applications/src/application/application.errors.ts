@@ -20,17 +20,11 @@ const ERROR_STATUS = {
   reviewer_not_assigned: 403,
   reviewer_conflicted: 403,
   decider_conflicted: 403,
-  invalid_fields: 422,
   milestones_sum_mismatch: 422,
   milestone_due_date_passed: 422,
-  reviewers_required: 422,
-  invalid_review: 422,
-  reason_required: 422,
-  invalid_grant_terms: 422,
   grant_asset_mismatch: 422,
   grant_exceeds_request: 422,
   unknown_milestone: 422,
-  duplicate_tranche: 422,
   tranche_sum_mismatch: 422,
 } as const;
 
