@@ -1,5 +1,6 @@
 export * from './canonical';
 export * from './errors';
+export * from './fold-batch';
 export * from './handle-command';
 export * from './inbox';
 export * from './kafka-relay';

@@ -1,15 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient, Pool } from 'pg';
-import type { Projection, StoredEvent } from '@lib/event-store';
+import { foldBatch, type Projection, type ReadStreamsIn } from '@lib/event-store';
 import { z } from 'zod';
 import { createCursorCodec, PG_POOL, queryCursor, sqlMigration } from '@lib/platform';
-import {
-  type Application,
-  type ApplicationEvent,
-  type ApplicationState,
-  evolve,
-  initialState,
-} from './application';
+import { type Application, evolve, initialState } from './application';
 
 const SCHEMA = 'applications';
 const TABLE = `${SCHEMA}.application_queue`;
@@ -38,49 +32,20 @@ export const applicationQueueMigrations = [
   ]),
 ];
 
-/** Reads the given streams up to the given versions (with the batch's client). */
-export type ReadStreams = (
-  ranges: { streamId: string; toVersion: number }[],
-  client: PoolClient,
-) => Promise<Map<string, StoredEvent[]>>;
-
 /**
  * Projects application streams into `application_queue`. Each touched application is folded
- * from its stream (up to the batch's last event of it) with the decider's own `evolve`, so the row
- * can never disagree with the aggregate's rules. A stream whose whole history up to there is in
- * the batch (versions 1..n) is folded from the batch; the others are read in one query with the
- * batch's client. All rows are written in one statement; a row never moves back to an older version.
+ * from its stream (up to the batch's last event of it) with the decider's own `evolve`
+ * ({@link foldBatch}: from the batch when it holds the whole history, else read with the batch's
+ * client), so the row can never disagree with the aggregate's rules. All rows are written in one
+ * statement; a row never moves back to an older version.
  */
-export const applicationQueueProjection = (readStreams: ReadStreams): Projection => ({
+export const applicationQueueProjection = (readStreams: ReadStreamsIn): Projection => ({
   name: 'applications.application-queue',
   project: async (events, client) => {
-    const byStream = new Map<string, StoredEvent[]>();
-    for (const event of events) {
-      const list = byStream.get(event.streamId);
-      if (list) list.push(event);
-      else byStream.set(event.streamId, [event]);
-    }
-    const histories = new Map<string, StoredEvent[]>();
-    const toRead: { streamId: string; toVersion: number }[] = [];
-    for (const [streamId, list] of byStream) {
-      const sorted = [...list].sort((a, b) => a.streamVersion - b.streamVersion);
-      const upTo = sorted[sorted.length - 1].streamVersion;
-      if (sorted.every((e, i) => e.streamVersion === i + 1)) histories.set(streamId, sorted);
-      else toRead.push({ streamId, toVersion: upTo });
-    }
-    if (toRead.length > 0) {
-      for (const [streamId, history] of await readStreams(toRead, client)) {
-        histories.set(streamId, history);
-      }
-    }
-    const rows: QueueRowInput[] = [];
-    for (const history of histories.values()) {
-      let state: ApplicationState = initialState();
-      for (const event of history) state = evolve(state, event as unknown as ApplicationEvent);
-      if (state.status !== 'empty') {
-        rows.push(rowOf(state, history[history.length - 1].streamVersion));
-      }
-    }
+    const folded = await foldBatch(events, { evolve, initialState, readStreams, client });
+    const rows = folded.flatMap(({ state, version }) =>
+      state.status === 'empty' ? [] : [rowOf(state, version)],
+    );
     if (rows.length > 0) await upsert(client, rows);
   },
   reset: async (client) => {

@@ -63,6 +63,15 @@ export async function lockGrant(client: PoolClient, grantId: string): Promise<vo
   ]);
 }
 
+/** The grant's row, created as `unknown` if this service has not heard of the grant yet. */
+async function ensureGrantRow(client: PoolClient, grantId: string, at: Date): Promise<void> {
+  await client.query(
+    `INSERT INTO ${GRANTS} (grant_id, status, updated_at) VALUES ($1, 'unknown', $2)
+     ON CONFLICT (grant_id) DO NOTHING`,
+    [grantId, at],
+  );
+}
+
 export const grantInfo = {
   async get(client: PoolClient, grantId: string): Promise<GrantInfo | null> {
     const { rows } = await client.query<GrantRow>(`SELECT * FROM ${GRANTS} WHERE grant_id = $1`, [
@@ -96,11 +105,7 @@ export const grantInfo = {
     }>,
     at: Date,
   ): Promise<void> {
-    await client.query(
-      `INSERT INTO ${GRANTS} (grant_id, status, updated_at) VALUES ($1, 'unknown', $2)
-       ON CONFLICT (grant_id) DO NOTHING`,
-      [grantId, at],
-    );
+    await ensureGrantRow(client, grantId, at);
     const columns = Object.keys(changes) as (keyof typeof changes)[];
     if (columns.length === 0) return;
     const sets = columns.map((c, i) => `${c} = $${i + 3}`);
@@ -132,11 +137,7 @@ export const grantInfo = {
     at: Date,
     options: { strict?: boolean } = {},
   ): Promise<boolean> {
-    await client.query(
-      `INSERT INTO ${GRANTS} (grant_id, status, updated_at) VALUES ($1, 'unknown', $2)
-       ON CONFLICT (grant_id) DO NOTHING`,
-      [grantId, at],
-    );
+    await ensureGrantRow(client, grantId, at);
     const columns = Object.keys(changes) as (keyof typeof changes)[];
     const sets = columns.map((c, i) => `${c} = $${i + 4}`);
     const versionColumn = `${fact}_version`;

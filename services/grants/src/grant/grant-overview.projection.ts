@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import type { Projection, StoredEvent } from '@lib/event-store';
+import { foldBatch, type Projection, type ReadStreamsIn } from '@lib/event-store';
 import {
   createCursorCodec,
   PG_POOL,
@@ -12,14 +12,7 @@ import {
   sqlMigration,
   ValidationProblem,
 } from '@lib/platform';
-import {
-  evolve,
-  type Grant,
-  type GrantEvent,
-  type GrantState,
-  initialState,
-  type PayoutAccountPeriod,
-} from './grant';
+import { evolve, type Grant, initialState, type PayoutAccountPeriod } from './grant';
 
 const overviewTable = (schema: string) => `${quoteIdent(schema)}.grant_overview`;
 const progressTable = (schema: string) => `${quoteIdent(schema)}.tranche_progress`;
@@ -86,49 +79,23 @@ function overviewTablesDdl(schema: string): string[] {
   ];
 }
 
-/** Reads the given streams up to the given versions (with the batch's client). */
-export type ReadStreams = (
-  ranges: { streamId: string; toVersion: number }[],
-  client: PoolClient,
-) => Promise<Map<string, StoredEvent[]>>;
-
 /**
  * Projects grant streams into `grant_overview`, folding each touched grant with the aggregate's
- * own `evolve` (from the batch when it holds the whole history, else read with the batch's
- * client). A row never moves back to an older version.
+ * own `evolve` ({@link foldBatch}: from the batch when it holds the whole history, else read with
+ * the batch's client). All rows are written in one statement; a row never moves back to an older
+ * version.
  */
 export const grantOverviewProjection = (
-  readStreams: ReadStreams,
+  readStreams: ReadStreamsIn,
   schema: string,
   name = 'grants.grant-overview',
 ): Projection => ({
   name,
   project: async (events, client) => {
-    const byStream = new Map<string, StoredEvent[]>();
-    for (const event of events) {
-      const list = byStream.get(event.streamId) ?? [];
-      list.push(event);
-      byStream.set(event.streamId, list);
-    }
-    const histories = new Map<string, StoredEvent[]>();
-    const toRead: { streamId: string; toVersion: number }[] = [];
-    for (const [streamId, list] of byStream) {
-      const sorted = [...list].sort((a, b) => a.streamVersion - b.streamVersion);
-      if (sorted.every((e, i) => e.streamVersion === i + 1)) histories.set(streamId, sorted);
-      else toRead.push({ streamId, toVersion: sorted[sorted.length - 1].streamVersion });
-    }
-    if (toRead.length > 0) {
-      for (const [streamId, history] of await readStreams(toRead, client)) {
-        histories.set(streamId, history);
-      }
-    }
-    const rows: OverviewRowInput[] = [];
-    for (const history of histories.values()) {
-      let state: GrantState = initialState();
-      for (const event of history) state = evolve(state, event as unknown as GrantEvent);
-      if (state.status !== 'empty')
-        rows.push(rowOf(state, history[history.length - 1].streamVersion));
-    }
+    const folded = await foldBatch(events, { evolve, initialState, readStreams, client });
+    const rows = folded.flatMap(({ state, version }) =>
+      state.status === 'empty' ? [] : [rowOf(state, version)],
+    );
     if (rows.length === 0) return;
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)); // stable lock order
     const OVERVIEW = overviewTable(schema);
@@ -150,7 +117,8 @@ export const grantOverviewProjection = (
   },
 });
 
-interface OverviewRowInput {
+/** A row of `grant_overview`; timestamps are written as ISO strings and read back as Dates. */
+interface OverviewTableRow<Time> {
   id: string;
   founder: string;
   status: string;
@@ -162,9 +130,11 @@ interface OverviewRowInput {
   tranches_settled: number;
   kyc_status: string | null;
   version: number;
-  awarded_at: string;
-  updated_at: string;
+  awarded_at: Time;
+  updated_at: Time;
 }
+
+type OverviewRowInput = OverviewTableRow<string>;
 
 function rowOf(grant: Grant, version: number): OverviewRowInput {
   return {
@@ -282,22 +252,6 @@ function decodeCursor(cursor: string) {
   return position;
 }
 
-interface OverviewTableRow {
-  id: string;
-  founder: string;
-  status: string;
-  title: string;
-  asset: string;
-  amount: string;
-  payout_accounts: PayoutAccountPeriod[];
-  tranche_count: number;
-  tranches_settled: number;
-  kyc_status: string | null;
-  version: number;
-  awarded_at: Date;
-  updated_at: Date;
-}
-
 @Injectable()
 export class GrantOverview {
   private readonly overview: string;
@@ -317,7 +271,7 @@ export class GrantOverview {
   ): Promise<{ items: OverviewRow[]; nextCursor: string | null }> {
     const { where, params } = conditions(filters);
     params.push(filters.limit + 1);
-    const { rows } = await this.pool.query<OverviewTableRow>(
+    const { rows } = await this.pool.query<OverviewTableRow<Date>>(
       `SELECT * FROM ${this.overview} ${where}
        ORDER BY awarded_at DESC, id DESC LIMIT $${params.length}`,
       params,
@@ -340,7 +294,7 @@ export class GrantOverview {
   stream(filters: Omit<OverviewFilters, 'limit'>): AsyncGenerator<OverviewRow> {
     // Built now, so a bad cursor is a 400 before the response starts.
     const { where, params } = conditions(filters);
-    const rows = queryCursor<OverviewTableRow>(
+    const rows = queryCursor<OverviewTableRow<Date>>(
       this.pool,
       `SELECT * FROM ${this.overview} ${where} ORDER BY awarded_at DESC, id DESC`,
       params,
@@ -394,7 +348,7 @@ function conditions(filters: Omit<OverviewFilters, 'limit'>): { where: string; p
   return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-function toOverviewRow(row: OverviewTableRow): OverviewRow {
+function toOverviewRow(row: OverviewTableRow<Date>): OverviewRow {
   return {
     id: row.id,
     founder: row.founder,

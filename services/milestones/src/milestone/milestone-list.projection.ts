@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import type { Projection, StoredEvent } from '@lib/event-store';
+import { foldBatch, type Projection, type ReadStreamsIn } from '@lib/event-store';
 import { PG_POOL, sqlMigration } from '@lib/platform';
 import {
   evolve,
   initialState,
   type Milestone,
-  type MilestoneEvent,
-  type MilestoneState,
   type MilestoneStatus,
   type Review,
   type Submission,
@@ -39,50 +37,22 @@ export const milestoneListMigrations = [
   ]),
 ];
 
-/** Reads the given streams up to the given versions (with the batch's client). */
-export type ReadStreams = (
-  ranges: { streamId: string; toVersion: number }[],
-  client: PoolClient,
-) => Promise<Map<string, StoredEvent[]>>;
-
 /**
  * Projects milestone streams into `milestone_list`, its checkpoint in the same transaction. Each
- * touched milestone is folded from its stream with the aggregate's own `evolve` (a stream wholly in
- * the batch from version 1 is folded from the batch; the others are read with the batch's client),
- * so a row never disagrees with the aggregate. A row never moves back to an older version.
+ * touched milestone is folded from its stream with the aggregate's own `evolve` ({@link foldBatch}:
+ * a stream wholly in the batch from version 1 is folded from the batch; the others are read with
+ * the batch's client), so a row never disagrees with the aggregate. A row never moves back to an
+ * older version.
  */
-export const milestoneListProjection = (readStreams: ReadStreams): Projection => ({
+export const milestoneListProjection = (readStreams: ReadStreamsIn): Projection => ({
   name: 'milestones.milestone-list',
   project: async (events, client) => {
-    const byStream = new Map<string, StoredEvent[]>();
-    for (const event of events) {
-      if (!parseMilestoneStreamId(event.streamId)) continue;
-      const list = byStream.get(event.streamId);
-      if (list) list.push(event);
-      else byStream.set(event.streamId, [event]);
-    }
-    const histories = new Map<string, StoredEvent[]>();
-    const toRead: { streamId: string; toVersion: number }[] = [];
-    for (const [streamId, list] of byStream) {
-      const sorted = [...list].sort((a, b) => a.streamVersion - b.streamVersion);
-      const upTo = sorted[sorted.length - 1].streamVersion;
-      if (sorted.every((e, i) => e.streamVersion === i + 1)) histories.set(streamId, sorted);
-      else toRead.push({ streamId, toVersion: upTo });
-    }
-    if (toRead.length > 0) {
-      for (const [streamId, history] of await readStreams(toRead, client)) {
-        histories.set(streamId, history);
-      }
-    }
-    const rows: RowInput[] = [];
-    for (const history of histories.values()) {
-      let state: MilestoneState = initialState();
-      for (const event of history) state = evolve(state, event as unknown as MilestoneEvent);
-      // A tranche closed before it ever opened has nothing to show.
-      if (state.status !== 'not_opened') {
-        rows.push(rowOf(state, history[history.length - 1].streamVersion));
-      }
-    }
+    const milestones = events.filter((event) => parseMilestoneStreamId(event.streamId));
+    const folded = await foldBatch(milestones, { evolve, initialState, readStreams, client });
+    // A tranche closed before it ever opened has nothing to show.
+    const rows = folded.flatMap(({ state, version }) =>
+      state.status === 'not_opened' ? [] : [rowOf(state, version)],
+    );
     if (rows.length > 0) await upsert(client, rows);
   },
   reset: async (client) => {
