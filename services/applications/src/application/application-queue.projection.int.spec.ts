@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Pool, type PoolClient } from 'pg';
-import { PostgresEventStore, type StoredEvent } from '@lib/event-store';
-import { createDataSource, migrateSchema } from '@lib/platform';
+import { Pool } from 'pg';
+import { PostgresEventStore, readStreamsOf, type StoredEvent } from '@lib/event-store';
+import { createDataSource, migrateSchema, withTransaction } from '@lib/platform';
 import { TEST_DATABASE_URL } from '@lib/testing';
 import type { ApplicationsConfig } from '../config';
 import { migrations } from '../migrations';
@@ -17,8 +17,6 @@ describe('application queue projection (real Postgres)', () => {
   let store: PostgresEventStore;
   let handler: ApplicationHandler;
   let queue: ApplicationQueue;
-  const projection = () =>
-    applicationQueueProjection((ranges, client) => store.readStreams(ranges, { client }));
   const now = new Date();
   const admin: Actor = { sub: `admin-${randomUUID().slice(0, 8)}`, roles: ['admin'] };
 
@@ -72,19 +70,10 @@ describe('application queue projection (real Postgres)', () => {
   const run = (id: string, command: ApplicationCommand) => handler.execute(id, command);
   const events = (id: string): Promise<StoredEvent[]> => store.readStream(applicationStreamId(id));
 
-  async function project(batch: StoredEvent[]): Promise<void> {
-    const client: PoolClient = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await projection().project(batch, client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const project = (batch: StoredEvent[]) =>
+    withTransaction(pool, (client) =>
+      applicationQueueProjection(readStreamsOf(store)).project(batch, client),
+    );
   const rowOf = async (owner: string, id: string) =>
     (await queue.list({ owner, limit: 100 })).items.find((row) => row.id === id);
 

@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { installEventStoreSchema, PostgresEventStore, ProjectionRunner } from '@lib/event-store';
+import {
+  installEventStoreSchema,
+  PostgresEventStore,
+  ProjectionRunner,
+  readStreamsOf,
+} from '@lib/event-store';
 import { ProblemError } from '@lib/platform';
+import { TEST_DATABASE_URL } from '@lib/testing';
 import type { Actor } from './grant';
 import type { GrantCommand } from './grant.decider';
 import { GrantHandler } from './grant.handler';
@@ -11,9 +17,6 @@ import {
   grantOverviewProjection,
   recordTrancheProgress,
 } from './grant-overview.projection';
-
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
 
 describe('grant overview projection (real PostgreSQL)', () => {
   const schema = `grants_int_${randomBytes(5).toString('hex')}`;
@@ -27,26 +30,23 @@ describe('grant overview projection (real PostgreSQL)', () => {
   const admin: Actor = { sub: 'admin-int', roles: ['admin'] };
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: databaseUrl, max: 3 });
+    pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 3 });
     await installEventStoreSchema(pool, schema);
     for (const statement of grantOverviewDdl(schema)) await pool.query(statement);
     store = new PostgresEventStore(pool, schema);
     handler = new GrantHandler(store);
     overview = new GrantOverview(pool, { name: 'grants', schema, kafkaBrokers: [] });
-    runner = new ProjectionRunner(
-      grantOverviewProjection((ranges, client) => store.readStreams(ranges, { client }), schema),
-      {
-        store,
-        batchSize: 3, // several batches, and streams split across them
-        beforeCheckpoint: async () => {
-          if (failNextCheckpoint) {
-            failNextCheckpoint = false;
-            throw new Error('crash before the checkpoint');
-          }
-        },
-        onError: () => undefined,
+    runner = new ProjectionRunner(grantOverviewProjection(readStreamsOf(store), schema), {
+      store,
+      batchSize: 3, // several batches, and streams split across them
+      beforeCheckpoint: async () => {
+        if (failNextCheckpoint) {
+          failNextCheckpoint = false;
+          throw new Error('crash before the checkpoint');
+        }
       },
-    );
+      onError: () => undefined,
+    });
   });
 
   afterAll(async () => {

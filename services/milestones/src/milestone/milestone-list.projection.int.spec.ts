@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Pool, type PoolClient } from 'pg';
-import { PostgresEventStore, type StoredEvent } from '@lib/event-store';
-import { createDataSource, migrateSchema } from '@lib/platform';
-import { migrations } from '../migrations';
+import type { Pool } from 'pg';
+import { PostgresEventStore, readStreamsOf, type StoredEvent } from '@lib/event-store';
+import { withTransaction } from '@lib/platform';
 import type { Actor } from './milestone.decider';
 import { MilestoneHandler, milestoneStreamId } from './milestone.handler';
+import { migratedTestPool, runAsGrantConsumer } from './milestone.int-harness';
 import { MilestoneList, milestoneListProjection } from './milestone-list.projection';
-
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
 
 describe('milestone list projection (real Postgres)', () => {
   let pool: Pool;
   let store: PostgresEventStore;
   let handler: MilestoneHandler;
   let list: MilestoneList;
-  const projection = () =>
-    milestoneListProjection((ranges, client) => store.readStreams(ranges, { client }));
   const now = new Date('2027-01-15T10:00:00.000Z');
   const reviewer: Actor = { sub: 'rev-int', roles: ['reviewer'] };
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: databaseUrl, max: 4 });
-    const dataSource = createDataSource({ databaseUrl, schema: 'milestones', migrations });
-    await migrateSchema(pool, dataSource, 'milestones');
-    await dataSource.destroy();
+    pool = await migratedTestPool();
     store = new PostgresEventStore(pool, 'milestones');
     handler = new MilestoneHandler(store);
     list = new MilestoneList(pool);
@@ -37,9 +29,8 @@ describe('milestone list projection (real Postgres)', () => {
   /** A grant with tranche 1 opened (through the consumer's transactional path). */
   async function openedGrant(founder = `f-${randomUUID().slice(0, 8)}.near`) {
     const grantId = randomUUID();
-    await inTransaction((client) =>
-      handler.executeInTransaction(
-        grantId,
+    await runAsGrantConsumer(pool, handler, grantId, [
+      [
         1,
         {
           type: 'OpenMilestone',
@@ -54,28 +45,15 @@ describe('milestone list projection (real Postgres)', () => {
           },
           metadata: { now, actor: { sub: 'grants', roles: [] } },
         },
-        { client, correlationId: 'c', causationId: randomUUID() },
-      ),
-    );
+      ],
+    ]);
     return { grantId, founder: { sub: founder, roles: ['founder'] } };
   }
 
-  async function inTransaction(fn: (client: PoolClient) => Promise<void>) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await fn(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
   const project = (events: StoredEvent[]) =>
-    inTransaction((client) => projection().project(events, client));
+    withTransaction(pool, (client) =>
+      milestoneListProjection(readStreamsOf(store)).project(events, client),
+    );
 
   it('folds a whole stream from the batch into one row per milestone', async () => {
     const { grantId, founder } = await openedGrant();
@@ -152,18 +130,16 @@ describe('milestone list projection (real Postgres)', () => {
 
   it('shows nothing for a tranche closed before it opened', async () => {
     const grantId = randomUUID();
-    await inTransaction((client) =>
-      handler.executeInTransaction(
-        grantId,
+    await runAsGrantConsumer(pool, handler, grantId, [
+      [
         4,
         {
           type: 'CancelMilestone',
           data: { grantId, number: 4, reason: 'cancelled' },
           metadata: { now, actor: { sub: 'admin', roles: [] } },
         },
-        { client, correlationId: 'c', causationId: randomUUID() },
-      ),
-    );
+      ],
+    ]);
     await project(await store.readStream(milestoneStreamId(grantId, 4)));
     expect(await list.forGrant(grantId)).toEqual([]);
   });

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { Pool, type PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { PostgresEventStore } from '@lib/event-store';
-import { createDataSource, migrateSchema, ProblemError } from '@lib/platform';
-import { migrations } from '../migrations';
+import { ProblemError } from '@lib/platform';
 import type { Actor, MilestoneCommand } from './milestone.decider';
 import { MilestoneHandler, milestoneStreamId } from './milestone.handler';
-
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+import { migratedTestPool, runAsGrantConsumer } from './milestone.int-harness';
 
 const TRANCHES = 3;
 const FOUNDER: Actor = { sub: 'ada.near', roles: ['founder'] };
@@ -54,10 +51,7 @@ describe('Milestone handler on real streams: random submit / review / cancel seq
   const now = new Date('2027-01-15T10:00:00.000Z');
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: databaseUrl, max: 4 });
-    const dataSource = createDataSource({ databaseUrl, schema: 'milestones', migrations });
-    await migrateSchema(pool, dataSource, 'milestones');
-    await dataSource.destroy();
+    pool = await migratedTestPool();
     store = new PostgresEventStore(pool, 'milestones');
     handler = new MilestoneHandler(store);
   });
@@ -67,25 +61,13 @@ describe('Milestone handler on real streams: random submit / review / cancel seq
   });
 
   /** A grant event's commands run as the consumer runs them: in one transaction. */
-  async function fromGrantEvent(grantId: string, command: (n: number) => MilestoneCommand) {
-    const client: PoolClient = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      for (let n = 1; n <= TRANCHES; n++) {
-        await handler.executeInTransaction(grantId, n, command(n), {
-          client,
-          correlationId: 'c',
-          causationId: randomUUID(),
-        });
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const fromGrantEvent = (grantId: string, command: (n: number) => MilestoneCommand) =>
+    runAsGrantConsumer(
+      pool,
+      handler,
+      grantId,
+      Array.from({ length: TRANCHES }, (_, i) => [i + 1, command(i + 1)]),
+    );
 
   it('stores MilestoneAccepted at most once per tranche, only after a submission, never after cancellation', async () => {
     let acceptedSeen = 0;
