@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { signDevToken } from '@lib/auth';
-import {
-  eventually,
-  grantActivated,
-  type Harness,
-  JWT_SECRET,
-  newGrant,
-  startHarness,
-} from './harness';
+import { bearer, runAuthorizationRow } from '@lib/testing';
+import { type Harness, newGrant, startHarness } from './harness';
 
 type Caller =
   | 'anonymous'
@@ -112,7 +105,7 @@ describe('authorization: every route × every caller (exact statuses)', () => {
     await h?.close();
   });
 
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
 
   /** A fresh grant of a fresh founder with milestone 1 at `stage`; every caller's token for it. */
   async function grantAt(stage: Stage): Promise<string> {
@@ -125,28 +118,9 @@ describe('authorization: every route × every caller (exact statuses)', () => {
     tokens.admin = await h.token(`admin-${hex()}`, ['admin']);
     tokens.treasurer = await h.token(`treasurer-${hex()}`, ['treasurer']);
     tokens.ownerAlsoReviewer = await h.token(founder.founder, ['founder', 'reviewer']);
-    tokens.expiredToken = await signDevToken(
-      { sub: founder.founder, roles: ['founder', 'admin'], ttl: 60 },
-      JWT_SECRET,
-      {
-        issuer: h.config.AUTH_ISSUER,
-        audience: h.config.AUTH_AUDIENCE,
-        now: new Date(Date.now() - 3600_000),
-      },
-    );
-    tokens.forgedSignature = await signDevToken(
-      { sub: founder.founder, roles: ['founder', 'admin'], ttl: 600 },
-      'an-attacker-secret-0123456789-0123456789',
-      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
-    );
-    await h.publishGrantEvent(grantActivated(founder));
-    await eventually(async () => {
-      const response = await h
-        .api()
-        .get(`/v1/grants/${founder.grantId}/milestones`)
-        .set(auth(tokens.ownerFounder!));
-      return (response.body.items as unknown[] | undefined)?.length === 2 ? true : undefined;
-    });
+    tokens.expiredToken = await h.staff.expired(founder.founder, ['founder', 'admin']);
+    tokens.forgedSignature = await h.staff.forged(founder.founder, ['founder', 'admin']);
+    await h.activateGrant(founder);
     if (stage === 'submitted') {
       await h
         .api()
@@ -159,19 +133,17 @@ describe('authorization: every route × every caller (exact statuses)', () => {
   }
 
   it.each(ROUTES.map((route) => [route.name, route] as const))('%s', async (_name, route) => {
-    const actual = {} as Row;
-    for (const caller of CALLERS) {
-      // Each cell on a fresh grant: a successful cell changes state.
-      const grantId = await grantAt(route.stage);
-      let call = h.api()[route.method](route.path(grantId));
-      const token = tokens[caller];
-      if (token) call = call.set(auth(token));
-      const response = route.body ? await call.send(route.body) : await call;
-      actual[caller] = response.status;
-      if (response.status >= 400) {
-        expect(response.headers['content-type']).toContain('application/problem+json');
-      }
-    }
+    const actual = await runAuthorizationRow({
+      callers: CALLERS,
+      call: async (caller) => {
+        // Each cell on a fresh grant: a successful cell changes state.
+        const grantId = await grantAt(route.stage);
+        let call = h.api()[route.method](route.path(grantId));
+        const token = tokens[caller];
+        if (token) call = call.set(auth(token));
+        return route.body ? call.send(route.body) : call;
+      },
+    });
     expect(actual).toEqual(route.expected);
   });
 });

@@ -1,40 +1,35 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { type Consumer, type Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
-import {
-  FOUNDER_TOKEN_ISSUER,
-  founderJwks,
-  generateFounderKey,
-  type Role,
-  signAccessToken,
-  signDevToken,
-} from '@lib/auth';
+import type { Role } from '@lib/auth';
 import {
   type GrantIntegrationEventData,
   type IntegrationEnvelope,
-  integrationContracts,
   TOPICS,
+  integrationContracts,
 } from '@lib/contracts';
+import { IntegrationEventPublisher } from '@lib/messaging';
 import {
-  connectKafkaEvents,
-  createKafka,
-  ensureTopics,
-  IntegrationEventPublisher,
-  parseIntegrationEvent,
-} from '@lib/messaging';
-import { createServiceApp } from '@lib/platform';
+  bearer,
+  committedPast,
+  eventually as eventuallyWithin,
+  freshName,
+  integrationEnvelope,
+  staffTokens,
+  startFounderIssuer,
+  startServiceUnderTest,
+  tailTopic,
+  TEST_DATABASE_URL,
+  testKafka,
+  testServiceEnv,
+} from '@lib/testing';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule, SERVICE } from '../src/app.module';
 import { loadConfig, type MilestonesConfig } from '../src/config';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
-export const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
-const brokers = (process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+export const databaseUrl = TEST_DATABASE_URL;
 
 /**
  * The milestones service (HTTP + its Kafka consumer) and the gateway in this process, on real
@@ -54,11 +49,15 @@ export interface Harness {
   token(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
   /** A token of the founder issuer with any roles (the service refuses one claiming staff roles). */
   founderIssuerToken(sub: string, roles: Role[]): Promise<string>;
+  /** Staff-issuer tokens with any roles (even `['founder']`), expired ones and forged ones. */
+  staff: ReturnType<typeof staffTokens>;
   /**
    * Produces a grant event (validated against its contract) to `grants.grant.v1`; resolves once
    * the service's consumer group committed past it (handled, or dead-lettered).
    */
   publishGrantEvent(envelope: IntegrationEnvelope<unknown>): Promise<void>;
+  /** Publishes `GrantActivated` for `grant`; resolves once its two milestones are listed. */
+  activateGrant(grant: { grantId: string; founder: string }): Promise<void>;
   /** Every event milestones published since the harness started, parsed against the contracts. */
   published: PublishedEvent[];
   close(): Promise<void>;
@@ -69,177 +68,91 @@ export type PublishedEvent = IntegrationEnvelope & { kafkaKey?: string };
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   // Founder tokens are verified as in production: the founder issuer's JWKS fetched by URL.
-  const founderKey = generateFounderKey();
-  const jwks = createServer((_req, res) => res.end(JSON.stringify(founderJwks(founderKey))));
-  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-  const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+  const founders = await startFounderIssuer();
   const config = loadConfig({
-    AUTH_FOUNDER_JWKS_URL: jwksUrl,
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: brokers.join(','),
-    LOG_LEVEL: 'silent',
+    AUTH_FOUNDER_JWKS_URL: founders.jwksUrl,
+    ...testServiceEnv(),
     AUTH_JWT_SECRET: JWT_SECRET,
     NEAR_NETWORK: 'local',
     ...env,
   });
-  const kafka = createKafka({ clientId: 'milestones-e2e', brokers, logLevel: logLevel.NOTHING });
-  await ensureTopics(kafka, [TOPICS.grant, TOPICS.milestone]);
-
-  // A consumer group of its own, starting at the topic's current end: this run sees the grant
-  // events it produces, not every earlier run's, and never shares partitions with another process.
-  const groupId = `milestones-e2e-${randomBytes(4).toString('hex')}`;
-  await startGroupAtEnd(kafka, groupId, TOPICS.grant);
-  const registry = integrationContracts();
-  const milestones = await createServiceApp(AppModule.register(config), {
-    quiet: true,
-    connectKafka: (app) =>
-      connectKafkaEvents(app, {
-        service: SERVICE.name,
-        groupId,
-        registry,
-        kafka,
-        maxAttempts: 3,
-        backoff: { initialMs: 50, maxMs: 200 },
-        consumerConfig: {
-          sessionTimeout: 6000,
-          rebalanceTimeout: 6000,
-          heartbeatInterval: 300,
-          maxWaitTimeInMs: 200,
-        },
-      }),
+  const kafka = testKafka('milestones-e2e');
+  const groupId = freshName('milestones-e2e');
+  const { app: milestones, url } = await startServiceUnderTest(AppModule.register(config), {
+    consume: { service: SERVICE.name, groupId, topics: [TOPICS.grant, TOPICS.milestone], kafka },
   });
-  await milestones.startAllMicroservices();
-  await milestones.listen(0, '127.0.0.1');
-  const port = (milestones.getHttpServer().address() as AddressInfo).port;
 
   const gatewayConfig = loadGatewayConfig({
-    MILESTONES_URL: `http://127.0.0.1:${port}`,
-    KAFKA_BROKERS: brokers.join(','),
-    LOG_LEVEL: 'silent',
+    MILESTONES_URL: url,
+    ...testServiceEnv(),
     RATE_LIMIT_PER_SECOND: '0',
   });
   const gateway = await createGatewayApp(gatewayConfig, { quiet: true });
   await gateway.init();
+  const api = () => request(gateway.getHttpServer());
 
-  const publisher = new IntegrationEventPublisher(kafka, registry);
+  const publisher = new IntegrationEventPublisher(kafka, integrationContracts());
   await publisher.connect();
   const published: PublishedEvent[] = [];
-  const tail = await tailFromEnd(kafka, TOPICS.milestone, (envelope) => published.push(envelope));
+  const tail = await tailTopic(TOPICS.milestone, {
+    name: 'milestones-e2e-tail',
+    onMessage: (envelope, kafkaKey) => published.push({ ...envelope, kafkaKey }),
+  });
 
-  const founderIssuerToken = (sub: string, roles: Role[], ttl: number | string) =>
-    signAccessToken(
-      { sub, roles, ttl },
-      { alg: 'EdDSA', privateKey: founderKey.privateKey, kid: founderKey.kid },
-      {
-        issuer: config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-      },
-    );
+  const founderIssuerToken = (sub: string, roles: Role[], ttl: number | string = '1h') =>
+    founders.token(config, sub, roles, ttl);
+  const staff = staffTokens({
+    secret: JWT_SECRET,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
+  const publishGrantEvent: Harness['publishGrantEvent'] = async (envelope) => {
+    const [record] = await publisher.publish(TOPICS.grant, envelope);
+    await committedPast(kafka, groupId, {
+      topic: TOPICS.grant,
+      partition: record.partition,
+      offset: record.baseOffset!,
+    });
+  };
 
   return {
     config,
     milestones,
     gateway,
-    api: () => request(gateway.getHttpServer()),
+    api,
     token: (sub, roles, ttl = '1h') =>
       roles.length === 1 && roles[0] === 'founder'
         ? founderIssuerToken(sub, roles, ttl)
-        : signDevToken({ sub, roles, ttl }, JWT_SECRET, {
-            issuer: config.AUTH_ISSUER,
-            audience: config.AUTH_AUDIENCE,
-          }),
-    founderIssuerToken: (sub, roles) => founderIssuerToken(sub, roles, '1h'),
-    async publishGrantEvent(envelope) {
-      const [record] = await publisher.publish(TOPICS.grant, envelope);
-      await committedPast(
-        kafka,
-        groupId,
-        TOPICS.grant,
-        record.partition,
-        BigInt(record.baseOffset!),
-      );
+        : staff.staff(sub, roles, ttl),
+    founderIssuerToken: (sub, roles) => founderIssuerToken(sub, roles),
+    staff,
+    publishGrantEvent,
+    async activateGrant(grant) {
+      const founder = await founderIssuerToken(grant.founder, ['founder']);
+      await publishGrantEvent(grantActivated(grant));
+      await eventually(async () => {
+        const response = await api()
+          .get(`/v1/grants/${grant.grantId}/milestones`)
+          .set(bearer(founder));
+        return (response.body.items as unknown[] | undefined)?.length === 2 ? true : undefined;
+      });
     },
     published,
     async close() {
-      await tail.disconnect();
+      await tail.stop();
       await publisher.disconnect();
       await gateway.close();
       await milestones.close();
-      jwks.closeAllConnections();
-      await new Promise((resolve) => jwks.close(resolve));
+      await founders.close();
     },
   };
 }
 
-/** Commits the topic's end offsets for a fresh group, so its first member starts there. */
-async function startGroupAtEnd(kafka: Kafka, groupId: string, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: ends.map(({ partition, offset }) => ({ partition, offset })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function committedPast(
-  kafka: Kafka,
-  groupId: string,
-  topic: string,
-  partition: number,
-  offset: bigint,
-): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await eventually(async () => {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const at = committed.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-      return BigInt(at) > offset ? true : undefined;
-    }, 30_000);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function tailFromEnd(
-  kafka: Kafka,
-  topic: string,
-  onEvent: (event: PublishedEvent) => void,
-): Promise<Consumer> {
-  const groupId = `milestones-e2e-tail-${randomBytes(4).toString('hex')}`;
-  await startGroupAtEnd(kafka, groupId, topic);
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  const registry = integrationContracts();
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const envelope = parseIntegrationEvent(registry, message.value);
-      onEvent({ ...envelope, kafkaKey: message.key?.toString() });
-    },
-  });
-  return consumer;
-}
-
 /** Polls `probe` until it returns a value other than undefined (read models catch up async). */
-export async function eventually<T>(
+export const eventually = <T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+): Promise<T> => eventuallyWithin(probe, timeoutMs);
 
 export const day = (offsetDays: number) =>
   new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
@@ -273,44 +186,24 @@ export function grantActivated(
     activatedAt: new Date().toISOString(),
     ...overrides,
   };
-  return envelopeOf('GrantActivated', grant.grantId, 2, data, grant.founder);
+  return integrationEnvelope('GrantActivated', grant.grantId, data, {
+    streamVersion: 2,
+    actor: grant.founder,
+  });
 }
 
 export function grantCancelled(
   grant: { grantId: string },
   cancelledBy = 'admin-cancel',
 ): IntegrationEnvelope<GrantIntegrationEventData<'GrantCancelled'>> {
-  return envelopeOf(
-    'GrantCancelled',
-    grant.grantId,
-    3,
-    {
-      grantId: grant.grantId,
-      reason: 'The team dissolved',
-      cancelledBy,
-      cancelledAt: new Date().toISOString(),
-    },
+  const data = {
+    grantId: grant.grantId,
+    reason: 'The team dissolved',
     cancelledBy,
-  );
-}
-
-function envelopeOf<T>(
-  type: string,
-  grantId: string,
-  streamVersion: number,
-  data: T,
-  actor: string,
-): IntegrationEnvelope<T> {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    aggregateId: grantId,
-    streamVersion,
-    occurredAt: new Date().toISOString(),
-    correlationId: `corr-${randomUUID()}`,
-    causationId: null,
-    actor,
-    data,
+    cancelledAt: new Date().toISOString(),
   };
+  return integrationEnvelope('GrantCancelled', grant.grantId, data, {
+    streamVersion: 3,
+    actor: cancelledBy,
+  });
 }

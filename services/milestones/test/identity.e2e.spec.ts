@@ -1,20 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { signDevToken } from '@lib/auth';
-import {
-  eventually,
-  grantActivated,
-  type Harness,
-  JWT_SECRET,
-  newGrant,
-  startHarness,
-} from './harness';
+import { bearer } from '@lib/testing';
+import { type Harness, newGrant, startHarness } from './harness';
 
 // Identities are (issuer, sub): the grant's founder is the founder issuer's NEAR account, never a
 // staff token that happens to carry the same sub; idempotency keys are scoped per identity.
 
 describe('milestones: identities as (issuer, sub) and idempotency per identity', () => {
   let h: Harness;
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
   const hex = () => randomBytes(3).toString('hex');
   const evidence = { summary: 'Prototype runs', evidenceUrls: ['https://example.org/report'] };
 
@@ -29,16 +22,8 @@ describe('milestones: identities as (issuer, sub) and idempotency per identity',
   /** An active grant; returns it with the founder's (founder-issuer) token. */
   async function activeGrant() {
     const grant = newGrant();
-    const founder = await h.founderIssuerToken(grant.founder, ['founder']);
-    await h.publishGrantEvent(grantActivated(grant));
-    await eventually(async () => {
-      const response = await h
-        .api()
-        .get(`/v1/grants/${grant.grantId}/milestones`)
-        .set(auth(founder));
-      return (response.body.items as unknown[] | undefined)?.length === 2 ? true : undefined;
-    });
-    return { grant, founder };
+    await h.activateGrant(grant);
+    return { grant, founder: await h.founderIssuerToken(grant.founder, ['founder']) };
   }
 
   const submit = (grantId: string, token: string) =>
@@ -49,14 +34,7 @@ describe('milestones: identities as (issuer, sub) and idempotency per identity',
   it('a staff token whose sub is the founder’s account cannot act as the founder', async () => {
     const { grant, founder } = await activeGrant();
     // Staff issuer, same sub, claiming `founder`: the claim is dropped; not the owner.
-    const staffOnlyFounder = await signDevToken(
-      { sub: grant.founder, roles: ['founder'], ttl: '1h' },
-      JWT_SECRET,
-      {
-        issuer: h.config.AUTH_ISSUER,
-        audience: h.config.AUTH_AUDIENCE,
-      },
-    );
+    const staffOnlyFounder = await h.staff.staff(grant.founder, ['founder']);
     const staffAdminFounder = await h.token(grant.founder, ['founder', 'admin']);
     for (const token of [staffOnlyFounder, staffAdminFounder]) {
       const answer = await submit(grant.grantId, token).expect(403);
