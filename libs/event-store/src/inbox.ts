@@ -1,4 +1,4 @@
-import { quoteIdent } from '@lib/platform';
+import { quoteIdent, withTransactionClient } from '@lib/platform';
 import type { Pool, PoolClient } from 'pg';
 
 /**
@@ -14,9 +14,7 @@ export async function withInbox(
   eventId: string,
   fn: (client: PoolClient) => Promise<void>,
 ): Promise<'processed' | 'duplicate'> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return withTransactionClient(pool, async (client) => {
     await client.query('BEGIN');
     const inserted = await client.query(
       `INSERT INTO ${quoteIdent(schema)}.inbox (consumer, event_id) VALUES ($1, $2)
@@ -30,12 +28,5 @@ export async function withInbox(
     await fn(client);
     await client.query('COMMIT');
     return 'processed';
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError; // connection unusable: do not return it to the pool
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

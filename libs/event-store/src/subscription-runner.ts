@@ -1,4 +1,4 @@
-import { metrics, quoteIdent } from '@lib/platform';
+import { metrics, quoteIdent, withTransaction, withTransactionClient } from '@lib/platform';
 import { Client, type ClientConfig, type PoolClient, type QueryResult } from 'pg';
 import { EVENT_COLUMNS, type EventRow, type PostgresEventStore } from './postgres-event-store';
 import { eventsChannel } from './schema';
@@ -257,9 +257,7 @@ export class SubscriptionRunner {
     }
     const events = eventRows.map((row) => this.store.toStoredEvent(row));
     const last = events[events.length - 1];
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
+    const handled = await withTransactionClient(pool, async (client) => {
       // Positions come from the database as digits and the name is escaped, so the statements
       // around the handler can be sent as one simple query each (fewer round trips per batch).
       const name = client.escapeLiteral(this.name);
@@ -279,7 +277,7 @@ export class SubscriptionRunner {
       if (opened[opened.length - 1].rowCount !== 1) {
         // Checkpoint moved under us (rebuild, or a second runner): drop the batch and re-read.
         await client.query('ROLLBACK');
-        return { delivered: 0, heldBack: true };
+        return false;
       }
       await this.opts.handle(events, client);
       await this.opts.beforeCheckpoint?.(events, client);
@@ -288,14 +286,9 @@ export class SubscriptionRunner {
          SET transaction_id = '${toTx}', global_position = ${toPos}, updated_at = now()
          WHERE name = ${name}; COMMIT`,
       );
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError; // connection unusable: do not return it to the pool
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      return true;
+    });
+    if (!handled) return { delivered: 0, heldBack: true };
     metrics.subscriptionHandled(this.store.schema, this.name, events.length);
     return { delivered: events.length, heldBack: false };
   }
@@ -374,9 +367,7 @@ export async function rebuildSubscription(
   onReset: (client: PoolClient) => Promise<void> = async () => undefined,
 ): Promise<void> {
   const s = quoteIdent(store.schema);
-  const client = await store.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(store.pool, async (client) => {
     await client.query(
       `INSERT INTO ${s}.subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`,
       [name],
@@ -390,11 +381,5 @@ export async function rebuildSubscription(
        SET transaction_id = '0', global_position = 0, updated_at = now() WHERE name = $1`,
       [name],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

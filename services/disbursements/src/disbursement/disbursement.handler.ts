@@ -3,7 +3,13 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { handleCommand, PostgresEventStore, StreamVersionConflictError } from '@lib/event-store';
 import type { AssetRegistry } from '@lib/near';
-import { currentCorrelationId, PG_POOL, ProblemError, SERVICE_CONFIG } from '@lib/platform';
+import {
+  currentCorrelationId,
+  PG_POOL,
+  ProblemError,
+  SERVICE_CONFIG,
+  withTransaction,
+} from '@lib/platform';
 import type { DisbursementsConfig } from '../config';
 import { policyFor } from '../treasury/treasury-policy';
 import {
@@ -43,27 +49,8 @@ export interface LoadedDisbursement {
   version: number;
 }
 
-/** Runs `fn` in one transaction on its own client. */
-export async function inTransaction<T>(
-  pool: Pool,
-  fn: (client: PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
-}
+/** @deprecated The treasury controller's old name of `withTransaction` (@lib/platform); use that. */
+export const inTransaction = withTransaction;
 
 /**
  * The only write path of the Disbursement aggregate: load → decide → append, and the list row in
@@ -121,7 +108,7 @@ export class DisbursementHandler {
     };
     let result: LoadedDisbursement & { newEvents: DisbursementEvent[] };
     try {
-      result = options.client ? await run(options.client) : await inTransaction(this.pool, run);
+      result = options.client ? await run(options.client) : await withTransaction(this.pool, run);
     } catch (error) {
       throw toProblem(error);
     }

@@ -1,13 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL, ProblemError, SERVICE_CONFIG } from '@lib/platform';
+import { PG_POOL, ProblemError, SERVICE_CONFIG, withTransaction } from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
-import {
-  DisbursementHandler,
-  DisbursementProblem,
-  inTransaction,
-} from '../disbursement/disbursement.handler';
+import { DisbursementHandler, DisbursementProblem } from '../disbursement/disbursement.handler';
 import type { WaitingReason } from '../disbursement/disbursement.errors';
 import { DisbursementList } from '../disbursement/disbursement-list.projection';
 import { grantInfo, lockGrant } from '../grant-info/grant-info.projection';
@@ -109,7 +105,7 @@ export class TreasuryRun {
    * reason it waits. Public so a test can run releases of one asset concurrently without the run lock.
    */
   releaseOne(candidate: { id: string; grantId: string; asset: string }): Promise<number> {
-    return inTransaction(this.pool, async (client) => {
+    return withTransaction(this.pool, async (client) => {
       await lockTreasuryShared(client);
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         `disbursements:limit:${candidate.asset}`,

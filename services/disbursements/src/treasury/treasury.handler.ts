@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { handleCommand, PostgresEventStore } from '@lib/event-store';
-import { currentCorrelationId, PG_POOL, ProblemError } from '@lib/platform';
-import { DISBURSEMENT_EVENT_STORE, inTransaction } from '../disbursement/disbursement.handler';
+import { currentCorrelationId, PG_POOL, ProblemError, withTransaction } from '@lib/platform';
+import { DISBURSEMENT_EVENT_STORE } from '../disbursement/disbursement.handler';
 import {
   decideTreasury,
   evolveTreasury,
@@ -61,7 +61,7 @@ export class TreasuryHandler {
       return { state: result.state, newEvents: result.newEvents as unknown as TreasuryEvent[] };
     };
     try {
-      return options.client ? await run(options.client) : await inTransaction(this.pool, run);
+      return options.client ? await run(options.client) : await withTransaction(this.pool, run);
     } catch (error) {
       if (error instanceof TreasuryError) {
         throw new ProblemError(error.status, error.code, error.message);

@@ -6,6 +6,7 @@ import {
   type PostgresEventStore,
 } from '@lib/event-store';
 import type { SignedTransactionRecord } from '@lib/near';
+import { withTransaction } from '@lib/platform';
 import {
   decide,
   evolve,
@@ -65,22 +66,6 @@ export class PayoutLedger {
     private readonly pool: Pool,
     private readonly store: PostgresEventStore,
   ) {}
-
-  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  }
 
   /** Decides `command` on the payout's stream inside `client`'s transaction and mirrors the events. */
   async execute(
@@ -216,7 +201,7 @@ export class PayoutLedger {
     record: SignedTransactionRecord,
     now: string,
   ): Promise<void> {
-    await this.transaction(async (client) => {
+    await withTransaction(this.pool, async (client) => {
       const raised = await client.query(
         `UPDATE ${S}.signer_lanes SET last_nonce = $2, updated_at = now()
          WHERE public_key = $1 AND last_nonce < $2`,
@@ -271,7 +256,8 @@ export class PayoutLedger {
 
   /** Runs one command on its own transaction. */
   async run(payout: PayoutRow, command: PayoutCommand): Promise<PayoutEvent[]> {
-    return this.transaction(
+    return withTransaction(
+      this.pool,
       async (client) =>
         (await this.execute(client, payout.payout_id, command, traceOf(payout))).events,
     );
