@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   handleCommand,
+  type HandleCommandOptions,
   StreamStateCache,
   StreamVersionConflictError,
   withInbox,
@@ -39,31 +40,40 @@ const metadata = {
   occurredAt: new Date('2026-11-26T12:00:00Z'),
 };
 
-describe('handleCommand (real Postgres)', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await freshStore();
-  });
-  afterAll(async () => {
-    await t.drop();
+/** `RequestTranche` of `amount` through handleCommand, with the tiny decider (budget 100). */
+const requestTranche = (
+  store: PostgresEventStore,
+  streamId: string,
+  amount: number,
+  extra: Partial<HandleCommandOptions<GrantCommand, GrantState, GrantEvent>> = {},
+) =>
+  handleCommand(store, {
+    streamId,
+    decide,
+    evolve,
+    initialState: () => ({ requested: 0, budget: 100 }),
+    command: { type: 'RequestTranche', amount },
+    metadata,
+    newEventId: randomUUID,
+    ...extra,
   });
 
+// One store for the file's suites.
+let t: TestStore;
+beforeAll(async () => {
+  t = await freshStore();
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+describe('handleCommand (real Postgres)', () => {
   const run = (
     store: PostgresEventStore,
     streamId: string,
     amount: number,
     retryOnConflict = false,
-  ) =>
-    handleCommand(store, {
-      streamId,
-      decide,
-      evolve,
-      initialState: () => ({ requested: 0, budget: 100 }),
-      command: { type: 'RequestTranche', amount },
-      retryOnConflict,
-      metadata,
-      newEventId: randomUUID,
-    });
+  ) => requestTranche(store, streamId, amount, { retryOnConflict });
 
   it('loads, folds, decides and appends at the loaded version', async () => {
     const streamId = streamOf('grant');
@@ -127,18 +137,7 @@ describe('handleCommand (real Postgres)', () => {
       amount: number,
       cache: StreamStateCache<GrantState>,
       extra: { expectNew?: boolean; expectedVersion?: number } = {},
-    ) =>
-      handleCommand(store, {
-        streamId,
-        decide,
-        evolve,
-        initialState: () => ({ requested: 0, budget: 100 }),
-        command: { type: 'RequestTranche', amount },
-        metadata,
-        newEventId: randomUUID,
-        cache,
-        ...extra,
-      });
+    ) => requestTranche(store, streamId, amount, { cache, ...extra });
 
     it('skips the read for a new stream and for a stream it wrote, appending at that version', async () => {
       const streamId = streamOf('grant');
@@ -206,14 +205,6 @@ describe('handleCommand (real Postgres)', () => {
 });
 
 describe('withInbox (real Postgres)', () => {
-  let t: TestStore;
-  beforeAll(async () => {
-    t = await freshStore();
-  });
-  afterAll(async () => {
-    await t.drop();
-  });
-
   it('processes an event once; a redelivery is a no-op; effects commit with the inbox row', async () => {
     const eventId = randomUUID();
     const streamId = streamOf('payout');

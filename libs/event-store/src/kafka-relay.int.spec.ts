@@ -1,6 +1,6 @@
 import { HEADERS, integrationEnvelopeSchema } from '@lib/contracts';
 import { randomUUID } from 'node:crypto';
-import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { z } from 'zod';
 import { createRelayProducer, KafkaRelay, toIntegrationEnvelope, withInbox } from '.';
 import { RELAY_DEAD_LETTER_REASON, type RelayDeadLetter, relayDeadLetters } from './kafka-relay';
@@ -8,6 +8,8 @@ import { freshStore, newEvent, streamOf, waitFor, type TestStore } from '../test
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const quiet = (): void => undefined;
+const headersOf = (message: KafkaMessage): Record<string, string> =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
 
 describe('KafkaRelay (real Postgres + Kafka)', () => {
   let t: TestStore;
@@ -46,6 +48,30 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     await t.drop();
   });
 
+  type RelayOptions = ConstructorParameters<typeof KafkaRelay>[0];
+  /** A relay of the test store to the test producer, polling fast, errors silenced. */
+  const relayOf = (
+    name: string,
+    toMessage: RelayOptions['toMessage'],
+    extra: Partial<RelayOptions> = {},
+  ) =>
+    new KafkaRelay({
+      store: t.store,
+      name,
+      producer,
+      toMessage,
+      onError: quiet,
+      pollIntervalMs: 100,
+      ...extra,
+    });
+  const checkpointOf = async (name: string): Promise<string> =>
+    (
+      await t.pool.query<{ p: string }>(
+        `SELECT global_position::text AS p FROM "${t.schema}".subscription_checkpoints WHERE name = $1`,
+        [name],
+      )
+    ).rows[0].p;
+
   it('re-publishes a batch after a crash between publish and checkpoint; an inbox consumer applies each effect once', async () => {
     const name = `relay-${randomUUID()}`;
     const streamId = streamOf('payout');
@@ -74,9 +100,7 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const headers = Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
-        );
+        const headers = headersOf(message);
         const envelope = integrationEnvelopeSchema.parse(JSON.parse(String(message.value)));
         received.push({ key: message.key?.toString() ?? null, headers, value: envelope });
         deliveries.set(envelope.eventId, (deliveries.get(envelope.eventId) ?? 0) + 1);
@@ -92,13 +116,7 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
 
     // First relay "crashes" after Kafka acknowledged the batch, before the checkpoint commits.
     let crashes = 0;
-    const crashing = new KafkaRelay({
-      store: t.store,
-      name,
-      producer,
-      toMessage,
-      onError: quiet,
-      pollIntervalMs: 100,
+    const crashing = relayOf(name, toMessage, {
       afterPublish: async () => {
         crashes++;
         throw new Error('process killed after publish');
@@ -107,34 +125,17 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     crashing.start();
     await waitFor(async () => crashes > 0);
     await crashing.stop();
-    const { rows: cp } = await t.pool.query(
-      `SELECT global_position::text AS p FROM "${t.schema}".subscription_checkpoints WHERE name = $1`,
-      [name],
-    );
-    expect(cp[0].p).toBe('0');
+    expect(await checkpointOf(name)).toBe('0');
 
     // Restart: the same batch is published again, then the checkpoint moves.
-    const relay = new KafkaRelay({
-      store: t.store,
-      name,
-      producer,
-      toMessage,
-      onError: quiet,
-      pollIntervalMs: 100,
-    });
+    const relay = relayOf(name, toMessage);
     relay.start();
     try {
       const published = (await t.store.readStream(streamId)).filter(
         (e) => e.type !== 'PayoutInternalNote',
       );
       await waitFor(async () => published.every((e) => (deliveries.get(e.eventId) ?? 0) >= 2));
-      await waitFor(async () => {
-        const { rows } = await t.pool.query(
-          `SELECT global_position::text AS p FROM "${t.schema}".subscription_checkpoints WHERE name = $1`,
-          [name],
-        );
-        return rows[0].p !== '0';
-      });
+      await waitFor(async () => (await checkpointOf(name)) !== '0');
 
       const { rows: effects } = await t.pool.query(
         `SELECT event_id, applied FROM "${t.schema}".payout_effects`,
@@ -194,9 +195,7 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     await tail.subscribe({ topics: [topic, `${topic}.dlq`], fromBeginning: true });
     await tail.run({
       eachMessage: async ({ topic: from, message }) => {
-        const headers = Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
-        );
+        const headers = headersOf(message);
         const value = JSON.parse(String(message.value)) as Record<string, unknown>;
         // The topic is shared with the other test: keep only this stream's records.
         if (message.key?.toString() !== streamId.slice('payout-'.length)) return;
@@ -209,15 +208,7 @@ describe('KafkaRelay (real Postgres + Kafka)', () => {
     const before =
       counted.values.find((v) => v.labels.relay === name && v.labels.topic === `${topic}.dlq`)
         ?.value ?? 0;
-    const relay = new KafkaRelay({
-      store: t.store,
-      name,
-      producer,
-      toMessage,
-      onError: quiet,
-      onDeadLetter: (letter) => letters.push(letter),
-      pollIntervalMs: 100,
-    });
+    const relay = relayOf(name, toMessage, { onDeadLetter: (letter) => letters.push(letter) });
     relay.start();
     try {
       const ids = (list: { eventId: string }[]) => new Set(list.map((e) => e.eventId));

@@ -118,13 +118,19 @@ describe('SubscriptionRunner (real Postgres)', () => {
     expect(new Set(seen.map((e) => e.eventId)).size).toBe(seen.length);
   });
 
-  it('advisory lock: only one runner per name is active; the other takes over when the holder stops', async () => {
-    const name = `single-${randomUUID()}`;
+  /** Two runners of one subscription: `first` active (holds the lock), then `second` started. */
+  async function holderAndStandby(name: string) {
     const first = collector(name);
     const second = collector(name);
     first.runner.start();
     await waitFor(async () => first.runner.isActive);
     second.runner.start();
+    return { first, second };
+  }
+
+  it('advisory lock: only one runner per name is active; the other takes over when the holder stops', async () => {
+    const name = `single-${randomUUID()}`;
+    const { first, second } = await holderAndStandby(name);
     const streamId = streamOf('grant');
     await t.store.append(streamId, 'no_stream', [newEvent('One')]);
     await waitFor(async () => first.seen.some((e) => e.streamId === streamId));
@@ -142,11 +148,7 @@ describe('SubscriptionRunner (real Postgres)', () => {
 
   it('advisory lock: a holder whose session is killed loses the lock to the standby', async () => {
     const name = `killed-${randomUUID()}`;
-    const first = collector(name);
-    const second = collector(name);
-    first.runner.start();
-    await waitFor(async () => first.runner.isActive);
-    second.runner.start();
+    const { first, second } = await holderAndStandby(name);
     await t.pool.query('SELECT pg_terminate_backend($1)', [first.runner.sessionPid]);
     await waitFor(async () => second.runner.isActive);
     const streamId = streamOf('grant');
