@@ -1,3 +1,4 @@
+export * from './command';
 export * from './envelope';
 export * from './problem';
 export * from './topics';

@@ -32,3 +32,22 @@ export class ValidationProblem extends ProblemError {
     super(status, 'validation_failed', `${errors.length} field problem(s)`, errors);
   }
 }
+
+/**
+ * The error class of one aggregate, from its table of codes and HTTP statuses, so a code always
+ * answers with its own status: `class GrantError extends domainError('GrantError', STATUS) {}`,
+ * then `throw new GrantError('grant_closed', 'the grant is cancelled')`.
+ */
+export function domainError<Code extends string>(
+  name: string,
+  statusOf: Readonly<Record<Code, number>>,
+) {
+  return class DomainError extends ProblemError {
+    declare readonly code: Code;
+
+    constructor(code: Code, message: string, errors?: FieldProblem[]) {
+      super(statusOf[code], code, message, errors);
+      this.name = name;
+    }
+  };
+}

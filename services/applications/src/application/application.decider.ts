@@ -1,3 +1,4 @@
+import { type Actor, type Command } from '@lib/contracts';
 import {
   type Application,
   type ApplicationChanges,
@@ -26,16 +27,7 @@ import { ApplicationError } from './application.errors';
 // are the DTO's (application.dto.ts); this file keeps the rules that need the application's state
 // or that tie one amount to another (the sums).
 
-/** Who issues a command: the JWT `sub` and roles. */
-export interface Actor {
-  sub: string;
-  roles: readonly string[];
-}
-
-interface CommandMetadata {
-  now: Date;
-  actor: Actor;
-}
+export type { Actor };
 
 /** Rules the deployment sets (config), not the command. */
 export interface ApplicationPolicy {
@@ -45,31 +37,14 @@ export interface ApplicationPolicy {
 
 ////////// Commands
 
-export type CreateDraft = {
-  type: 'CreateDraft';
-  data: { applicationId: string; fields: ApplicationFields };
-  metadata: CommandMetadata;
-};
-export type EditApplication = {
-  type: 'EditApplication';
-  data: { changes: ApplicationChanges };
-  metadata: CommandMetadata;
-};
-export type SubmitApplication = {
-  type: 'SubmitApplication';
-  data: Record<string, never>;
-  metadata: CommandMetadata;
-};
-export type WithdrawApplication = {
-  type: 'WithdrawApplication';
-  data: { reason?: string };
-  metadata: CommandMetadata;
-};
-export type AssignReviewers = {
-  type: 'AssignReviewers';
-  data: { reviewers: string[] };
-  metadata: CommandMetadata;
-};
+export type CreateDraft = Command<
+  'CreateDraft',
+  { applicationId: string; fields: ApplicationFields }
+>;
+export type EditApplication = Command<'EditApplication', { changes: ApplicationChanges }>;
+export type SubmitApplication = Command<'SubmitApplication', Record<string, never>>;
+export type WithdrawApplication = Command<'WithdrawApplication', { reason?: string }>;
+export type AssignReviewers = Command<'AssignReviewers', { reviewers: string[] }>;
 export type ReviewInput =
   | {
       conflictOfInterest: false;
@@ -78,20 +53,12 @@ export type ReviewInput =
       comment: string;
     }
   | { conflictOfInterest: true; comment?: string };
-export type SubmitReview = {
-  type: 'SubmitReview';
-  data: ReviewInput;
-  metadata: CommandMetadata;
-};
+export type SubmitReview = Command<'SubmitReview', ReviewInput>;
 export type DecisionInput =
   | { decision: 'approve'; reason?: string; grant: GrantTerms }
   | { decision: 'reject'; reason: string }
   | { decision: 'request_changes'; reason: string };
-export type DecideApplication = {
-  type: 'DecideApplication';
-  data: DecisionInput;
-  metadata: CommandMetadata;
-};
+export type DecideApplication = Command<'DecideApplication', DecisionInput>;
 
 export type ApplicationCommand =
   | CreateDraft
@@ -151,13 +118,7 @@ function createDraft(command: CreateDraft, state: ApplicationState): Application
 }
 
 function editApplication(command: EditApplication, state: Application): ApplicationEvent[] {
-  requireOwner(command.metadata.actor, state);
-  if (state.status !== 'draft' && state.status !== 'changes_requested') {
-    throw new ApplicationError(
-      'not_editable',
-      `only a draft or an application with changes requested can be edited (status: ${state.status})`,
-    );
-  }
+  requireOwnerWhileOpen(command.metadata.actor, state, 'not_editable', 'edited');
   const { changes } = command.data;
   const merged = applyChanges(state.fields, changes);
   checkMilestoneSum(merged);
@@ -177,13 +138,7 @@ function editApplication(command: EditApplication, state: Application): Applicat
 }
 
 function submitApplication(command: SubmitApplication, state: Application): ApplicationEvent[] {
-  requireOwner(command.metadata.actor, state);
-  if (state.status !== 'draft' && state.status !== 'changes_requested') {
-    throw new ApplicationError(
-      'not_submittable',
-      `only a draft or an application with changes requested can be submitted (status: ${state.status})`,
-    );
-  }
+  requireOwnerWhileOpen(command.metadata.actor, state, 'not_submittable', 'submitted');
   const today = isoDate(command.metadata.now);
   const stale = state.fields.milestones
     .map((m, i) => ({ m, i }))
@@ -430,6 +385,22 @@ function decideApplication(
 function requireOwner(actor: Actor, state: Application): void {
   if (actor.sub !== state.owner) {
     throw new ApplicationError('not_owner', 'only the applicant can change this application');
+  }
+}
+
+/** The owner, while the application is a draft or has changes requested. */
+function requireOwnerWhileOpen(
+  actor: Actor,
+  state: Application,
+  code: 'not_editable' | 'not_submittable',
+  verb: 'edited' | 'submitted',
+): void {
+  requireOwner(actor, state);
+  if (state.status !== 'draft' && state.status !== 'changes_requested') {
+    throw new ApplicationError(
+      code,
+      `only a draft or an application with changes requested can be ${verb} (status: ${state.status})`,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { type FieldProblem, ProblemError } from '@lib/contracts';
+import { domainError } from '@lib/contracts';
 
 // The Application aggregate's error codes. @lib/contracts holds ProblemError without a framework,
 // so the decider stays free of Nest; the platform's problem filter answers it as problem+json.
@@ -34,13 +34,4 @@ export type ApplicationErrorCode = keyof typeof ERROR_STATUS;
  * A broken Application rule. `code` is stable; `status` is the HTTP hint (409 wrong state,
  * 403 separation of duties / ownership, 422 invalid content or grant terms, 404 no such stream).
  */
-export class ApplicationError extends ProblemError {
-  constructor(
-    override readonly code: ApplicationErrorCode,
-    message: string,
-    errors?: FieldProblem[],
-  ) {
-    super(ERROR_STATUS[code], code, message, errors);
-    this.name = 'ApplicationError';
-  }
-}
+export class ApplicationError extends domainError('ApplicationError', ERROR_STATUS) {}

@@ -1,3 +1,4 @@
+import { type Actor, type Command as CommandOf } from '@lib/contracts';
 import {
   type Disbursement,
   type DisbursementEvent,
@@ -13,15 +14,7 @@ import { DisbursementError, type WaitingReason } from './disbursement.errors';
 export { evolve, initialState };
 export type { Disbursement, DisbursementEvent, DisbursementState };
 
-export interface Actor {
-  sub: string;
-  roles: readonly string[];
-}
-
-interface Metadata {
-  now: Date;
-  actor: Actor;
-}
+export type { Actor };
 
 /** Policy for this disbursement's asset. `null` threshold = not configured: always two approvals. */
 export interface ApprovalPolicy {
@@ -49,51 +42,27 @@ export interface ReleaseGates {
 }
 
 export type DisbursementCommand =
-  | {
-      type: 'RequestDisbursement';
-      data: {
-        disbursementId: string;
-        grantId: string;
-        tranche: number;
-        asset: string;
-        amount: bigint;
-        receiver: string;
-        founder: string;
-        acceptedBy: string;
-      };
-      metadata: Metadata;
-    }
-  | {
-      type: 'ApproveDisbursement';
-      data: { comment?: string; policy: ApprovalPolicy };
-      metadata: Metadata;
-    }
-  | { type: 'HoldDisbursement'; data: { reason: string }; metadata: Metadata }
-  | { type: 'LiftHold'; data: { comment?: string }; metadata: Metadata }
-  | {
-      type: 'CancelDisbursement';
+  | CommandOf<
+      'RequestDisbursement',
+      { disbursementId: string } & Pick<
+        Disbursement,
+        'grantId' | 'tranche' | 'asset' | 'amount' | 'receiver' | 'founder' | 'acceptedBy'
+      >
+    >
+  | CommandOf<'ApproveDisbursement', { comment?: string; policy: ApprovalPolicy }>
+  | CommandOf<'HoldDisbursement', { reason: string }>
+  | CommandOf<'LiftHold', { comment?: string }>
+  | CommandOf<
+      'CancelDisbursement',
       /** `grant_cancelled`: the grant was cancelled (no treasurer role needed). */
-      data: { reason: string; source: 'treasurer' | 'grant_cancelled' };
-      metadata: Metadata;
-    }
-  | { type: 'RetryDisbursement'; data: { policy: ApprovalPolicy }; metadata: Metadata }
-  | {
-      type: 'ReleaseDisbursement';
-      data: { policy: ApprovalPolicy; gates: ReleaseGates };
-      metadata: Metadata;
-    }
-  | {
-      type: 'ChangeReceiver';
-      data: { receiver: string; effectiveAt: string };
-      metadata: Metadata;
-    }
-  | { type: 'RecordPayoutSubmitted'; data: { attempt: number; txHash: string }; metadata: Metadata }
-  | { type: 'RecordPayoutSettled'; data: { attempt: number; txHash: string }; metadata: Metadata }
-  | {
-      type: 'RecordPayoutFailed';
-      data: { attempt: number; txHash: string | null; reason: string };
-      metadata: Metadata;
-    };
+      { reason: string; source: 'treasurer' | 'grant_cancelled' }
+    >
+  | CommandOf<'RetryDisbursement', { policy: ApprovalPolicy }>
+  | CommandOf<'ReleaseDisbursement', { policy: ApprovalPolicy; gates: ReleaseGates }>
+  | CommandOf<'ChangeReceiver', { receiver: string; effectiveAt: string }>
+  | CommandOf<'RecordPayoutSubmitted', { attempt: number; txHash: string }>
+  | CommandOf<'RecordPayoutSettled', { attempt: number; txHash: string }>
+  | CommandOf<'RecordPayoutFailed', { attempt: number; txHash: string | null; reason: string }>;
 
 /** Two approvals at or above the threshold (or when none is configured), one below it. */
 export function requiredApprovals(amount: bigint, policy: ApprovalPolicy): number {

@@ -1,4 +1,7 @@
-// Framework-free: the decider imports this, so it must not load Nest, kafkajs or TypeORM.
+import { domainError } from '@lib/contracts';
+
+// Framework-free: the decider imports this, so it must not load Nest, kafkajs or TypeORM
+// (@lib/contracts is framework-free).
 
 /** Why an approved disbursement is not released by a treasury run. */
 export const WAITING_REASONS = [
@@ -37,16 +40,12 @@ export type DisbursementErrorCode = keyof typeof ERROR_STATUS;
  * A broken Disbursement rule with a stable `code` and its HTTP status (409 wrong state, 403
  * separation of duties, 404 no such stream). `release_blocked` carries the waiting reason.
  */
-export class DisbursementError extends Error {
-  readonly status: number;
-
+export class DisbursementError extends domainError('DisbursementError', ERROR_STATUS) {
   constructor(
-    readonly code: DisbursementErrorCode,
+    code: DisbursementErrorCode,
     message: string,
     readonly reason?: WaitingReason,
   ) {
-    super(message);
-    this.status = ERROR_STATUS[code];
-    this.name = 'DisbursementError';
+    super(code, message);
   }
 }

@@ -1,3 +1,4 @@
+import { type Actor, type Command } from '@lib/contracts';
 import {
   type DiscrepancyData,
   evolveTreasury,
@@ -11,15 +12,10 @@ import { TreasuryError } from './treasury.errors';
 export { evolveTreasury, initialTreasuryState };
 export type { TreasuryEvent, TreasuryState };
 
-interface Metadata {
-  now: Date;
-  actor: { sub: string; roles: readonly string[] };
-}
-
 export type TreasuryCommand =
-  | { type: 'PauseTreasury'; data: { reason?: string }; metadata: Metadata }
-  | { type: 'ResumeTreasury'; data: Record<string, never>; metadata: Metadata }
-  | { type: 'RecordDiscrepancy'; data: DiscrepancyData; metadata: Metadata };
+  | Command<'PauseTreasury', { reason?: string }>
+  | Command<'ResumeTreasury', Record<string, never>>
+  | Command<'RecordDiscrepancy', DiscrepancyData>;
 
 /** Treasurers needed to resume: two while a reconciliation discrepancy is open, else one. */
 export const requiredToResume = (state: TreasuryState): number =>
@@ -102,7 +98,7 @@ export function decideTreasury(command: TreasuryCommand, state: TreasuryState): 
   }
 }
 
-function requireTreasurer(actor: Metadata['actor']): void {
+function requireTreasurer(actor: Actor): void {
   if (!actor.roles.includes('treasurer')) {
     throw new TreasuryError('treasurer_role_required', 'only a treasurer may do this');
   }

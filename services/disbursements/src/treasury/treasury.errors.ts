@@ -1,3 +1,5 @@
+import { domainError } from '@lib/contracts';
+
 // Framework-free: the treasury decider imports this.
 
 const ERROR_STATUS = {
@@ -10,15 +12,4 @@ const ERROR_STATUS = {
 export type TreasuryErrorCode = keyof typeof ERROR_STATUS;
 
 /** A broken treasury rule with a stable `code` and its HTTP status. */
-export class TreasuryError extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: TreasuryErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.status = ERROR_STATUS[code];
-    this.name = 'TreasuryError';
-  }
-}
+export class TreasuryError extends domainError('TreasuryError', ERROR_STATUS) {}

@@ -1,3 +1,4 @@
+import { type Command } from '@lib/contracts';
 import { GrantError } from './grant.errors';
 import {
   type Actor,
@@ -5,6 +6,7 @@ import {
   evolve,
   FINAL_STATUSES,
   type Grant,
+  type GrantAwarded,
   type GrantEvent,
   type GrantState,
   initialState,
@@ -18,62 +20,40 @@ import {
 // The Grant aggregate as a pure decider: no I/O, no clock, no ids made here. Time (`now`) and
 // the acting identity arrive on every command; the cool-down is policy and arrives as data.
 
-interface CommandMetadata {
-  now: Date;
-  actor: Actor;
-}
-
 ////////// Commands
 
-/** From `ApplicationApproved`: the grant id is the application id. */
-export type AwardGrant = {
-  type: 'AwardGrant';
-  data: {
-    grantId: string;
-    founder: string;
-    payoutAccount: string;
-    title: string;
-    asset: string;
-    amount: bigint;
-    tranches: Tranche[];
-    awardedAt: string;
-  };
-  metadata: CommandMetadata;
-};
+/** From `ApplicationApproved`: the grant id is the application id; the event's data in bigint. */
+export type AwardGrant = Command<
+  'AwardGrant',
+  Omit<GrantAwarded['data'], 'amount' | 'tranches'> & { amount: bigint; tranches: Tranche[] }
+>;
 /** The payout account's NEP-413 signature over the terms was verified before this command. */
-export type AcceptGrant = {
-  type: 'AcceptGrant';
-  data: { signerAccountId: string; signerPublicKey: string; termsHash: string };
-  metadata: CommandMetadata;
-};
+export type AcceptGrant = Command<
+  'AcceptGrant',
+  { signerAccountId: string; signerPublicKey: string; termsHash: string }
+>;
 /** The new account's NEP-413 signature was verified before this command. */
-export type RequestPayoutAccountChange = {
-  type: 'RequestPayoutAccountChange';
-  data: { payoutAccount: string; signerPublicKey: string };
-  metadata: CommandMetadata;
-};
-export type ApprovePayoutAccountChange = {
-  type: 'ApprovePayoutAccountChange';
-  /** From config (`PAYOUT_ACCOUNT_COOLDOWN_HOURS`). */
-  data: { cooldownHours: number };
-  metadata: CommandMetadata;
-};
-export type RecordKycStatus = {
-  type: 'RecordKycStatus';
-  data: { status: KycStatus; expiresAt: string | null };
-  metadata: CommandMetadata;
-};
-export type CancelGrant = {
-  type: 'CancelGrant';
-  data: { reason: string };
-  metadata: CommandMetadata;
-};
+export type RequestPayoutAccountChange = Command<
+  'RequestPayoutAccountChange',
+  { payoutAccount: string; signerPublicKey: string }
+>;
+export type ApprovePayoutAccountChange = Command<
+  'ApprovePayoutAccountChange',
+  {
+    /** From config (`PAYOUT_ACCOUNT_COOLDOWN_HOURS`). */
+    cooldownHours: number;
+  }
+>;
+export type RecordKycStatus = Command<
+  'RecordKycStatus',
+  { status: KycStatus; expiresAt: string | null }
+>;
+export type CancelGrant = Command<'CancelGrant', { reason: string }>;
 /** From `DisbursementSettled`: tranche `tranche` is paid on chain. */
-export type RecordTrancheSettled = {
-  type: 'RecordTrancheSettled';
-  data: { tranche: number; disbursementId: string; txHash: string; settledAt: string };
-  metadata: CommandMetadata;
-};
+export type RecordTrancheSettled = Command<
+  'RecordTrancheSettled',
+  { tranche: number; disbursementId: string; txHash: string; settledAt: string }
+>;
 
 export type GrantCommand =
   | AwardGrant

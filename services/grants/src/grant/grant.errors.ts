@@ -1,4 +1,4 @@
-import { type FieldProblem, ProblemError } from '@lib/contracts';
+import { domainError } from '@lib/contracts';
 
 // The Grant aggregate's error codes. Framework-free (the decider imports it): ProblemError comes
 // from @lib/contracts, and the platform's filter writes it as application/problem+json.
@@ -28,13 +28,4 @@ export type GrantErrorCode = keyof typeof ERROR_STATUS;
  * A broken Grant rule. `code` is stable; `status` is the HTTP hint (404 no such grant — also to
  * a founder who does not own it, 409 wrong state, 403 who may act, 422 invalid content).
  */
-export class GrantError extends ProblemError {
-  constructor(
-    override readonly code: GrantErrorCode,
-    message: string,
-    errors?: FieldProblem[],
-  ) {
-    super(ERROR_STATUS[code], code, message, errors);
-    this.name = 'GrantError';
-  }
-}
+export class GrantError extends domainError('GrantError', ERROR_STATUS) {}

@@ -11,11 +11,7 @@ export type GrantStatus = (typeof GRANT_STATUSES)[number];
 export const KYC_STATUSES = ['verified', 'rejected', 'expired'] as const;
 export type KycStatus = (typeof KYC_STATUSES)[number];
 
-/** Who issues a command: the JWT `sub` and roles. */
-export interface Actor {
-  sub: string;
-  roles: readonly string[];
-}
+export type { Actor } from '@lib/contracts';
 
 export interface TrancheData {
   /** 1-based; equals the milestone number it pays for. */

@@ -1,19 +1,11 @@
+import { type Actor, type Command } from '@lib/contracts';
 import { MilestoneError } from './milestone.errors';
 import { isClosed, type Milestone, type MilestoneEvent, type MilestoneState } from './milestone';
 
 // The Milestone aggregate as a pure decider: no I/O, no clock, no ids made here. Time (`now`) and
 // the acting identity arrive on every command.
 
-/** Who issues a command: the JWT `sub` and roles (for grant events: the grant event's actor). */
-export interface Actor {
-  sub: string;
-  roles: readonly string[];
-}
-
-interface CommandMetadata {
-  now: Date;
-  actor: Actor;
-}
+export type { Actor };
 
 /** Roles that may review a milestone. */
 export const REVIEW_ROLES = ['reviewer', 'admin'] as const;
@@ -21,41 +13,26 @@ export const REVIEW_ROLES = ['reviewer', 'admin'] as const;
 ////////// Commands
 
 /** From `GrantActivated`: one per tranche. */
-export type OpenMilestone = {
-  type: 'OpenMilestone';
-  data: {
-    grantId: string;
-    number: number;
-    title: string;
-    dueDate: string;
-    asset: string;
-    amount: bigint;
-    founder: string;
-  };
-  metadata: CommandMetadata;
-};
+export type OpenMilestone = Command<
+  'OpenMilestone',
+  Pick<Milestone, 'grantId' | 'number' | 'title' | 'dueDate' | 'asset' | 'amount' | 'founder'>
+>;
 
-export type SubmitMilestone = {
-  type: 'SubmitMilestone';
-  data: { summary: string; evidenceUrls: string[] };
-  metadata: CommandMetadata;
-};
+export type SubmitMilestone = Command<
+  'SubmitMilestone',
+  { summary: string; evidenceUrls: string[] }
+>;
 
 export type ReviewInput =
   { decision: 'accept'; comment?: string } | { decision: 'reject'; comment: string };
 
-export type ReviewMilestone = {
-  type: 'ReviewMilestone';
-  data: ReviewInput;
-  metadata: CommandMetadata;
-};
+export type ReviewMilestone = Command<'ReviewMilestone', ReviewInput>;
 
 /** From `GrantCancelled`: sent to every tranche number a grant can have. */
-export type CancelMilestone = {
-  type: 'CancelMilestone';
-  data: { grantId: string; number: number; reason: string };
-  metadata: CommandMetadata;
-};
+export type CancelMilestone = Command<
+  'CancelMilestone',
+  { grantId: string; number: number; reason: string }
+>;
 
 export type MilestoneCommand = OpenMilestone | SubmitMilestone | ReviewMilestone | CancelMilestone;
 

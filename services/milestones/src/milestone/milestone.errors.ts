@@ -1,5 +1,7 @@
+import { domainError } from '@lib/contracts';
+
 // Framework-free on purpose: the decider imports this file, and nothing here may load Nest,
-// kafkajs or TypeORM. The handler turns a MilestoneError into a problem+json ProblemError.
+// kafkajs or TypeORM (@lib/contracts is framework-free). A MilestoneError is a ProblemError.
 
 const ERROR_STATUS = {
   milestone_not_found: 404,
@@ -14,27 +16,8 @@ const ERROR_STATUS = {
 
 export type MilestoneErrorCode = keyof typeof ERROR_STATUS;
 
-/** A field problem in the shape problem+json lists (same as the platform's FieldProblem). */
-export interface MilestoneFieldProblem {
-  field: string;
-  code: string;
-  message: string;
-}
-
 /**
  * A broken Milestone rule. `code` is stable; `status` is the HTTP hint (404 no such milestone,
  * 403 ownership or separation of duties, 409 wrong state).
  */
-export class MilestoneError extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: MilestoneErrorCode,
-    message: string,
-    readonly errors?: MilestoneFieldProblem[],
-  ) {
-    super(message);
-    this.name = 'MilestoneError';
-    this.status = ERROR_STATUS[code];
-  }
-}
+export class MilestoneError extends domainError('MilestoneError', ERROR_STATUS) {}

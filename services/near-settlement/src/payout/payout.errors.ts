@@ -1,4 +1,7 @@
-// Framework-free: the decider imports this, so nothing here may load Nest, kafkajs or TypeORM.
+import { domainError } from '@lib/contracts';
+
+// Framework-free: the decider imports this, so nothing here may load Nest, kafkajs or TypeORM
+// (@lib/contracts is framework-free).
 
 export type PayoutErrorCode =
   | 'payout_not_found'
@@ -24,15 +27,4 @@ const STATUS: Record<PayoutErrorCode, number> = {
 };
 
 /** A Payout rule was broken; `code` is stable, `status` the HTTP status it maps to. */
-export class PayoutError extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: PayoutErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PayoutError';
-    this.status = STATUS[code];
-  }
-}
+export class PayoutError extends domainError('PayoutError', STATUS) {}
