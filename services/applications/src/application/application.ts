@@ -70,30 +70,17 @@ export interface GrantTerms {
   tranches: GrantTranche[];
 }
 
-/** Who issues a command: the JWT `sub` and roles. */
-
 ////////// Events (amounts are strings of whole base units; times are ISO-8601 strings)
 
-export interface MoneyData {
-  asset: string;
-  amount: string;
-}
-export interface ProposedMilestoneData {
-  title: string;
-  description: string;
-  dueDate: string;
-  amount: string;
-}
-export interface ApplicationFieldsData {
-  title: string;
-  summary: string;
-  category: ApplicationCategory;
-  team: TeamMember[];
+/** `T` as event data: its bigint `amount` as a string of whole base units. */
+type AmountAsString<T extends { amount: bigint }> = Omit<T, 'amount'> & { amount: string };
+
+export type MoneyData = AmountAsString<Money>;
+export type ProposedMilestoneData = AmountAsString<ProposedMilestone>;
+export type ApplicationFieldsData = Omit<ApplicationFields, 'requestedFunding' | 'milestones'> & {
   requestedFunding: MoneyData;
-  payoutAccount: string;
   milestones: ProposedMilestoneData[];
-  links: string[];
-}
+};
 export type ApplicationChangesData = Partial<
   Omit<ApplicationFieldsData, 'requestedFunding' | 'milestones'>
 > & {
