@@ -1,12 +1,11 @@
-import type { z } from 'zod';
 import { applicationEventSchemas } from './applications';
 import { disbursementEventSchemas } from './disbursements';
 import { grantEventSchemas } from './grants';
 import { milestoneEventSchemas } from './milestones';
-import { ContractRegistry } from './registry';
+import { ContractRegistry, type TopicEventSchemas } from './registry';
 import { payoutEventSchemas } from './settlements';
 
-const allSchemas: Record<string, { schemaVersion: number; data: z.ZodTypeAny }>[] = [
+const allSchemas: TopicEventSchemas[] = [
   applicationEventSchemas,
   grantEventSchemas,
   milestoneEventSchemas,
@@ -20,10 +19,6 @@ const allSchemas: Record<string, { schemaVersion: number; data: z.ZodTypeAny }>[
  */
 export function integrationContracts(): ContractRegistry {
   const registry = new ContractRegistry();
-  for (const schemas of allSchemas) {
-    for (const [type, contract] of Object.entries(schemas)) {
-      registry.register(type, contract.schemaVersion, contract.data);
-    }
-  }
+  for (const schemas of allSchemas) registry.registerTopic(schemas);
   return registry;
 }

@@ -6,6 +6,7 @@ import {
   encodeIntegrationEvent,
   IntegrationEventParseError,
   parseIntegrationEvent,
+  topicEventsV1,
 } from './registry';
 
 const registry = new ContractRegistry()
@@ -47,6 +48,20 @@ describe('ContractRegistry', () => {
     expect(() => registry.register('ApplicationSubmitted', 1, z.object({}))).toThrow(
       'already registered',
     );
+  });
+
+  it('registers a topic’s version-1 contracts at once', () => {
+    const submitted = z.object({ title: z.string() });
+    const withdrawn = z.object({});
+    const topic = topicEventsV1({ Submitted: submitted, Withdrawn: withdrawn });
+    expect(topic).toEqual({
+      Submitted: { schemaVersion: 1, data: submitted },
+      Withdrawn: { schemaVersion: 1, data: withdrawn },
+    });
+    const fromTopic = new ContractRegistry().registerTopic(topic);
+    expect(fromTopic.keys()).toEqual(['Submitted@v1', 'Withdrawn@v1']);
+    expect(fromTopic.get('Withdrawn', 1)).toBe(withdrawn);
+    expect(() => fromTopic.registerTopic(topic)).toThrow('already registered');
   });
 });
 

@@ -4,6 +4,28 @@ import { HEADERS, type IntegrationEnvelope, integrationEnvelopeSchema } from './
 /** Any zod schema for an integration event's `data`. */
 export type DataSchema = z.ZodTypeAny;
 
+/** A topic's public events: each envelope `type` with its `schemaVersion` and `data` schema. */
+export type TopicEventSchemas = Record<string, { schemaVersion: number; data: DataSchema }>;
+
+/**
+ * A topic's version-1 contracts from its `type → data schema` map:
+ * `topicEventsV1({ GrantAwarded: grantAwardedV1 })` is `{ GrantAwarded: { schemaVersion: 1, data } }`.
+ */
+export function topicEventsV1<const Schemas extends Record<string, DataSchema>>(
+  schemas: Schemas,
+): {
+  readonly [Type in keyof Schemas]: { readonly schemaVersion: 1; readonly data: Schemas[Type] };
+} {
+  return Object.fromEntries(
+    Object.entries(schemas).map(([type, data]) => [type, { schemaVersion: 1, data }]),
+  ) as { [Type in keyof Schemas]: { schemaVersion: 1; data: Schemas[Type] } };
+}
+
+/** The `data` type of event `Type` of a topic's contracts. */
+export type TopicEventData<Schemas extends TopicEventSchemas, Type extends keyof Schemas> = z.infer<
+  Schemas[Type]['data']
+>;
+
 /**
  * Which payload schema belongs to which `(type, schemaVersion)` of integration event.
  * Producers validate against it before publishing and consumers parse against it on receipt;
@@ -20,6 +42,14 @@ export class ContractRegistry {
       throw new Error(`contract ${key} is already registered`);
     }
     this.schemas.set(key, schema);
+    return this;
+  }
+
+  /** Registers every event of a topic's contracts (see {@link topicEventsV1}). */
+  registerTopic(schemas: TopicEventSchemas): this {
+    for (const [type, contract] of Object.entries(schemas)) {
+      this.register(type, contract.schemaVersion, contract.data);
+    }
     return this;
   }
 

@@ -1,4 +1,4 @@
-import { type z } from 'zod';
+import { type TopicEventData, topicEventsV1 } from '../registry';
 import { applicationApprovedV1 } from './application-approved';
 import { applicationRejectedV1 } from './application-rejected';
 import { applicationSubmittedV1 } from './application-submitted';
@@ -15,16 +15,15 @@ export { applicationCategorySchema } from './values';
  * `type`, with the schema of their `data`. Readers are tolerant: unknown keys are stripped, so
  * adding an optional field is not a breaking change; anything else is a new schemaVersion.
  */
-export const applicationEventSchemas = {
-  ApplicationSubmitted: { schemaVersion: 1, data: applicationSubmittedV1 },
-  ApplicationApproved: { schemaVersion: 1, data: applicationApprovedV1 },
-  ApplicationRejected: { schemaVersion: 1, data: applicationRejectedV1 },
-  ApplicationWithdrawn: { schemaVersion: 1, data: applicationWithdrawnV1 },
-} as const satisfies Record<string, { schemaVersion: 1; data: z.ZodTypeAny }>;
+export const applicationEventSchemas = topicEventsV1({
+  ApplicationSubmitted: applicationSubmittedV1,
+  ApplicationApproved: applicationApprovedV1,
+  ApplicationRejected: applicationRejectedV1,
+  ApplicationWithdrawn: applicationWithdrawnV1,
+});
 
 export type ApplicationIntegrationEventType = keyof typeof applicationEventSchemas;
 
 /** The `data` type of a public application event. */
-export type ApplicationIntegrationEventData<T extends ApplicationIntegrationEventType> = z.infer<
-  (typeof applicationEventSchemas)[T]['data']
->;
+export type ApplicationIntegrationEventData<T extends ApplicationIntegrationEventType> =
+  TopicEventData<typeof applicationEventSchemas, T>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TopicEventData, topicEventsV1 } from '../registry';
 import {
   assetCodeSchema,
   baseUnitsSchema,
@@ -86,16 +87,15 @@ export const disbursementCancelledV1 = z.object({
 });
 
 /** The public events on `disbursements.disbursement.v1` (TOPICS.disbursement), keyed by disbursement id. */
-export const disbursementEventSchemas = {
-  DisbursementRequested: { schemaVersion: 1, data: disbursementRequestedV1 },
-  DisbursementApproved: { schemaVersion: 1, data: disbursementApprovedV1 },
-  DisbursementReleased: { schemaVersion: 1, data: disbursementReleasedV1 },
-  DisbursementSettled: { schemaVersion: 1, data: disbursementSettledV1 },
-  DisbursementFailed: { schemaVersion: 1, data: disbursementFailedV1 },
-  DisbursementCancelled: { schemaVersion: 1, data: disbursementCancelledV1 },
-} as const satisfies Record<string, { schemaVersion: 1; data: z.ZodTypeAny }>;
+export const disbursementEventSchemas = topicEventsV1({
+  DisbursementRequested: disbursementRequestedV1,
+  DisbursementApproved: disbursementApprovedV1,
+  DisbursementReleased: disbursementReleasedV1,
+  DisbursementSettled: disbursementSettledV1,
+  DisbursementFailed: disbursementFailedV1,
+  DisbursementCancelled: disbursementCancelledV1,
+});
 
 export type DisbursementIntegrationEventType = keyof typeof disbursementEventSchemas;
-export type DisbursementIntegrationEventData<T extends DisbursementIntegrationEventType> = z.infer<
-  (typeof disbursementEventSchemas)[T]['data']
->;
+export type DisbursementIntegrationEventData<T extends DisbursementIntegrationEventType> =
+  TopicEventData<typeof disbursementEventSchemas, T>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TopicEventData, topicEventsV1 } from '../registry';
 import {
   applicationIdSchema,
   assetCodeSchema,
@@ -90,16 +91,17 @@ export const grantCompletedV1 = z.object({
 });
 
 /** The public events on `grants.grant.v1` (TOPICS.grant), keyed by grant id. */
-export const grantEventSchemas = {
-  GrantAwarded: { schemaVersion: 1, data: grantAwardedV1 },
-  GrantActivated: { schemaVersion: 1, data: grantActivatedV1 },
-  PayoutAccountChanged: { schemaVersion: 1, data: payoutAccountChangedV1 },
-  KycStatusChanged: { schemaVersion: 1, data: kycStatusChangedV1 },
-  GrantCancelled: { schemaVersion: 1, data: grantCancelledV1 },
-  GrantCompleted: { schemaVersion: 1, data: grantCompletedV1 },
-} as const satisfies Record<string, { schemaVersion: 1; data: z.ZodTypeAny }>;
+export const grantEventSchemas = topicEventsV1({
+  GrantAwarded: grantAwardedV1,
+  GrantActivated: grantActivatedV1,
+  PayoutAccountChanged: payoutAccountChangedV1,
+  KycStatusChanged: kycStatusChangedV1,
+  GrantCancelled: grantCancelledV1,
+  GrantCompleted: grantCompletedV1,
+});
 
 export type GrantIntegrationEventType = keyof typeof grantEventSchemas;
-export type GrantIntegrationEventData<T extends GrantIntegrationEventType> = z.infer<
-  (typeof grantEventSchemas)[T]['data']
+export type GrantIntegrationEventData<T extends GrantIntegrationEventType> = TopicEventData<
+  typeof grantEventSchemas,
+  T
 >;

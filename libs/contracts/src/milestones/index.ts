@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TopicEventData, topicEventsV1 } from '../registry';
 import {
   assetCodeSchema,
   baseUnitsSchema,
@@ -46,13 +47,14 @@ export const milestoneRejectedV1 = z.object({
 });
 
 /** The public events on `milestones.milestone.v1` (TOPICS.milestone), keyed by grant id. */
-export const milestoneEventSchemas = {
-  MilestoneSubmitted: { schemaVersion: 1, data: milestoneSubmittedV1 },
-  MilestoneAccepted: { schemaVersion: 1, data: milestoneAcceptedV1 },
-  MilestoneRejected: { schemaVersion: 1, data: milestoneRejectedV1 },
-} as const satisfies Record<string, { schemaVersion: 1; data: z.ZodTypeAny }>;
+export const milestoneEventSchemas = topicEventsV1({
+  MilestoneSubmitted: milestoneSubmittedV1,
+  MilestoneAccepted: milestoneAcceptedV1,
+  MilestoneRejected: milestoneRejectedV1,
+});
 
 export type MilestoneIntegrationEventType = keyof typeof milestoneEventSchemas;
-export type MilestoneIntegrationEventData<T extends MilestoneIntegrationEventType> = z.infer<
-  (typeof milestoneEventSchemas)[T]['data']
+export type MilestoneIntegrationEventData<T extends MilestoneIntegrationEventType> = TopicEventData<
+  typeof milestoneEventSchemas,
+  T
 >;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TopicEventData, topicEventsV1 } from '../registry';
 import {
   assetCodeSchema,
   baseUnitsSchema,
@@ -70,14 +71,15 @@ export const reconciliationDiscrepancyFoundV1 = z.object({
 });
 
 /** The public events on `settlements.payout.v1` (TOPICS.payout), keyed by disbursement id. */
-export const payoutEventSchemas = {
-  PayoutSubmitted: { schemaVersion: 1, data: payoutSubmittedV1 },
-  PayoutSettled: { schemaVersion: 1, data: payoutSettledV1 },
-  PayoutFailed: { schemaVersion: 1, data: payoutFailedV1 },
-  ReconciliationDiscrepancyFound: { schemaVersion: 1, data: reconciliationDiscrepancyFoundV1 },
-} as const satisfies Record<string, { schemaVersion: 1; data: z.ZodTypeAny }>;
+export const payoutEventSchemas = topicEventsV1({
+  PayoutSubmitted: payoutSubmittedV1,
+  PayoutSettled: payoutSettledV1,
+  PayoutFailed: payoutFailedV1,
+  ReconciliationDiscrepancyFound: reconciliationDiscrepancyFoundV1,
+});
 
 export type PayoutIntegrationEventType = keyof typeof payoutEventSchemas;
-export type PayoutIntegrationEventData<T extends PayoutIntegrationEventType> = z.infer<
-  (typeof payoutEventSchemas)[T]['data']
+export type PayoutIntegrationEventData<T extends PayoutIntegrationEventType> = TopicEventData<
+  typeof payoutEventSchemas,
+  T
 >;
