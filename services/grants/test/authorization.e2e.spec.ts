@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { runAuthorizationRow } from '@lib/testing';
+import { runAuthorizationRow, tokensPerRole } from '@lib/testing';
 import { auth, type Harness, type NearAccount, startHarness } from './harness';
 
 type Caller =
@@ -203,11 +203,7 @@ describe('authorization: every grants route × every caller', () => {
     owner = founder.accountId;
     tokens.founderOwner = founder.token;
     tokens.otherFounder = (await h.signInFounder()).token;
-    tokens.reviewer = await h.staffToken(`rev-${randomBytes(3).toString('hex')}`, ['reviewer']);
-    tokens.admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
-    tokens.treasurer = await h.staffToken(`treasurer-${randomBytes(3).toString('hex')}`, [
-      'treasurer',
-    ]);
+    Object.assign(tokens, await tokensPerRole(h.staffToken, ['reviewer', 'admin', 'treasurer']));
     tokens.anonymous = undefined;
     tokens.expiredToken = await h.expiredStaffToken(`admin-${randomBytes(3).toString('hex')}`, [
       'admin',

@@ -1,7 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import type { AddressInfo } from 'node:net';
-import { Kafka, logLevel } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
 import { type KeyPair, KeyPairSigner } from 'near-api-js';
 import { Pool } from 'pg';
 import request from 'supertest';
@@ -12,23 +9,23 @@ import {
   TOPICS,
   type ApplicationIntegrationEventData,
 } from '@lib/contracts';
-import {
-  connectKafkaEvents,
-  createKafka,
-  ensureTopics,
-  IntegrationEventPublisher,
-} from '@lib/messaging';
+import { IntegrationEventPublisher } from '@lib/messaging';
 import { createServiceApp } from '@lib/platform';
 import {
   bearer,
   eventually as eventuallyWithin,
+  freshAccountId,
+  freshName,
+  integrationEnvelope,
+  listenLocally,
   type NearEmulator,
   staffTokens,
   startNearEmulator,
+  startServiceUnderTest,
   tailTopic,
   TEST_DATABASE_URL,
-  TEST_KAFKA_BROKERS,
   type TopicTail,
+  testKafka,
   testServiceEnv,
 } from '@lib/testing';
 import { AppModule as ApplicationsModule } from '../../applications/src/app.module';
@@ -151,8 +148,7 @@ export async function startHarness(
   const applications = await createServiceApp(ApplicationsModule.register(applicationsConfig), {
     quiet: true,
   });
-  await applications.listen(0, '127.0.0.1');
-  const applicationsUrl = `http://127.0.0.1:${(applications.getHttpServer().address() as AddressInfo).port}`;
+  const applicationsUrl = await listenLocally(applications);
 
   const config = loadConfig({
     ...common,
@@ -161,47 +157,43 @@ export async function startHarness(
     ...env,
   });
   const clock = new TestClock();
-  const kafka = new Kafka({
-    clientId: 'grants-e2e',
-    brokers: TEST_KAFKA_BROKERS,
-    logLevel: logLevel.NOTHING,
-  });
-  const consumerClientId = `grants-e2e-${randomUUID().slice(0, 8)}`;
-  // A group of its own starting at the topics' current ends: this run handles the events it
-  // produces (not every earlier run's) and never shares partitions with another process.
-  const groupId = `grants-e2e-${randomUUID().slice(0, 8)}`;
-  await startGroupAtEnd(kafka, groupId, CONSUMED_TOPICS);
-  const grants = await createServiceApp(AppModule.register(config, { clock }), {
-    quiet: true,
-    connectKafka: (app) =>
-      connectKafkaEvents(app, {
+  const kafka = testKafka('grants-e2e');
+  const { app: grants, url: grantsUrl } = await startServiceUnderTest(
+    AppModule.register(config, { clock }),
+    {
+      consume: {
         service: 'grants',
-        groupId,
-        registry: integrationContracts(),
-        kafka: createKafka({ clientId: consumerClientId, brokers: config.KAFKA_BROKERS }),
-        maxAttempts: 3,
-        backoff: { initialMs: 50, maxMs: 200 },
-        consumerConfig: FAST_CONSUMER,
-      }),
-  });
-  await grants.startAllMicroservices();
-  await joined(kafka, groupId, consumerClientId);
-  await grants.listen(0, '127.0.0.1');
-  const grantsUrl = `http://127.0.0.1:${(grants.getHttpServer().address() as AddressInfo).port}`;
+        groupId: freshName('grants-e2e'),
+        topics: [TOPICS.application, TOPICS.milestone, TOPICS.disbursement, TOPICS.payout],
+        awaitJoined: true,
+      },
+    },
+  );
 
   const milestones = options.milestones
-    ? await startMilestones(kafka, {
-        ...common,
-        AUTH_FOUNDER_JWKS_URL: `${applicationsUrl}/.well-known/jwks.json`,
-      })
+    ? await startServiceUnderTest(
+        MilestonesModule.register(
+          loadMilestonesConfig({
+            ...common,
+            AUTH_FOUNDER_JWKS_URL: `${applicationsUrl}/.well-known/jwks.json`,
+          }),
+        ),
+        {
+          consume: {
+            service: 'milestones',
+            groupId: freshName('grants-e2e-milestones'),
+            topics: [TOPICS.grant],
+            awaitJoined: true,
+          },
+        },
+      )
     : undefined;
   const gateway = await createGatewayApp(
     loadGatewayConfig({
       APPLICATIONS_URL: applicationsUrl,
       GRANTS_URL: grantsUrl,
       ...(milestones ? { MILESTONES_URL: milestones.url } : {}),
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      LOG_LEVEL: 'silent',
+      ...testServiceEnv(),
       RATE_LIMIT_PER_SECOND: '0',
     }),
     { quiet: true },
@@ -221,7 +213,7 @@ export async function startHarness(
   });
 
   const nearAccount = (prefix = 'acct'): NearAccount => {
-    const accountId = `${prefix}-${randomBytes(5).toString('hex')}.test.near`;
+    const accountId = freshAccountId(prefix);
     const { keyPair } = emulator.createAccount({ accountId, amount: 10n ** 24n });
     return { accountId, keyPair };
   };
@@ -275,11 +267,12 @@ export async function startHarness(
       decidedBy: 'admin-e2e',
       approvedAt: new Date().toISOString(),
     };
-    const approved = envelope ?? {
-      ...envelopeOf('ApplicationApproved', id, data),
-      streamVersion: 6,
-      actor: 'admin-e2e',
-    };
+    const approved =
+      envelope ??
+      integrationEnvelope('ApplicationApproved', id, data, {
+        streamVersion: 6,
+        actor: 'admin-e2e',
+      });
     await publisher.publish(TOPICS.application, approved);
     return approved;
   };
@@ -398,107 +391,15 @@ export async function startHarness(
   };
 }
 
-/** The milestones service, consuming grants.grant.v1 from its current end in a group of its own. */
-async function startMilestones(
-  kafka: Kafka,
-  env: Record<string, string>,
-): Promise<{ app: INestApplication; url: string }> {
-  const config = loadMilestonesConfig(env);
-  const groupId = `grants-e2e-milestones-${randomUUID().slice(0, 8)}`;
-  await startGroupAtEnd(kafka, groupId, [TOPICS.grant]);
-  const clientId = `grants-e2e-milestones-${randomUUID().slice(0, 8)}`;
-  const app = await createServiceApp(MilestonesModule.register(config), {
-    quiet: true,
-    connectKafka: (nest) =>
-      connectKafkaEvents(nest, {
-        service: 'milestones',
-        groupId,
-        registry: integrationContracts(),
-        kafka: createKafka({ clientId, brokers: config.KAFKA_BROKERS }),
-        maxAttempts: 3,
-        backoff: { initialMs: 50, maxMs: 200 },
-        consumerConfig: FAST_CONSUMER,
-      }),
-  });
-  await app.startAllMicroservices();
-  await joined(kafka, groupId, clientId);
-  await app.listen(0, '127.0.0.1');
-  return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
-}
-
-const FAST_CONSUMER = {
-  sessionTimeout: 6000,
-  rebalanceTimeout: 6000,
-  heartbeatInterval: 300,
-  maxWaitTimeInMs: 200,
-};
-
-const CONSUMED_TOPICS = [TOPICS.application, TOPICS.milestone, TOPICS.disbursement, TOPICS.payout];
-
-/** Commits the topics' end offsets for a fresh group, so its first member starts there. */
-async function startGroupAtEnd(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(kafka, topics);
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map(({ partition, offset }) => ({ partition, offset })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Until the consumer holds partitions in a stable group. */
-async function joined(kafka: Kafka, groupId: string, clientId: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await eventually(async () => {
-      const { groups } = await admin.describeGroups([groupId]);
-      const group = groups[0];
-      return group?.state === 'Stable' && group.members.some((m) => m.clientId === clientId)
-        ? true
-        : undefined;
-    }, 60_000);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Polls `probe` until it returns a value other than undefined (read models catch up async). */
 export const eventually = <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
   eventuallyWithin(probe, timeoutMs);
 
 export const auth = bearer;
 
-/** An integration envelope as another service's relay would publish it. */
-export function envelopeOf(
-  type: string,
-  aggregateId: string,
-  data: Record<string, unknown>,
-): IntegrationEnvelope {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    aggregateId,
-    streamVersion: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: `corr-${randomUUID()}`,
-    causationId: null,
-    actor: 'e2e',
-    data,
-  };
-}
-
-const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+/** An integration envelope as another service's relay would publish it (version 1, actor e2e). */
+export const envelopeOf = (type: string, aggregateId: string, data: Record<string, unknown>) =>
+  integrationEnvelope(type, aggregateId, data);
 
 /** A random NEAR transaction hash (base58, 44 characters). */
-export const txHash = () =>
-  [...randomBytes(44)].map((byte) => BASE58[byte % BASE58.length]).join('');
+export { txHash } from '@lib/testing';

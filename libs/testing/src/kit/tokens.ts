@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -36,6 +37,21 @@ export function staffTokens(issuer: StaffTokenIssuer) {
     forged: (sub: string, roles: Role[]) =>
       signDevToken({ sub, roles, ttl: 600 }, 'an-attacker-secret-0123456789-0123456789', options),
   };
+}
+
+/**
+ * One fresh identity per role (`<role>-<6 hex>`) holding just that role, minted by `mint` (e.g. a
+ * harness's staffToken): `{ admin, treasurer }` for an authorization matrix's callers.
+ */
+export async function tokensPerRole<R extends Role>(
+  mint: (sub: string, roles: Role[]) => Promise<string>,
+  roles: readonly R[],
+): Promise<Record<R, string>> {
+  const tokens = {} as Record<R, string>;
+  for (const role of roles) {
+    tokens[role] = await mint(`${role}-${randomBytes(3).toString('hex')}`, [role]);
+  }
+  return tokens;
 }
 
 /** The part of a service's config that founder tokens are checked against. */

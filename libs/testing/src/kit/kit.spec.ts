@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { freshAccountId, integrationEnvelope, txHash } from './envelope';
+import { tokensPerRole } from './tokens';
 import { expectProblemOrSuccess, HEADER_NEAR_MISSES, headerValue, sendFuzzedBody } from './fuzz';
 
 /** A request that records what it was given. */
@@ -100,5 +101,25 @@ describe('integrationEnvelope', () => {
     expect(txHash()).toMatch(/^[1-9A-HJ-NP-Za-km-z]{44}$/);
     expect(freshAccountId('payout')).toMatch(/^payout-[0-9a-f]{10}\.test\.near$/);
     expect(freshAccountId('a')).not.toBe(freshAccountId('a'));
+  });
+});
+
+describe('tokensPerRole', () => {
+  it('mints one fresh identity per role holding only that role', async () => {
+    const minted: [string, string[]][] = [];
+    const tokens = await tokensPerRole(
+      async (sub, roles) => {
+        minted.push([sub, roles]);
+        return `token-of-${sub}`;
+      },
+      ['admin', 'treasurer'],
+    );
+    expect(minted.map(([, roles]) => roles)).toEqual([['admin'], ['treasurer']]);
+    expect(minted[0][0]).toMatch(/^admin-[0-9a-f]{6}$/);
+    expect(minted[1][0]).toMatch(/^treasurer-[0-9a-f]{6}$/);
+    expect(tokens).toEqual({
+      admin: `token-of-${minted[0][0]}`,
+      treasurer: `token-of-${minted[1][0]}`,
+    });
   });
 });
