@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type IntegrationEnvelope, TOPICS } from '@lib/contracts';
 import { bearer, eventually, tailTopic, type TopicTail } from '@lib/testing';
-import { applicationBody, type Harness, startHarness } from './harness';
+import { applicationBody, approval, type Harness, reviewBody, startHarness } from './harness';
 
 describe('applications end to end (gateway → service → Postgres → Kafka)', () => {
   let h: Harness;
@@ -71,7 +71,7 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
       version: 2,
       summary: 'Proofs of model execution, verified and settled on NEAR.',
     });
-    await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
+    await h.act(id, 'submit', founder.token).expect(200);
     await listedWithStatus(founder.token, id, 'submitted');
     expect((await publishedEvent('ApplicationSubmitted', id)).data).toMatchObject({
       applicationId: id,
@@ -80,12 +80,7 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
     });
 
     // admin assigns two reviewers; the staff queue filters by reviewer
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(admin))
-      .send({ reviewers })
-      .expect(200);
+    await h.act(id, 'reviewers', admin, { reviewers }).expect(200);
     const inQueue = await eventually(async () => {
       const response = await h
         .api()
@@ -99,14 +94,9 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
     // both review
     for (const [index, reviewer] of reviewers.entries()) {
       const reviewed = await h
-        .api()
-        .post(`/v1/applications/${id}/reviews`)
-        .set(auth(tokens[reviewer]))
-        .send({
+        .act(id, 'reviews', tokens[reviewer], {
+          ...reviewBody('approve', 4, `private note from ${reviewer}`),
           scores: { team: 4, technical: 5, impact: 4, ecosystemFit: 3 + index },
-          recommendation: 'approve',
-          comment: `private note from ${reviewer}`,
-          conflictOfInterest: false,
         })
         .expect(200);
       expect(reviewed.body.reviewSummary.count).toBe(index + 1);
@@ -114,20 +104,9 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
 
     // admin approves with terms
     const approved = await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(admin))
-      .send({
-        decision: 'approve',
+      .act(id, 'decision', admin, {
+        ...approval('45000', ['15000', '30000']),
         reason: 'Strong team',
-        grant: {
-          asset: 'USDC',
-          amount: '45000',
-          tranches: [
-            { milestone: 1, amount: '15000' },
-            { milestone: 2, amount: '30000' },
-          ],
-        },
       })
       .expect(200);
     expect(approved.body.status).toBe('approved');
@@ -171,37 +150,16 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
 
   it('request changes → founder edits and resubmits → approved', async () => {
     const founder = await h.signInFounder();
-    const created = await h
-      .api()
-      .post('/v1/applications')
-      .set(auth(founder.token))
-      .send(applicationBody(founder.accountId))
-      .expect(201);
-    const id = created.body.id as string;
-    await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(admin))
-      .send({ reviewers })
-      .expect(200);
-    const review = (reviewer: string, recommendation: string) =>
-      h
-        .api()
-        .post(`/v1/applications/${id}/reviews`)
-        .set(auth(tokens[reviewer]))
-        .send({
-          scores: { team: 3, technical: 3, impact: 3, ecosystemFit: 3 },
-          recommendation,
-          comment: 'needs a clearer plan',
-          conflictOfInterest: false,
-        });
+    const id = await h.submitted(founder);
+    await h.act(id, 'reviewers', admin, { reviewers }).expect(200);
+    const review = (reviewer: string, recommendation: 'approve' | 'request_changes') =>
+      h.act(id, 'reviews', tokens[reviewer], {
+        ...reviewBody('approve', 3, 'needs a clearer plan'),
+        recommendation,
+      });
     for (const reviewer of reviewers) await review(reviewer, 'request_changes').expect(200);
     const changes = await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(admin))
-      .send({ decision: 'request_changes', reason: 'Split milestone 2' })
+      .act(id, 'decision', admin, { decision: 'request_changes', reason: 'Split milestone 2' })
       .expect(200);
     expect(changes.body.status).toBe('changes_requested');
     await listedWithStatus(founder.token, id, 'changes_requested');
@@ -212,11 +170,7 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
       .set(auth(founder.token))
       .send({ title: 'Verifiable inference, revised plan' })
       .expect(200);
-    const resubmitted = await h
-      .api()
-      .post(`/v1/applications/${id}/submit`)
-      .set(auth(founder.token))
-      .expect(200);
+    const resubmitted = await h.act(id, 'submit', founder.token).expect(200);
     expect(resubmitted.body.status).toBe('submitted');
     expect(
       (
@@ -229,29 +183,9 @@ describe('applications end to end (gateway → service → Postgres → Kafka)',
     ).toBe(true);
 
     // the new round needs its own quorum
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(admin))
-      .send({ reviewers })
-      .expect(200);
+    await h.act(id, 'reviewers', admin, { reviewers }).expect(200);
     for (const reviewer of reviewers) await review(reviewer, 'approve').expect(200);
-    const approved = await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(admin))
-      .send({
-        decision: 'approve',
-        grant: {
-          asset: 'USDC',
-          amount: '50000',
-          tranches: [
-            { milestone: 1, amount: '20000' },
-            { milestone: 2, amount: '30000' },
-          ],
-        },
-      })
-      .expect(200);
+    const approved = await h.act(id, 'decision', admin, approval()).expect(200);
     expect(approved.body.status).toBe('approved');
     await listedWithStatus(founder.token, id, 'approved');
     await publishedEvent('ApplicationApproved', id);

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applicationBody, type Harness, startHarness } from './harness';
+import { bearer, tokensPerRole } from '@lib/testing';
+import { type Harness, startHarness } from './harness';
 
 /**
  * Stand-ins for the services this harness does not run, for the gateway's all-services verify
@@ -37,7 +38,7 @@ describe('audit endpoints of the applications service, through the gateway', () 
     reviewer: '',
     treasurer: '',
   };
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
 
   let stubs: Awaited<ReturnType<typeof startStubService>>[] = [];
 
@@ -55,23 +56,9 @@ describe('audit endpoints of the applications service, through the gateway', () 
         SETTLEMENT_URL: settlement.url,
       },
     );
-    const suffix = randomBytes(3).toString('hex');
-    tokens.admin = await h.staffToken(`admin-${suffix}`, ['admin']);
-    tokens.reviewer = await h.staffToken(`rev-${suffix}`, ['reviewer']);
-    tokens.treasurer = await h.staffToken(`treasurer-${suffix}`, ['treasurer']);
+    Object.assign(tokens, await tokensPerRole(h.staffToken, ['admin', 'reviewer', 'treasurer']));
     founder = await h.signInFounder();
-    const draft = await h
-      .api()
-      .post('/v1/applications')
-      .set(auth(founder.token))
-      .send(applicationBody(founder.accountId))
-      .expect(201);
-    applicationId = draft.body.id as string;
-    await h
-      .api()
-      .post(`/v1/applications/${applicationId}/submit`)
-      .set(auth(founder.token))
-      .expect(200);
+    applicationId = await h.submitted(founder);
   }, 120_000);
 
   afterAll(async () => {
@@ -80,6 +67,15 @@ describe('audit endpoints of the applications service, through the gateway', () 
   });
 
   const stream = () => `/v1/audit/streams/application-${applicationId}`;
+  /** The verification of this test's one stream: two events, the chain intact. */
+  const intactStream = () => ({
+    service: 'applications',
+    schema: 'applications',
+    ok: true,
+    streamsChecked: 1,
+    eventsChecked: 2,
+    broken: [],
+  });
 
   it('refuses founders (even the owner), reviewers and treasurers with 403, and no token with 401', async () => {
     for (const token of [founder.token, tokens.reviewer, tokens.treasurer]) {
@@ -132,14 +128,7 @@ describe('audit endpoints of the applications service, through the gateway', () 
       .set(auth(tokens.admin))
       .send({ streamId: `application-${applicationId}` })
       .expect(200);
-    expect(one.body).toEqual({
-      service: 'applications',
-      schema: 'applications',
-      ok: true,
-      streamsChecked: 1,
-      eventsChecked: 2,
-      broken: [],
-    });
+    expect(one.body).toEqual(intactStream());
   });
 
   it('answers bad input with problem+json: a malformed stream id 422, an unknown one 404, unknown fields 422', async () => {
@@ -233,14 +222,7 @@ describe('audit endpoints of the applications service, through the gateway', () 
         .set(auth(tokens.admin))
         .send({ streamId: `application-${applicationId}` })
         .expect(200);
-      expect(one.body).toEqual({
-        service: 'applications',
-        schema: 'applications',
-        ok: true,
-        streamsChecked: 1,
-        eventsChecked: 2,
-        broken: [],
-      });
+      expect(one.body).toEqual(intactStream());
       await h
         .api()
         .post('/v1/audit/verify')

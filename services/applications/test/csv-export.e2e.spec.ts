@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { applicationBody, eventually, type Harness, startHarness } from './harness';
+import { bearer } from '@lib/testing';
+import { eventually, type Harness, startHarness } from './harness';
 
 /** RFC 4180 parser (quoted cells, doubled quotes, CRLF records), as a spreadsheet reads it. */
 function parseCsv(text: string): string[][] {
@@ -41,29 +42,14 @@ describe('CSV export of the applications queue (GET /v1/applications?format=csv)
   const reviewer = `rev-csv-${randomBytes(4).toString('hex')}`;
   const ids: string[] = [];
   const titles = ['Plain title', 'Comma, "quotes", and more', '=HYPERLINK("http://evil")'];
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
 
   beforeAll(async () => {
     h = await startHarness();
     admin = await h.staffToken(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
     founder = await h.signInFounder();
-    for (const title of titles) {
-      const draft = await h
-        .api()
-        .post('/v1/applications')
-        .set(auth(founder.token))
-        .send(applicationBody(founder.accountId, { title }))
-        .expect(201);
-      const id = draft.body.id as string;
-      ids.push(id);
-      await h.api().post(`/v1/applications/${id}/submit`).set(auth(founder.token)).expect(200);
-      await h
-        .api()
-        .post(`/v1/applications/${id}/reviewers`)
-        .set(auth(admin))
-        .send({ reviewers: [reviewer] })
-        .expect(200);
-    }
+    for (const title of titles)
+      ids.push(await h.underReview(founder, admin, [reviewer], { title }));
     await eventually(async () => {
       const response = await h
         .api()

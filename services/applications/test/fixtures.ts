@@ -26,3 +26,28 @@ export function applicationBody(payoutAccount: string, overrides: Record<string,
     ...overrides,
   };
 }
+
+/** An approval of `amount` USDC in two tranches (default 50000 = 20000 + 30000). */
+export function approval(amount = '50000', tranches: [string, string] = ['20000', '30000']) {
+  return {
+    decision: 'approve',
+    grant: {
+      asset: 'USDC',
+      amount,
+      tranches: [
+        { milestone: 1, amount: tranches[0] },
+        { milestone: 2, amount: tranches[1] },
+      ],
+    },
+  };
+}
+
+/** A review with every score `score`. */
+export function reviewBody(recommendation: 'approve' | 'reject', score = 4, comment = 'ok') {
+  return {
+    scores: { team: score, technical: score, impact: score, ecosystemFit: score },
+    recommendation,
+    comment,
+    conflictOfInterest: false,
+  };
+}

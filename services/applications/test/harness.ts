@@ -1,17 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { KeyPairSigner } from 'near-api-js';
 import request from 'supertest';
 import type { Role } from '@lib/auth';
 import { createServiceApp } from '@lib/platform';
-import { type NearEmulator, staffTokens, startNearEmulator, testServiceEnv } from '@lib/testing';
+import {
+  bearer,
+  listenLocally,
+  type NearEmulator,
+  staffTokens,
+  startNearEmulator,
+  testServiceEnv,
+} from '@lib/testing';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule } from '../src/app.module';
 import { type ApplicationsConfig, loadConfig } from '../src/config';
 
-export { applicationBody } from './fixtures';
+import { applicationBody } from './fixtures';
+
+export { applicationBody, approval, reviewBody } from './fixtures';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
 
@@ -27,9 +35,31 @@ export interface Harness {
   api: () => ReturnType<typeof request>;
   staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
   /** A fresh NEAR account signed in through NEP-413; returns its account id and founder token. */
-  signInFounder(): Promise<{ accountId: string; token: string }>;
+  signInFounder(): Promise<Founder>;
+  /** POST /v1/applications/{id}/{action} as `token`, with `body` (`{}` unless given). */
+  act(id: string, action: Action, token: string, body?: object): request.Test;
+  /** A new draft of `founder`'s (`applicationBody`, 201); returns its id. */
+  draft(founder: Founder, overrides?: Record<string, unknown>): Promise<string>;
+  /** A new application of `founder`'s, submitted; returns its id. */
+  submitted(founder: Founder, overrides?: Record<string, unknown>): Promise<string>;
+  /** A new application of `founder`'s, submitted, `reviewers` assigned by `admin`. */
+  underReview(
+    founder: Founder,
+    admin: string,
+    reviewers: string[],
+    overrides?: Record<string, unknown>,
+  ): Promise<string>;
   close(): Promise<void>;
 }
+
+/** A signed-in founder: the NEAR account and its session token. */
+export interface Founder {
+  accountId: string;
+  token: string;
+}
+
+/** The actions an application takes by POST /v1/applications/{id}/{action}. */
+export type Action = 'submit' | 'withdraw' | 'reviewers' | 'reviews' | 'decision';
 
 /**
  * `env` overrides the applications service's variables, `gatewayEnv` the gateway's. Sign-in
@@ -50,10 +80,8 @@ export async function startHarness(
     ...env,
   });
   const applications = await createServiceApp(AppModule.register(config), { quiet: true });
-  await applications.listen(0, '127.0.0.1');
-  const port = (applications.getHttpServer().address() as AddressInfo).port;
   const gatewayConfig = loadGatewayConfig({
-    APPLICATIONS_URL: `http://127.0.0.1:${port}`,
+    APPLICATIONS_URL: await listenLocally(applications),
     ...testServiceEnv(),
     RATE_LIMIT_PER_SECOND: '0',
     ...gatewayEnv,
@@ -61,6 +89,21 @@ export async function startHarness(
   const gateway = await createGatewayApp(gatewayConfig, { quiet: true });
   await gateway.init();
   const api = () => request(gateway.getHttpServer());
+  const act: Harness['act'] = (id, action, token, body = {}) =>
+    api().post(`/v1/applications/${id}/${action}`).set(bearer(token)).send(body);
+  const draft: Harness['draft'] = async (founder, overrides) => {
+    const created = await api()
+      .post('/v1/applications')
+      .set(bearer(founder.token))
+      .send(applicationBody(founder.accountId, overrides))
+      .expect(201);
+    return created.body.id as string;
+  };
+  const submitted: Harness['submitted'] = async (founder, overrides) => {
+    const id = await draft(founder, overrides);
+    await act(id, 'submit', founder.token).expect(200);
+    return id;
+  };
 
   return {
     config,
@@ -73,6 +116,14 @@ export async function startHarness(
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
     }).staff,
+    act,
+    draft,
+    submitted,
+    async underReview(founder, admin, reviewers, overrides) {
+      const id = await submitted(founder, overrides);
+      await act(id, 'reviewers', admin, { reviewers }).expect(200);
+      return id;
+    },
     async signInFounder() {
       const accountId = `founder-${randomBytes(5).toString('hex')}.test.near`;
       const { keyPair } = emulator.createAccount({ accountId, amount: 10n ** 24n });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { applicationBody, type Harness, startHarness } from './harness';
+import { applicationBody, approval, type Harness, reviewBody, startHarness } from './harness';
 import { bearer, TEST_DATABASE_URL } from '@lib/testing';
 
 const databaseUrl = TEST_DATABASE_URL;
@@ -11,23 +11,8 @@ describe('separation of duties, concurrency and idempotency', () => {
   let founder: { accountId: string; token: string };
   const auth = bearer;
   const sub = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
-  const review = {
-    scores: { team: 4, technical: 4, impact: 4, ecosystemFit: 4 },
-    recommendation: 'approve',
-    comment: 'ok',
-    conflictOfInterest: false,
-  };
-  const approve = {
-    decision: 'approve',
-    grant: {
-      asset: 'USDC',
-      amount: '50000',
-      tranches: [
-        { milestone: 1, amount: '20000' },
-        { milestone: 2, amount: '30000' },
-      ],
-    },
-  };
+  const review = reviewBody('approve');
+  const approve = approval();
   const eventsOf = async (id: string) =>
     (
       await pool.query<{ type: string }>(
@@ -36,20 +21,7 @@ describe('separation of duties, concurrency and idempotency', () => {
       )
     ).rows.map((r) => r.type);
 
-  async function submitted(): Promise<string> {
-    const created = await h
-      .api()
-      .post('/v1/applications')
-      .set(auth(founder.token))
-      .send(applicationBody(founder.accountId))
-      .expect(201);
-    await h
-      .api()
-      .post(`/v1/applications/${created.body.id}/submit`)
-      .set(auth(founder.token))
-      .expect(200);
-    return created.body.id as string;
-  }
+  const submitted = () => h.submitted(founder);
 
   beforeAll(async () => {
     h = await startHarness();
@@ -76,83 +48,35 @@ describe('separation of duties, concurrency and idempotency', () => {
       admin: await h.staffToken(sub('admin'), ['admin']),
     };
     await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(tokens.admin))
-      .send({ reviewers: [conflicted, clean, adminReviewer] })
+      .act(id, 'reviewers', tokens.admin, { reviewers: [conflicted, clean, adminReviewer] })
       .expect(200);
 
     // declaring a conflict is recorded; a review afterwards is refused
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(tokens.conflicted))
-      .send({ conflictOfInterest: true, comment: 'I advise this team' })
-      .expect(200);
-    const blocked = await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(tokens.conflicted))
-      .send(review)
-      .expect(403);
+    const conflict = { conflictOfInterest: true, comment: 'I advise this team' };
+    await h.act(id, 'reviews', tokens.conflicted, conflict).expect(200);
+    const blocked = await h.act(id, 'reviews', tokens.conflicted, review).expect(403);
     expect(blocked.body.code).toBe('reviewer_conflicted');
 
     // an admin who is also a conflicted reviewer cannot decide
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(tokens.adminReviewer))
-      .send({ conflictOfInterest: true })
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(tokens.clean))
-      .send(review)
-      .expect(200);
+    await h.act(id, 'reviews', tokens.adminReviewer, { conflictOfInterest: true }).expect(200);
+    await h.act(id, 'reviews', tokens.clean, review).expect(200);
     const conflictedDecider = await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(tokens.adminReviewer))
-      .send(approve)
+      .act(id, 'decision', tokens.adminReviewer, approve)
       .expect(403);
     expect(conflictedDecider.body.code).toBe('decider_conflicted');
 
     // one clean review out of a quorum of two: the conflicted ones do not count
-    const short = await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(tokens.admin))
-      .send(approve)
-      .expect(409);
+    const short = await h.act(id, 'decision', tokens.admin, approve).expect(409);
     expect(short.body.code).toBe('quorum_not_met');
 
     // re-assigning a conflicted reviewer is refused; a further, clean reviewer completes the quorum
     const reassign = await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(tokens.admin))
-      .send({ reviewers: [conflicted] })
+      .act(id, 'reviewers', tokens.admin, { reviewers: [conflicted] })
       .expect(403);
     expect(reassign.body.code).toBe('reviewer_conflicted');
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(tokens.admin))
-      .send({ reviewers: [third] })
-      .expect(200);
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviews`)
-      .set(auth(tokens.third))
-      .send(review)
-      .expect(200);
-    const approved = await h
-      .api()
-      .post(`/v1/applications/${id}/decision`)
-      .set(auth(tokens.admin))
-      .send(approve)
-      .expect(200);
+    await h.act(id, 'reviewers', tokens.admin, { reviewers: [third] }).expect(200);
+    await h.act(id, 'reviews', tokens.third, review).expect(200);
+    const approved = await h.act(id, 'decision', tokens.admin, approve).expect(200);
     expect(approved.body.status).toBe('approved');
   });
 
@@ -163,27 +87,13 @@ describe('separation of duties, concurrency and idempotency', () => {
       await h.staffToken(sub('admin-1'), ['admin']),
       await h.staffToken(sub('admin-2'), ['admin']),
     ];
-    await h
-      .api()
-      .post(`/v1/applications/${id}/reviewers`)
-      .set(auth(admins[0]))
-      .send({ reviewers })
-      .expect(200);
+    await h.act(id, 'reviewers', admins[0], { reviewers }).expect(200);
     for (const reviewer of reviewers) {
-      await h
-        .api()
-        .post(`/v1/applications/${id}/reviews`)
-        .set(auth(await h.staffToken(reviewer, ['reviewer'])))
-        .send(review)
-        .expect(200);
+      await h.act(id, 'reviews', await h.staffToken(reviewer, ['reviewer']), review).expect(200);
     }
     const [first, second] = await Promise.all([
-      h.api().post(`/v1/applications/${id}/decision`).set(auth(admins[0])).send(approve),
-      h
-        .api()
-        .post(`/v1/applications/${id}/decision`)
-        .set(auth(admins[1]))
-        .send({ decision: 'reject', reason: 'Not now' }),
+      h.act(id, 'decision', admins[0], approve),
+      h.act(id, 'decision', admins[1], { decision: 'reject', reason: 'Not now' }),
     ]);
     expect([first.status, second.status].sort()).toEqual([200, 409]);
     const loser = first.status === 409 ? first : second;
@@ -195,13 +105,7 @@ describe('separation of duties, concurrency and idempotency', () => {
   });
 
   it('a stale If-Match is a 409 and changes nothing', async () => {
-    const created = await h
-      .api()
-      .post('/v1/applications')
-      .set(auth(founder.token))
-      .send(applicationBody(founder.accountId))
-      .expect(201);
-    const id = created.body.id as string;
+    const id = await h.draft(founder);
     await h
       .api()
       .patch(`/v1/applications/${id}`)

@@ -3,28 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { createJwtVerifier, generateFounderKey, jose, signDevToken } from '@lib/auth';
+import { bearer, eventually, TEST_DATABASE_URL } from '@lib/testing';
 import { applicationBody, type Harness, JWT_SECRET, startHarness } from './harness';
 
-/** Polls until `probe` gives a value (the list is a read model that catches up). */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+const databaseUrl = TEST_DATABASE_URL;
 
 /** Issue 9's findings as a client would try them, through the gateway. */
 describe('auth and input hardening', () => {
   let h: Harness;
   let pool: Pool;
   let founder: { accountId: string; token: string };
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
   const applicationsUrl = () =>
     `http://127.0.0.1:${(h.applications.getHttpServer().address() as AddressInfo).port}`;
 
@@ -120,29 +109,24 @@ describe('auth and input hardening', () => {
 
   describe('identities are (issuer, sub)', () => {
     it("a staff member whose sub is a founder's account neither owns nor lists that founder's work", async () => {
-      const created = await h
-        .api()
-        .post('/v1/applications')
-        .set(auth(founder.token))
-        .send(applicationBody(founder.accountId))
-        .expect(201);
+      const id = await h.draft(founder);
       // Same sub, other issuer, claiming founder: not the applicant.
       const lookalike = await signDevToken(
         { sub: founder.accountId, roles: ['founder'], ttl: '1h' },
         JWT_SECRET,
         { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
       );
-      await h.api().get(`/v1/applications/${created.body.id}`).set(auth(lookalike)).expect(403);
+      await h.api().get(`/v1/applications/${id}`).set(auth(lookalike)).expect(403);
       await h
         .api()
-        .patch(`/v1/applications/${created.body.id}`)
+        .patch(`/v1/applications/${id}`)
         .set(auth(lookalike))
         .send({ title: 'Taken over by a lookalike' })
         .expect(403);
       const list = await h.api().get('/v1/applications').set(auth(lookalike)).expect(200);
       expect(list.body.items).toEqual([]);
       // The founder still sees it.
-      await h.api().get(`/v1/applications/${created.body.id}`).set(auth(founder.token)).expect(200);
+      await h.api().get(`/v1/applications/${id}`).set(auth(founder.token)).expect(200);
     });
 
     it("idempotency keys are per identity: a lookalike's key never replays the founder's answer", async () => {
@@ -270,34 +254,28 @@ describe('auth and input hardening', () => {
   });
 
   describe('correlation ids', () => {
-    it('a client correlation id that is not a UUID never reaches stored events', async () => {
-      const sent = `evil-${randomUUID()}\n{"forged":true}`;
+    /** The correlation ids stored for a new application created with `x-correlation-id: sent`. */
+    const storedCorrelations = async (sent: string) => {
       const created = await h
         .api()
         .post('/v1/applications')
-        .set({ ...auth(founder.token), 'x-correlation-id': sent.replace('\n', ' ') })
+        .set({ ...auth(founder.token), 'x-correlation-id': sent })
         .send(applicationBody(founder.accountId))
         .expect(201);
       const { rows } = await pool.query<{ correlation_id: string }>(
         'SELECT correlation_id FROM applications.events WHERE stream_id = $1',
         [`application-${created.body.id as string}`],
       );
-      expect(rows).toHaveLength(1);
-      expect(rows[0].correlation_id).toMatch(
-        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-      );
+      return rows.map((row) => row.correlation_id);
+    };
+
+    it('a client correlation id that is not a UUID never reaches stored events', async () => {
+      const sent = `evil-${randomUUID()}\n{"forged":true}`;
+      const stored = await storedCorrelations(sent.replace('\n', ' '));
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       const uuid = randomUUID();
-      const kept = await h
-        .api()
-        .post('/v1/applications')
-        .set({ ...auth(founder.token), 'x-correlation-id': uuid })
-        .send(applicationBody(founder.accountId))
-        .expect(201);
-      const again = await pool.query<{ correlation_id: string }>(
-        'SELECT correlation_id FROM applications.events WHERE stream_id = $1',
-        [`application-${kept.body.id as string}`],
-      );
-      expect(again.rows[0].correlation_id).toBe(uuid);
+      expect((await storedCorrelations(uuid))[0]).toBe(uuid);
     });
   });
 });
