@@ -1,17 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { type Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import request from 'supertest';
-import {
-  FOUNDER_TOKEN_ISSUER,
-  founderJwks,
-  generateFounderKey,
-  type Role,
-  signAccessToken,
-  signDevToken,
-} from '@lib/auth';
+import type { Role } from '@lib/auth';
 import {
   type GrantIntegrationEventData,
   integrationContracts,
@@ -20,13 +11,23 @@ import {
   type PayoutIntegrationEventData,
   TOPICS,
 } from '@lib/contracts';
+import { IntegrationEventPublisher } from '@lib/messaging';
 import {
-  connectKafkaEvents,
-  createKafka,
-  ensureTopics,
-  IntegrationEventPublisher,
-} from '@lib/messaging';
-import { createServiceApp } from '@lib/platform';
+  bearer,
+  eventually as eventuallyWithin,
+  freshName,
+  integrationEnvelope,
+  staffTokens,
+  startFounderIssuer,
+  startGroupAtEnd,
+  startServiceUnderTest,
+  tailTopic,
+  TEST_CONSUMER_CONFIG,
+  TEST_DATABASE_URL,
+  testKafka,
+  testServiceEnv,
+  txHash,
+} from '@lib/testing';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule } from '../src/app.module';
@@ -34,9 +35,7 @@ import { TreasuryClock } from '../src/clock';
 import { type DisbursementsConfig, loadConfig } from '../src/config';
 
 export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
-export const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
-const brokers = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const databaseUrl = TEST_DATABASE_URL;
 const CONSUMED = [TOPICS.grant, TOPICS.milestone, TOPICS.payout];
 
 /** A token of this run only (NEP-141, 6 decimals): its limit is untouched by any other test. */
@@ -79,59 +78,43 @@ export async function startHarness(
   options: { env?: Record<string, string>; replicas?: number } = {},
 ): Promise<Harness> {
   // Founder tokens are verified as in production: the founder issuer's JWKS fetched by URL.
-  const founderKey = generateFounderKey();
-  const jwks = createServer((_req, res) => res.end(JSON.stringify(founderJwks(founderKey))));
-  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  const founders = await startFounderIssuer();
   const config = loadConfig({
-    AUTH_FOUNDER_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: brokers,
-    LOG_LEVEL: 'silent',
+    AUTH_FOUNDER_JWKS_URL: founders.jwksUrl,
+    ...testServiceEnv(),
     AUTH_JWT_SECRET: JWT_SECRET,
     NEAR_NETWORK: 'local',
     TREASURY_RUN_INTERVAL_SECONDS: '0',
     ...options.env,
   });
-  const kafka = createKafka({
-    clientId: `disbursements-e2e-${randomUUID().slice(0, 6)}`,
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-  });
-  // A new consumer group that starts at the topics' current end: no other run's history.
-  const groupId = `disbursements-e2e-${randomUUID().slice(0, 8)}`;
-  await ensureTopics(kafka, [...CONSUMED, TOPICS.disbursement]);
-  await seekToEnd(kafka, groupId, CONSUMED);
+  const kafka = testKafka('disbursements-e2e');
+  // A new consumer group that starts at the topics' current end: no other run's history. Every
+  // replica joins it (the group is started once, before the first member).
+  const groupId = freshName('disbursements-e2e');
+  await startGroupAtEnd(kafka, groupId, [...CONSUMED, TOPICS.disbursement]);
 
   const replicas: INestApplication[] = [];
   const urls: string[] = [];
   for (let i = 0; i < (options.replicas ?? 1); i++) {
-    const app = await createServiceApp(AppModule.register(config), {
-      quiet: true,
-      connectKafka: (nest) =>
-        connectKafkaEvents(nest, {
-          service: 'disbursements',
-          groupId,
-          registry: integrationContracts(),
-          kafka,
-          backoff: { initialMs: 50, maxMs: 200 },
-          consumerConfig: {
-            sessionTimeout: 6000,
-            rebalanceTimeout: 6000,
-            heartbeatInterval: 300,
-            maxWaitTimeInMs: 100,
-          },
-        }),
+    const { app, url } = await startServiceUnderTest(AppModule.register(config), {
+      consume: {
+        service: 'disbursements',
+        groupId,
+        topics: [],
+        kafka,
+        options: {
+          maxAttempts: 5, // the consumer's default
+          consumerConfig: { ...TEST_CONSUMER_CONFIG, maxWaitTimeInMs: 100 },
+        },
+      },
     });
-    await app.startAllMicroservices();
-    await app.listen(0, '127.0.0.1');
     replicas.push(app);
-    urls.push(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
+    urls.push(url);
   }
   const gateway = await createGatewayApp(
     loadGatewayConfig({
       DISBURSEMENTS_URL: urls.join(','),
-      KAFKA_BROKERS: brokers,
-      LOG_LEVEL: 'silent',
+      ...testServiceEnv(),
       RATE_LIMIT_PER_SECOND: '0',
     }),
     { quiet: true },
@@ -139,12 +122,13 @@ export async function startHarness(
   await gateway.init();
   const publisher = new IntegrationEventPublisher(kafka, integrationContracts());
   await publisher.connect();
+  const tails: { stop(): Promise<void> }[] = [];
 
-  const staffToken = (sub: string, roles: Role[], ttl: number | string = '1h') =>
-    signDevToken({ sub, roles, ttl }, JWT_SECRET, {
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-    });
+  const tokens = staffTokens({
+    secret: JWT_SECRET,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
   return {
     config,
     replicas,
@@ -152,109 +136,42 @@ export async function startHarness(
     kafka,
     api: () => request(gateway.getHttpServer()),
     replica: (index) => request(replicas[index].getHttpServer()),
-    staffToken,
-    founderToken: (sub, roles = ['founder']) =>
-      signAccessToken(
-        { sub, roles, ttl: '1h' },
-        { alg: 'EdDSA', privateKey: founderKey.privateKey, kid: founderKey.kid },
-        {
-          issuer: config.AUTH_FOUNDER_ISSUER ?? FOUNDER_TOKEN_ISSUER,
-          audience: config.AUTH_AUDIENCE,
-        },
-      ),
+    staffToken: tokens.staff,
+    founderToken: (sub, roles = ['founder']) => founders.token(config, sub, roles),
     async treasurer() {
       const sub = `treasurer-${randomBytes(4).toString('hex')}`;
-      return { sub, token: await staffToken(sub, ['treasurer']) };
+      return { sub, token: await tokens.staff(sub, ['treasurer']) };
     },
     async publish(topic, type, aggregateId, data, eventId = randomUUID()) {
-      const envelope: IntegrationEnvelope<unknown> = {
-        eventId,
-        type,
-        schemaVersion: 1,
-        aggregateId,
-        streamVersion: 1,
-        occurredAt: new Date().toISOString(),
-        correlationId: randomUUID(),
-        causationId: null,
-        actor: 'e2e',
-        data,
-      };
+      const envelope = integrationEnvelope<unknown>(type, aggregateId, data, { eventId });
       await publisher.publish(topic, envelope);
       return envelope.eventId;
     },
     async tail(topic) {
-      const group = `disbursements-e2e-tail-${randomUUID().slice(0, 8)}`;
-      await seekToEnd(kafka, group, [topic]);
-      const consumer = kafka.consumer({
-        groupId: group,
-        sessionTimeout: 6000,
-        rebalanceTimeout: 6000,
-        heartbeatInterval: 300,
-        maxWaitTimeInMs: 100,
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic });
-      const messages: IntegrationEnvelope[] = [];
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          if (message.value)
-            messages.push(JSON.parse(message.value.toString()) as IntegrationEnvelope);
-        },
-      });
-      return { messages, stop: () => consumer.disconnect() };
+      const tail = await tailTopic(topic, { name: 'disbursements-e2e-tail' });
+      tails.push(tail);
+      return tail;
     },
     advance(ms) {
       for (const app of replicas) app.get(TreasuryClock).advance(ms);
     },
     async close() {
+      await Promise.all(tails.map((t) => t.stop().catch(() => undefined)));
       await publisher.disconnect();
       await gateway.close();
       for (const app of replicas) await app.close();
-      jwks.closeAllConnections();
-      await new Promise((resolve) => jwks.close(resolve));
+      await founders.close();
     },
   };
 }
 
-/** Commits `groupId`'s offsets at the topics' current end, before any member joins. */
-async function seekToEnd(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+export const auth = bearer;
 
 /** Polls `probe` until it returns a value other than undefined (consumers catch up async). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export const eventually = <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000) =>
+  eventuallyWithin(probe, timeoutMs);
 
 const hex = (n: number) => randomBytes(n).toString('hex');
-const txHash = () => {
-  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-  return Array.from(randomBytes(44), (b) => alphabet[b % alphabet.length]).join('');
-};
 
 export interface TestGrant {
   grantId: string;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { freshAccountId, integrationEnvelope, txHash } from './envelope';
+import { eventually } from './eventually';
 import { tokensPerRole } from './tokens';
 import { expectProblemOrSuccess, HEADER_NEAR_MISSES, headerValue, sendFuzzedBody } from './fuzz';
 
@@ -121,5 +122,25 @@ describe('tokensPerRole', () => {
       admin: `token-of-${minted[0][0]}`,
       treasurer: `token-of-${minted[1][0]}`,
     });
+  });
+});
+
+describe('eventually', () => {
+  it('returns the first defined value of a sync or async probe', async () => {
+    let calls = 0;
+    expect(await eventually(() => (++calls >= 3 ? calls : undefined), 1000, 1)).toBe(3);
+    expect(await eventually(async () => 'now', 1000, 1)).toBe('now');
+  });
+
+  it('names what it waited for when the time is up; a probe error is the probe’s', async () => {
+    await expect(eventually(() => undefined, 20, 5, 'the payout')).rejects.toThrow(
+      'the payout not met in time',
+    );
+    await expect(eventually(() => undefined, 20, 5)).rejects.toThrow('condition not met in time');
+    await expect(
+      eventually(() => {
+        throw new Error('boom');
+      }, 20),
+    ).rejects.toThrow('boom');
   });
 });

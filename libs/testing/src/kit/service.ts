@@ -25,7 +25,10 @@ export interface TestConsumption {
   service: string;
   /** The consumer group (fresh per run); started at the end of `topics` before the app starts. */
   groupId: string;
-  /** The topics the group starts at the end of (they are created if missing). */
+  /**
+   * The topics the group starts at the end of (they are created if missing); `[]` when the group
+   * was started already (a second replica joining it: offsets cannot be set under a member).
+   */
   topics: readonly string[];
   /** A client to share (e.g. with the test's publisher); otherwise one of its own. */
   kafka?: Kafka;
