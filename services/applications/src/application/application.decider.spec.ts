@@ -1024,6 +1024,19 @@ describe('rules pinned by mutation testing', () => {
     expect(error.message).toBe(`declared a conflict of interest: ${alice.sub}, ${bob.sub}`);
   });
 
+  it('edit and submit refusals name the action and the status', () => {
+    expect(
+      given(submitted())
+        .when(cmd.edit({ title: 'x' }))
+        .thenThrows('not_editable', 409).message,
+    ).toBe(
+      'only a draft or an application with changes requested can be edited (status: submitted)',
+    );
+    expect(given(submitted()).when(cmd.submit()).thenThrows('not_submittable', 409).message).toBe(
+      'only a draft or an application with changes requested can be submitted (status: submitted)',
+    );
+  });
+
   it('a blank approval reason is not recorded', () => {
     const blank = {
       ...terms(45_000n * USDC, [{ milestone: 1, amount: 45_000n * USDC }]),
