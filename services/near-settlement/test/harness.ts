@@ -1,36 +1,41 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { KeyPair } from 'near-api-js';
 import { Pool } from 'pg';
-import { integrationContracts, TOPICS, type IntegrationEnvelope } from '@lib/contracts';
+import { TOPICS, type IntegrationEnvelope } from '@lib/contracts';
 import { toKafkaMessage } from '@lib/event-store';
-import { connectKafkaEvents, createKafka, ensureTopics } from '@lib/messaging';
-import { createServiceApp } from '@lib/platform';
-import type { NearEmulator } from '@lib/testing';
+import {
+  eventually as eventuallyWithin,
+  freshAccountId,
+  integrationEnvelope,
+  type NearEmulator,
+  startGroupAtEnd as startGroupAtEndOf,
+  startServiceUnderTest,
+  tailTopic,
+  TEST_DATABASE_URL,
+  TEST_KAFKA_BROKERS,
+  testKafka,
+  type TopicTail,
+} from '@lib/testing';
 import { AppModule } from '../src/app.module';
 import { loadConfig } from '../src/config';
 
-export const DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
-export const BROKERS = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const DATABASE_URL = TEST_DATABASE_URL;
+export const BROKERS = TEST_KAFKA_BROKERS.join(',');
 export const JWT_SECRET = 'settlement-e2e-secret-0123456789-0123456789';
 export const USDC = 'usdc.test.near';
 export const NEAR = 10n ** 24n;
 const ROOT = join(__dirname, '..', '..', '..');
 
-export const kafka: Kafka = createKafka({
-  clientId: `settlement-test-${randomUUID().slice(0, 8)}`,
-  brokers: BROKERS.split(','),
-  logLevel: logLevel.NOTHING,
-});
+export const kafka: Kafka = testKafka('settlement-test');
 
 export const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
 
-export const fresh = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}.test.near`;
+export const fresh = freshAccountId;
 
 /** A funded treasury account on the emulator with `lanes` full-access keys and USDC. */
 export function createTreasury(
@@ -77,39 +82,25 @@ export function settlementEnv(
 }
 
 /** Commits `groupId`'s offsets at the end of `topic`, so it reads only what comes next. */
-export async function startGroupAtEnd(groupId: string, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, [topic]);
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
+export const startGroupAtEnd = (groupId: string, topic: string): Promise<void> =>
+  startGroupAtEndOf(kafka, groupId, [topic]);
 
 /** The service in this process (what `main.ts` starts), on real Kafka and PostgreSQL. */
 export async function startInProcess(env: Record<string, string>): Promise<INestApplication> {
   const config = loadConfig(env);
-  await startGroupAtEnd(config.SETTLEMENT_CONSUMER_GROUP, TOPICS.disbursement);
-  const app = await createServiceApp(AppModule.register(config), {
-    quiet: true,
-    connectKafka: (nest) =>
-      connectKafkaEvents(nest, {
-        service: 'near-settlement',
-        groupId: config.SETTLEMENT_CONSUMER_GROUP,
-        registry: integrationContracts(),
-        brokers: config.KAFKA_BROKERS,
+  const { app } = await startServiceUnderTest(AppModule.register(config), {
+    consume: {
+      service: 'near-settlement',
+      groupId: config.SETTLEMENT_CONSUMER_GROUP,
+      topics: [TOPICS.disbursement],
+      // the consumer's own retry defaults; timings as the service's own settings suggest
+      options: {
+        maxAttempts: 5,
+        backoff: {},
         consumerConfig: { sessionTimeout: 6000, rebalanceTimeout: 10_000, heartbeatInterval: 500 },
-      }),
+      },
+    },
   });
-  await app.startAllMicroservices();
-  await app.listen(0, '127.0.0.1');
   return app;
 }
 
@@ -187,27 +178,26 @@ export async function releaseDisbursement(options: {
   const grantId = randomUUID();
   const disbursementId = options.disbursementId ?? `${grantId}-1`;
   const attempt = options.attempt ?? 1;
-  const envelope: IntegrationEnvelope = {
-    eventId: options.eventId ?? randomUUID(),
-    type: 'DisbursementReleased',
-    schemaVersion: 1,
-    aggregateId: disbursementId,
-    streamVersion: 3 + attempt,
-    occurredAt: new Date().toISOString(),
-    correlationId: `corr-${randomUUID()}`,
-    causationId: null,
-    actor: 'treasurer-1',
-    data: {
-      disbursementId,
-      grantId: disbursementId.slice(0, 36),
-      tranche: Number(disbursementId.slice(37)),
-      attempt,
-      receiver: options.receiver,
-      asset: options.asset,
-      amount: options.amount.toString(),
-      releasedAt: new Date().toISOString(),
-    },
+  const data = {
+    disbursementId,
+    grantId: disbursementId.slice(0, 36),
+    tranche: Number(disbursementId.slice(37)),
+    attempt,
+    receiver: options.receiver,
+    asset: options.asset,
+    amount: options.amount.toString(),
+    releasedAt: new Date().toISOString(),
   };
+  const envelope: IntegrationEnvelope = integrationEnvelope(
+    'DisbursementReleased',
+    disbursementId,
+    data,
+    {
+      ...(options.eventId ? { eventId: options.eventId } : {}),
+      streamVersion: 3 + attempt,
+      actor: 'treasurer-1',
+    },
+  );
   await producer.send({
     topic: TOPICS.disbursement,
     messages: [toKafkaMessage(envelope)],
@@ -218,27 +208,15 @@ export async function releaseDisbursement(options: {
 
 /** Collects settlements.payout.v1 from its current end. */
 export class PayoutTail {
-  readonly envelopes: IntegrationEnvelope[] = [];
-  private consumer?: Consumer;
+  private tail?: TopicTail;
+
+  /** Everything read so far, duplicates included. */
+  get envelopes(): IntegrationEnvelope[] {
+    return this.tail?.messages ?? [];
+  }
 
   async start(): Promise<this> {
-    const groupId = `settlement-tail-${randomUUID().slice(0, 8)}`;
-    await startGroupAtEnd(groupId, TOPICS.payout);
-    this.consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 6000,
-      rebalanceTimeout: 6000,
-      heartbeatInterval: 300,
-      maxWaitTimeInMs: 100,
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [TOPICS.payout] });
-    await this.consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value)
-          this.envelopes.push(JSON.parse(message.value.toString()) as IntegrationEnvelope);
-      },
-    });
+    this.tail = await tailTopic(TOPICS.payout, { name: 'settlement-tail' });
     return this;
   }
 
@@ -258,7 +236,7 @@ export class PayoutTail {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.tail?.stop();
   }
 }
 
@@ -298,18 +276,12 @@ export async function transactionsOf(payoutId: string) {
 }
 
 /** Polls `probe` until it returns something other than undefined. */
-export async function eventually<T>(
+export function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what = 'condition',
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met in time`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventuallyWithin(probe, timeoutMs, 50, what);
 }
 
 /** Resolves when the payout is settled or failed (by the ledger). */
