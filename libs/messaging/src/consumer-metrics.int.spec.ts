@@ -1,25 +1,21 @@
-import { ContractRegistry } from '@lib/contracts';
 import { metricsRegistry } from '@lib/platform';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { IntegrationEventConsumer } from './integration-event.consumer';
-import { IntegrationEventPublisher } from './integration-event.publisher';
 import { ensureTopics } from './kafka';
 import {
-  fastConsumer,
+  consumerTestBed,
   testEnvelope,
-  testKafka,
+  testRegistry,
   uniqueGroup,
   uniqueTopic,
   waitFor,
 } from './kafka.test-kit';
 
-const registry = new ContractRegistry().register(
-  'TestHappened',
-  1,
-  z.object({ n: z.number().int() }),
-);
-const kafka = testKafka('consumer-metrics');
+const { kafka, publisher, startConsumer } = consumerTestBed({
+  name: 'consumer-metrics',
+  registry: testRegistry(),
+  group: 'metrics',
+  maxAttempts: 3,
+});
 
 /** The value of one labelled series as /metrics would show it (0 when absent). */
 async function value(name: string, labels: Record<string, string>): Promise<number> {
@@ -35,45 +31,33 @@ describe('consumer metrics (real Kafka)', () => {
     const topic = uniqueTopic('metrics');
     const groupId = uniqueGroup('metrics');
     await ensureTopics(kafka, [topic]);
-    const publisher = new IntegrationEventPublisher(kafka, registry);
-    await publisher.connect();
     let attempts = 0;
-    const consumer = new IntegrationEventConsumer({
-      kafka,
+    await startConsumer({
       groupId,
       topics: [topic],
-      registry,
-      maxAttempts: 3,
       backoff: { initialMs: 20, maxMs: 50, multiplier: 2 },
-      consumerConfig: fastConsumer,
       handle: async () => {
         attempts++;
         throw new Error('always fails');
       },
     });
-    try {
-      await consumer.start();
-      await publisher.publish(topic, testEnvelope(`grant-${randomUUID()}`, { n: 1 }));
-      await waitFor(() => attempts >= 3, 'three attempts');
-      // Poll the counter rather than a callback: the dead letter is counted after its write.
-      const until = Date.now() + 20_000;
-      while ((await value('consumer_dead_letters_total', { group: groupId, topic })) === 0) {
-        if (Date.now() > until) throw new Error('no dead letter counted');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(await value('consumer_retries_total', { group: groupId, topic })).toBe(3);
-      expect(
-        await value('consumer_dead_letters_total', {
-          group: groupId,
-          topic,
-          reason: 'handler-failed',
-        }),
-      ).toBe(1);
-      const text = await metricsRegistry.metrics();
-      expect(text).toContain(`consumer_dead_letters_total{group="${groupId}",topic="${topic}"`);
-    } finally {
-      await consumer.stop();
-      await publisher.disconnect();
+    await publisher.publish(topic, testEnvelope(`grant-${randomUUID()}`, { n: 1 }));
+    await waitFor(() => attempts >= 3, 'three attempts');
+    // Poll the counter rather than a callback: the dead letter is counted after its write.
+    const until = Date.now() + 20_000;
+    while ((await value('consumer_dead_letters_total', { group: groupId, topic })) === 0) {
+      if (Date.now() > until) throw new Error('no dead letter counted');
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    expect(await value('consumer_retries_total', { group: groupId, topic })).toBe(3);
+    expect(
+      await value('consumer_dead_letters_total', {
+        group: groupId,
+        topic,
+        reason: 'handler-failed',
+      }),
+    ).toBe(1);
+    const text = await metricsRegistry.metrics();
+    expect(text).toContain(`consumer_dead_letters_total{group="${groupId}",topic="${topic}"`);
   }, 60_000);
 });

@@ -1,64 +1,29 @@
-import {
-  ContractRegistry,
-  deadLetterTopic,
-  HEADERS,
-  type IntegrationEnvelope,
-} from '@lib/contracts';
+import { deadLetterTopic, HEADERS, type IntegrationEnvelope } from '@lib/contracts';
 import { metricsRegistry } from '@lib/platform';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DEAD_LETTER_HEADERS } from './headers';
-import {
-  IntegrationEventConsumer,
-  type IntegrationEventConsumerOptions,
-} from './integration-event.consumer';
-import { IntegrationEventPublisher } from './integration-event.publisher';
+import { IntegrationEventConsumer } from './integration-event.consumer';
 import { createProducer, ensureTopics } from './kafka';
 import {
-  fastConsumer,
+  consumerTestBed,
   readTopic,
   testEnvelope,
-  testKafka,
+  testRegistry,
   topicSize,
   uniqueGroup,
   uniqueTopic,
   waitFor,
 } from './kafka.test-kit';
 
-const registry = new ContractRegistry().register(
-  'TestHappened',
-  1,
-  z.object({ n: z.number().int(), poison: z.boolean().optional() }),
-);
-const kafka = testKafka('failure-policy');
-const publisher = new IntegrationEventPublisher(kafka, registry);
-const running: IntegrationEventConsumer[] = [];
-
-beforeAll(() => publisher.connect());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((consumer) => consumer.stop()));
-});
-afterAll(() => publisher.disconnect());
-
 const MAX_ATTEMPTS = 3;
-
-async function startConsumer(
-  options: Pick<IntegrationEventConsumerOptions, 'topics' | 'handle'> &
-    Partial<IntegrationEventConsumerOptions>,
-): Promise<IntegrationEventConsumer> {
-  const consumer = new IntegrationEventConsumer({
-    kafka,
-    groupId: uniqueGroup('policy'),
-    registry,
-    maxAttempts: MAX_ATTEMPTS,
-    backoff: { initialMs: 50, maxMs: 200, multiplier: 2 },
-    consumerConfig: fastConsumer,
-    ...options,
-  });
-  running.push(consumer);
-  await consumer.start();
-  return consumer;
-}
+const registry = testRegistry({ poison: z.boolean().optional() });
+const { kafka, publisher, startConsumer } = consumerTestBed({
+  name: 'failure-policy',
+  registry,
+  group: 'policy',
+  maxAttempts: MAX_ATTEMPTS,
+});
 
 async function blockedRetries(group: string, topic: string): Promise<number> {
   const metric = await metricsRegistry.getSingleMetric('consumer_blocked_retries_total')?.get();

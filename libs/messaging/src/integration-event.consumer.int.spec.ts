@@ -1,65 +1,29 @@
-import {
-  ContractRegistry,
-  deadLetterTopic,
-  HEADERS,
-  type IntegrationEnvelope,
-} from '@lib/contracts';
+import { deadLetterTopic, HEADERS, type IntegrationEnvelope } from '@lib/contracts';
 import { currentCorrelationId } from '@lib/platform';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { replayDeadLetters } from './dead-letter.replay';
 import { DEAD_LETTER_HEADERS } from './headers';
-import {
-  IntegrationEventConsumer,
-  type IntegrationEventConsumerOptions,
-  type IntegrationEventContext,
-} from './integration-event.consumer';
-import { IntegrationEventPublisher } from './integration-event.publisher';
+import { type IntegrationEventContext } from './integration-event.consumer';
 import { createProducer, ensureTopics } from './kafka';
 import {
-  fastConsumer,
+  consumerTestBed,
   gate,
   readTopic,
   testEnvelope,
-  testKafka,
+  testRegistry,
   topicSize,
   uniqueGroup,
   uniqueTopic,
   waitFor,
 } from './kafka.test-kit';
 
-const registry = new ContractRegistry().register(
-  'TestHappened',
-  1,
-  z.object({ n: z.number().int(), poison: z.boolean().optional() }),
-);
-const kafka = testKafka('consumer');
-const publisher = new IntegrationEventPublisher(kafka, registry);
-const running: IntegrationEventConsumer[] = [];
-
-beforeAll(() => publisher.connect());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((consumer) => consumer.stop()));
+const { kafka, publisher, startConsumer } = consumerTestBed({
+  name: 'consumer',
+  registry: testRegistry({ poison: z.boolean().optional() }),
+  group: 'consumer',
+  maxAttempts: 3,
 });
-afterAll(() => publisher.disconnect());
-
-async function startConsumer(
-  options: Pick<IntegrationEventConsumerOptions, 'topics' | 'handle'> &
-    Partial<IntegrationEventConsumerOptions>,
-): Promise<IntegrationEventConsumer> {
-  const consumer = new IntegrationEventConsumer({
-    kafka,
-    groupId: uniqueGroup('consumer'),
-    registry,
-    maxAttempts: 3,
-    backoff: { initialMs: 50, maxMs: 200, multiplier: 2 },
-    consumerConfig: fastConsumer,
-    ...options,
-  });
-  running.push(consumer);
-  await consumer.start();
-  return consumer;
-}
 
 interface Handled {
   envelope: IntegrationEnvelope;

@@ -1,8 +1,14 @@
 // Shared by this library's int tests (real Kafka); not exported from the library.
-import { type IntegrationEnvelope } from '@lib/contracts';
+import { ContractRegistry, type IntegrationEnvelope } from '@lib/contracts';
 import { randomUUID } from 'node:crypto';
 import { type IHeaders, type Kafka, logLevel } from 'kafkajs';
+import { z } from 'zod';
 import { decodeHeaders } from './headers';
+import {
+  IntegrationEventConsumer,
+  type IntegrationEventConsumerOptions,
+} from './integration-event.consumer';
+import { IntegrationEventPublisher } from './integration-event.publisher';
 import { createKafka } from './kafka';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -118,4 +124,55 @@ export function gate<T = void>(): {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** The one contract these tests publish: `TestHappened` v1, an integer `n` and `fields`. */
+export const testRegistry = (fields: z.ZodRawShape = {}): ContractRegistry =>
+  new ContractRegistry().register('TestHappened', 1, z.object({ n: z.number().int(), ...fields }));
+
+/** Options of {@link consumerTestBed}. */
+export interface ConsumerTestBedOptions {
+  /** Kafka client id suffix. */
+  name: string;
+  registry: ContractRegistry;
+  /** Prefix of each consumer's unique group id. */
+  group: string;
+  maxAttempts: number;
+}
+
+/**
+ * One spec file's Kafka client, a publisher connected before all tests and disconnected after,
+ * and `startConsumer`: a started {@link IntegrationEventConsumer} with a fresh group, fast
+ * membership and short back-off (each overridable), stopped after the test that started it.
+ */
+export function consumerTestBed({ name, registry, group, maxAttempts }: ConsumerTestBedOptions) {
+  const kafka = testKafka(name);
+  const publisher = new IntegrationEventPublisher(kafka, registry);
+  const running: IntegrationEventConsumer[] = [];
+
+  beforeAll(() => publisher.connect());
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((consumer) => consumer.stop()));
+  });
+  afterAll(() => publisher.disconnect());
+
+  async function startConsumer(
+    options: Pick<IntegrationEventConsumerOptions, 'topics' | 'handle'> &
+      Partial<IntegrationEventConsumerOptions>,
+  ): Promise<IntegrationEventConsumer> {
+    const consumer = new IntegrationEventConsumer({
+      kafka,
+      groupId: uniqueGroup(group),
+      registry,
+      maxAttempts,
+      backoff: { initialMs: 50, maxMs: 200, multiplier: 2 },
+      consumerConfig: fastConsumer,
+      ...options,
+    });
+    running.push(consumer);
+    await consumer.start();
+    return consumer;
+  }
+
+  return { kafka, publisher, startConsumer };
 }

@@ -1,37 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  Body,
-  Controller,
-  HttpCode,
-  type INestApplication,
-  Module,
-  Post,
-  Req,
-  UseInterceptors,
-} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Pool } from 'pg';
 import request from 'supertest';
-import {
-  createPool,
-  createServiceApp,
-  IdempotencyInterceptor,
-  idempotencyMigrations,
-  parseConfig,
-  PlatformModule,
-  ProblemError,
-  ValidationProblem,
-} from '@lib/platform';
-
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+import { IdempotencyInterceptor, ProblemError, ValidationProblem } from '@lib/platform';
+import { idempotencyTestApp } from './idempotency.test-app';
 
 /** Stripe's semantics: scope, 422 naming the key, replay header, lease, retention, no 4xx rows. */
 describe('Idempotency-Key: scope, lease and retention', () => {
-  const schema = `idem_${randomBytes(4).toString('hex')}`;
   let executions = 0;
-  let app: INestApplication;
-  let pool: Pool;
 
   @Controller('things')
   @UseInterceptors(IdempotencyInterceptor)
@@ -48,50 +24,25 @@ describe('Idempotency-Key: scope, lease and retention', () => {
     }
   }
 
-  beforeAll(async () => {
-    const config = parseConfig(
-      {},
-      {
-        DATABASE_URL: databaseUrl,
-        LOG_LEVEL: 'silent',
-        IDEMPOTENCY_LEASE_SECONDS: '60',
-        IDEMPOTENCY_RETENTION_HOURS: '24',
-      },
-    );
-    @Module({
-      imports: [
-        PlatformModule.forService({
-          name: 'idem-lease-test',
-          schema,
-          config,
-          migrations: idempotencyMigrations(schema),
-        }),
-      ],
-      controllers: [ThingsController],
-    })
-    class TestModule {}
-    app = await createServiceApp(TestModule, { quiet: true });
+  const things = idempotencyTestApp({
+    name: 'idem-lease-test',
+    controller: ThingsController,
+    env: { IDEMPOTENCY_LEASE_SECONDS: '60', IDEMPOTENCY_RETENTION_HOURS: '24' },
     // Stand-in for the AuthGuard: the caller is whoever the test says, as (issuer, sub).
-    app.use((req: Request & { user?: unknown }, _res: unknown, next: () => void) => {
-      const who = req.headers['x-test-user'];
-      if (typeof who === 'string') {
-        const [issuer, sub] = JSON.parse(who) as [string, string];
-        req.user = { issuer, sub, roles: [] };
-      }
-      next();
-    });
-    await app.init();
-    pool = createPool(databaseUrl, 'idem-lease-test', 2);
+    configure: (app) =>
+      app.use((req: Request & { user?: unknown }, _res: unknown, next: () => void) => {
+        const who = req.headers['x-test-user'];
+        if (typeof who === 'string') {
+          const [issuer, sub] = JSON.parse(who) as [string, string];
+          req.user = { issuer, sub, roles: [] };
+        }
+        next();
+      }),
   });
-
-  afterAll(async () => {
-    await app?.close();
-    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  const { schema } = things;
 
   const post = (key: string, body: object, user?: [string, string], kind = 'a') => {
-    const r = request(app.getHttpServer())
+    const r = request(things.app.getHttpServer())
       .post(`/things/${kind}`)
       .set('idempotency-key', key)
       .send(body);
@@ -100,9 +51,10 @@ describe('Idempotency-Key: scope, lease and retention', () => {
   const rows = async (key: string) =>
     Number(
       (
-        await pool.query(`SELECT count(*) AS n FROM ${schema}.idempotency_keys WHERE key = $1`, [
-          key,
-        ])
+        await things.pool.query(
+          `SELECT count(*) AS n FROM ${schema}.idempotency_keys WHERE key = $1`,
+          [key],
+        )
       ).rows[0].n,
     );
 
@@ -150,13 +102,13 @@ describe('Idempotency-Key: scope, lease and retention', () => {
     const body = { name: 'crashed' };
     // What a process killed between claim and answer leaves behind: a claim with no answer.
     await post(key, body).expect(201);
-    await pool.query(
+    await things.pool.query(
       `UPDATE ${schema}.idempotency_keys SET status_code = NULL, response_body = NULL WHERE key = $1`,
       [key],
     );
     expect((await post(key, body).expect(409)).body.code).toBe('idempotency_key_in_use');
     // 61 s later (the lease is 60 s) the claim is abandoned: the retry runs and answers.
-    await pool.query(
+    await things.pool.query(
       `UPDATE ${schema}.idempotency_keys SET claimed_at = now() - interval '61 seconds' WHERE key = $1`,
       [key],
     );
@@ -171,7 +123,7 @@ describe('Idempotency-Key: scope, lease and retention', () => {
   it('does not let an expired lease be taken over by a different request', async () => {
     const key = randomUUID();
     await post(key, { name: 'one' }).expect(201);
-    await pool.query(
+    await things.pool.query(
       `UPDATE ${schema}.idempotency_keys
           SET status_code = NULL, claimed_at = now() - interval '1 hour' WHERE key = $1`,
       [key],
@@ -184,7 +136,7 @@ describe('Idempotency-Key: scope, lease and retention', () => {
     const fresh = randomUUID();
     await post(old, { name: 'old' }).expect(201);
     await post(fresh, { name: 'fresh' }).expect(201);
-    await pool.query(
+    await things.pool.query(
       `UPDATE ${schema}.idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`,
       [old],
     );
@@ -193,11 +145,11 @@ describe('Idempotency-Key: scope, lease and retention', () => {
     const rerun = await post(old, { name: 'other body is fine now' }).expect(201);
     expect(rerun.headers['idempotent-replayed']).toBeUndefined();
     expect(executions - before).toBe(1);
-    await pool.query(
+    await things.pool.query(
       `UPDATE ${schema}.idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`,
       [old],
     );
-    const interceptor = app.get(IdempotencyInterceptor, { strict: false });
+    const interceptor = things.app.get(IdempotencyInterceptor, { strict: false });
     expect(await interceptor.purgeExpired()).toBeGreaterThanOrEqual(1);
     expect(await rows(old)).toBe(0);
     expect(await rows(fresh)).toBe(1);

@@ -1,33 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import {
-  Body,
-  Controller,
-  HttpCode,
-  type INestApplication,
-  Module,
-  Post,
-  Res,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import request from 'supertest';
-import {
-  createPool,
-  createServiceApp,
-  IdempotencyInterceptor,
-  idempotencyMigrations,
-  parseConfig,
-  PlatformModule,
-  ProblemError,
-} from '@lib/platform';
-
-const databaseUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/incubator_test';
+import { IdempotencyInterceptor, ProblemError } from '@lib/platform';
+import { idempotencyTestApp } from './idempotency.test-app';
 
 describe('Idempotency-Key', () => {
-  const schema = `idem_${randomBytes(4).toString('hex')}`;
   let executions = 0;
-  let app: INestApplication;
 
   @Controller('things')
   @UseInterceptors(IdempotencyInterceptor)
@@ -42,33 +20,10 @@ describe('Idempotency-Key', () => {
     }
   }
 
-  beforeAll(async () => {
-    const config = parseConfig({}, { DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
-    @Module({
-      imports: [
-        PlatformModule.forService({
-          name: 'idem-test',
-          schema,
-          config,
-          migrations: idempotencyMigrations(schema),
-        }),
-      ],
-      controllers: [ThingsController],
-    })
-    class TestModule {}
-    app = await createServiceApp(TestModule, { quiet: true });
-    await app.init();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    const pool = createPool(databaseUrl, 'idem-cleanup');
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
-  });
+  const things = idempotencyTestApp({ name: 'idem-test', controller: ThingsController });
 
   const post = (key: string | undefined, body: object) => {
-    const r = request(app.getHttpServer()).post('/things').send(body);
+    const r = request(things.app.getHttpServer()).post('/things').send(body);
     return key ? r.set('idempotency-key', key) : r;
   };
 

@@ -1,36 +1,15 @@
-import {
-  ContractRegistry,
-  deadLetterTopic,
-  HEADERS,
-  type IntegrationEnvelope,
-} from '@lib/contracts';
+import { deadLetterTopic, HEADERS, type IntegrationEnvelope } from '@lib/contracts';
 import { currentCorrelationId } from '@lib/platform';
-import { Controller, type INestMicroservice, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Module } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { delay, from, tap } from 'rxjs';
 import { z } from 'zod';
-import { IntegrationEventPublisher } from '../integration-event.publisher';
-import {
-  fastConsumer,
-  readTopic,
-  testEnvelope,
-  testKafka,
-  uniqueGroup,
-  uniqueTopic,
-  waitFor,
-} from '../kafka.test-kit';
+import { readTopic, testEnvelope, testRegistry, uniqueTopic, waitFor } from '../kafka.test-kit';
 import { KafkaEventContext } from './kafka-event.context';
-import { KafkaEventExceptionFilter } from './kafka-event.exception-filter';
-import { KafkaEventServer } from './kafka-event.server';
+import { nestListenerTestBed } from './nest.test-kit';
 
-const registry = new ContractRegistry().register(
-  'TestHappened',
-  1,
-  z.object({ n: z.number().int(), fail: z.boolean().optional() }),
-);
-const kafka = testKafka('nest');
+const registry = testRegistry({ fail: z.boolean().optional() });
 
 describe('KafkaEventServer (real Kafka, Nest microservice)', () => {
   const promiseTopic = uniqueTopic('nest-promise');
@@ -59,30 +38,11 @@ describe('KafkaEventServer (real Kafka, Nest microservice)', () => {
   @Module({ controllers: [GrantListener] })
   class ListenerModule {}
 
-  let app: INestMicroservice;
-  const publisher = new IntegrationEventPublisher(kafka, registry);
-
-  beforeAll(async () => {
-    app = await NestFactory.createMicroservice(ListenerModule, {
-      strategy: new KafkaEventServer({
-        service: 'test-nest',
-        groupId: uniqueGroup('nest'),
-        kafka,
-        registry,
-        maxAttempts: 2,
-        backoff: { initialMs: 20, maxMs: 20, multiplier: 1 },
-        consumerConfig: fastConsumer,
-      }),
-      logger: false,
-    });
-    app.useGlobalFilters(new KafkaEventExceptionFilter());
-    await app.listen(); // creates both topics and their .dlq topics
-    await publisher.connect();
-  });
-
-  afterAll(async () => {
-    await publisher.disconnect();
-    await app?.close();
+  const { kafka, publisher } = nestListenerTestBed(ListenerModule, {
+    service: 'test-nest',
+    registry,
+    maxAttempts: 2,
+    backoff: { initialMs: 20, maxMs: 20, multiplier: 1 },
   });
 
   it('dispatches each topic to its @EventPattern handler (Promise and Observable)', async () => {

@@ -1,28 +1,11 @@
-import { ContractRegistry, deadLetterTopic, type IntegrationEnvelope } from '@lib/contracts';
-import { Controller, type INestMicroservice, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { deadLetterTopic, type IntegrationEnvelope } from '@lib/contracts';
+import { Controller, Module } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { IntegrationEventPublisher } from '../integration-event.publisher';
-import {
-  fastConsumer,
-  testEnvelope,
-  testKafka,
-  topicSize,
-  uniqueGroup,
-  uniqueTopic,
-  waitFor,
-} from '../kafka.test-kit';
-import { KafkaEventExceptionFilter } from './kafka-event.exception-filter';
-import { KafkaEventServer } from './kafka-event.server';
+import { testEnvelope, testRegistry, topicSize, uniqueTopic, waitFor } from '../kafka.test-kit';
+import { nestListenerTestBed } from './nest.test-kit';
 
-const registry = new ContractRegistry().register(
-  'TestHappened',
-  1,
-  z.object({ n: z.number().int() }),
-);
-const kafka = testKafka('nest-policy');
+const registry = testRegistry();
 
 describe('KafkaEventServer handlerFailurePolicy (real Kafka, Nest microservice)', () => {
   const topic = uniqueTopic('nest-forever');
@@ -45,31 +28,12 @@ describe('KafkaEventServer handlerFailurePolicy (real Kafka, Nest microservice)'
   @Module({ controllers: [MoneyListener] })
   class ListenerModule {}
 
-  let app: INestMicroservice;
-  const publisher = new IntegrationEventPublisher(kafka, registry);
-
-  beforeAll(async () => {
-    app = await NestFactory.createMicroservice(ListenerModule, {
-      strategy: new KafkaEventServer({
-        service: 'test-nest-policy',
-        groupId: uniqueGroup('nest-policy'),
-        kafka,
-        registry,
-        maxAttempts: 2,
-        handlerFailurePolicy: { [topic]: 'retry-forever' },
-        backoff: { initialMs: 20, maxMs: 50, multiplier: 2 },
-        consumerConfig: fastConsumer,
-      }),
-      logger: false,
-    });
-    app.useGlobalFilters(new KafkaEventExceptionFilter());
-    await app.listen();
-    await publisher.connect();
-  });
-
-  afterAll(async () => {
-    await publisher.disconnect();
-    await app?.close();
+  const { kafka, publisher } = nestListenerTestBed(ListenerModule, {
+    service: 'test-nest-policy',
+    registry,
+    maxAttempts: 2,
+    handlerFailurePolicy: { [topic]: 'retry-forever' },
+    backoff: { initialMs: 20, maxMs: 50, multiplier: 2 },
   });
 
   it('retries a failing @EventPattern handler past maxAttempts instead of dead-lettering', async () => {
