@@ -410,23 +410,17 @@ export class IntegrationEventConsumer {
       }
     }
     metrics.consumerDeadLetter(this.options.groupId, topic, reason);
-    this.log.error('integration event dead-lettered', {
+    const letter: DeadLetterInfo = {
       topic,
       partition,
       offset: message.offset,
       reason,
       attempts,
       error: errorText,
-    });
+    };
+    this.log.error('integration event dead-lettered', letter);
     try {
-      this.options.onDeadLetter?.({
-        topic,
-        partition,
-        offset: message.offset,
-        reason,
-        attempts,
-        error: errorText,
-      });
+      this.options.onDeadLetter?.(letter);
     } catch {
       // a metrics hook must not change what happens to the message
     }
