@@ -235,14 +235,8 @@ export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
 
 export const FINAL_STATUSES: readonly ApplicationStatus[] = ['approved', 'rejected', 'withdrawn'];
 
-export interface Review {
-  reviewer: string;
-  round: number;
-  scores: RubricScores;
-  recommendation: Recommendation;
-  comment: string;
-  submittedAt: string;
-}
+/** A review as submitted (the event's data without the application id). */
+export type Review = Omit<ReviewSubmitted['data'], 'applicationId'>;
 
 export type Decision =
   | { decision: 'approve'; grant: GrantTerms; reason?: string; decidedBy: string; at: string }
