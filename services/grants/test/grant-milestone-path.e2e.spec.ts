@@ -24,13 +24,9 @@ describe('the grant and milestone path (applications + grants + milestones + gat
   it('walks every step, and every GET shows it', async () => {
     const grantsTopic = await h.tail(TOPICS.grant);
     const milestonesTopic = await h.tail(TOPICS.milestone);
-    const founder = await h.signInFounder();
-    const payout = h.nearAccount('payout');
 
     // 1. an application, reviewed and approved with grant terms
-    const id = await h.approvedApplication({
-      founder,
-      payoutAccount: payout.accountId,
+    const { founder, payout, id } = await h.approvedApplication({
       reviewer: { sub: reviewerSub, token: reviewer },
       admin,
     });
@@ -95,49 +91,40 @@ describe('the grant and milestone path (applications + grants + milestones + gat
       ).data,
     ).toMatchObject({ payoutAccount: payout.accountId, termsHash: challenge.body.termsHash });
 
-    // 4. submit → submitted (milestones and the grant overview)
-    const evidence = {
-      summary: 'Prototype runs end to end',
-      evidenceUrls: ['https://github.com/example/agents'],
+    /** Milestone 1 submitted with `summary`: submitted in milestones and the grant overview. */
+    const submit = async (summary: string) => {
+      await h
+        .api()
+        .post(`/v1/grants/${id}/milestones/1/submissions`)
+        .set(auth(founder.token))
+        .send({ summary, evidenceUrls: ['https://github.com/example/agents'] })
+        .expect(201);
+      await until(() => milestoneStatuses(), same(['submitted', 'pending']));
+      await until(overviewStatuses, same(['submitted', 'pending']));
     };
-    await h
-      .api()
-      .post(`/v1/grants/${id}/milestones/1/submissions`)
-      .set(auth(founder.token))
-      .send(evidence)
-      .expect(201);
-    await until(() => milestoneStatuses(), same(['submitted', 'pending']));
-    await until(overviewStatuses, same(['submitted', 'pending']));
+    const review = (decision: 'accept' | 'reject', comment: string) =>
+      h
+        .api()
+        .post(`/v1/grants/${id}/milestones/1/review`)
+        .set(auth(reviewer))
+        .send({ decision, comment })
+        .expect(200);
+
+    // 4. submit → submitted (milestones and the grant overview)
+    await submit('Prototype runs end to end');
 
     // 5. reject with a comment → rejected
-    await h
-      .api()
-      .post(`/v1/grants/${id}/milestones/1/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'reject', comment: 'The repository is private' })
-      .expect(200);
+    await review('reject', 'The repository is private');
     const afterReject = await until(milestones, (items) => items[0]?.status === 'rejected');
     expect(afterReject.map((m) => m.status)).toEqual(['rejected', 'pending']);
     expect(JSON.stringify(afterReject[0].reviews)).toContain('The repository is private');
     await until(overviewStatuses, same(['rejected', 'pending']));
 
     // 6. resubmit → submitted
-    await h
-      .api()
-      .post(`/v1/grants/${id}/milestones/1/submissions`)
-      .set(auth(founder.token))
-      .send({ ...evidence, summary: 'Repository is public now' })
-      .expect(201);
-    await until(() => milestoneStatuses(), same(['submitted', 'pending']));
-    await until(overviewStatuses, same(['submitted', 'pending']));
+    await submit('Repository is public now');
 
     // 7. accept → accepted; MilestoneAccepted names the acceptor
-    await h
-      .api()
-      .post(`/v1/grants/${id}/milestones/1/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'accept', comment: 'Verified the demo' })
-      .expect(200);
+    await review('accept', 'Verified the demo');
     await until(() => milestoneStatuses(admin), same(['accepted', 'pending']));
     await until(overviewStatuses, same(['accepted', 'pending']));
     const milestoneAccepted = await eventually(async () =>

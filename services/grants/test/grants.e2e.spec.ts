@@ -43,11 +43,7 @@ describe('grants end to end (gateway → applications → Kafka → grants → K
 
   it('approved application → awarded grant → the payout account signs the terms → active', async () => {
     const grantsTopic = await h.tail(TOPICS.grant);
-    const founder = await h.signInFounder();
-    const payout = h.nearAccount('payout');
-    const id = await h.approvedApplication({
-      founder,
-      payoutAccount: payout.accountId,
+    const { founder, payout, id } = await h.approvedApplication({
       reviewer: { sub: reviewerSub, token: reviewer },
       admin,
       amounts: { amount: '45000.5', tranches: ['15000.5', '30000'] },

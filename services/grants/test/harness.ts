@@ -113,17 +113,16 @@ export interface Harness {
   /** An awarded grant whose payout account signed the terms. */
   activeGrant(founder?: Founder): Promise<{ founder: Founder; payout: NearAccount; id: string }>;
   /**
-   * An application created, submitted, reviewed by `reviewer` and approved by `admin` through the
-   * gateway (two milestones; the grant: 45000 USDC in tranches of 15000 and 30000).
+   * A fresh founder's application (a fresh payout account) created, submitted, reviewed by
+   * `reviewer` and approved by `admin` through the gateway (two milestones; the grant: 45000 USDC
+   * in tranches of 15000 and 30000). The id is the application's, and the grant's.
    */
   approvedApplication(input: {
-    founder: Founder;
-    payoutAccount: string;
     reviewer: { sub: string; token: string };
     admin: string;
     /** Decimal USDC: the grant and its two tranches (default 45000 = 15000 + 30000). */
     amounts?: { amount: string; tranches: [string, string] };
-  }): Promise<string>;
+  }): Promise<{ founder: Founder; payout: NearAccount; id: string }>;
   /** Every event published to `topic` from now on, parsed against the contracts. */
   tail(topic: string): Promise<{ events: IntegrationEnvelope[]; stop(): Promise<void> }>;
   close(): Promise<void>;
@@ -318,7 +317,10 @@ export async function startHarness(
         .expect(200);
       return grant;
     },
-    async approvedApplication({ founder, payoutAccount, reviewer, admin, amounts }) {
+    async approvedApplication({ reviewer, admin, amounts }) {
+      const founder = await signInFounder();
+      const payout = nearAccount('payout');
+      const payoutAccount = payout.accountId;
       const grant = amounts ?? { amount: '45000', tranches: ['15000', '30000'] };
       const created = await api()
         .post('/v1/applications')
@@ -368,7 +370,7 @@ export async function startHarness(
           },
         })
         .expect(200);
-      return id;
+      return { founder, payout, id };
     },
     async publish(topic, envelope) {
       await publisher.publish(topic, envelope);
