@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
+import { bearer } from '@lib/testing';
 import {
   databaseUrl,
   eventually,
@@ -26,7 +27,7 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
   const adminSub = `admin-${randomBytes(3).toString('hex')}`;
   let reviewer: string;
   let admin: string;
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = bearer;
   const evidence = {
     summary: 'Prototype runs end to end',
     evidenceUrls: ['https://github.com/ada/proto'],
@@ -44,6 +45,17 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     await h?.close();
   });
 
+  /** POST /v1/grants/{grantId}/milestones/{number}/{action} as `token`. */
+  const post =
+    (action: 'submissions' | 'review') =>
+    (grantId: string, number: number, token: string, body: object) =>
+      h
+        .api()
+        .post(`/v1/grants/${grantId}/milestones/${number}/${action}`)
+        .set(auth(token))
+        .send(body);
+  const submit = post('submissions');
+  const review = post('review');
   const list = async (grantId: string, token: string): Promise<Item[]> => {
     const response = await h
       .api()
@@ -105,12 +117,7 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     ]);
 
     // submit
-    const submitted = await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/submissions`)
-      .set(auth(founder))
-      .send(evidence)
-      .expect(201);
+    const submitted = await submit(grant.grantId, 1, founder, evidence).expect(201);
     expect(submitted.headers.etag).toBe('"2"');
     expect(submitted.body).toMatchObject({ number: 1, status: 'submitted', version: 2 });
     expect((await publishedEvent('MilestoneSubmitted', grant.grantId)).data).toMatchObject({
@@ -123,23 +130,16 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     await listedAs(grant.grantId, reviewer, 1, 'submitted');
 
     // a rejection needs a comment
-    const noComment = await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'reject' })
-      .expect(422);
+    const noComment = await review(grant.grantId, 1, reviewer, { decision: 'reject' }).expect(422);
     expect(noComment.headers['content-type']).toContain('application/problem+json');
     expect(noComment.body.errors).toEqual([
       expect.objectContaining({ field: 'comment', code: 'required' }),
     ]);
 
-    await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'reject', comment: 'The repository is private' })
-      .expect(200);
+    await review(grant.grantId, 1, reviewer, {
+      decision: 'reject',
+      comment: 'The repository is private',
+    }).expect(200);
     expect((await publishedEvent('MilestoneRejected', grant.grantId)).data).toMatchObject({
       tranche: 1,
       comment: 'The repository is private',
@@ -219,19 +219,9 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     ]);
 
     // an accepted milestone takes no new submission or review
-    const again = await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/submissions`)
-      .set(auth(founder))
-      .send(evidence)
-      .expect(409);
+    const again = await submit(grant.grantId, 1, founder, evidence).expect(409);
     expect(again.body.code).toBe('already_accepted');
-    await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'accept' })
-      .expect(409);
+    await review(grant.grantId, 1, reviewer, { decision: 'accept' }).expect(409);
     expect(
       h.published.filter((e) => e.type === 'MilestoneAccepted' && e.aggregateId === grant.grantId),
     ).toHaveLength(1);
@@ -317,19 +307,9 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     );
     await listedAs(grant.grantId, founder, 3, 'pending');
     for (const n of [1, 2]) {
-      await h
-        .api()
-        .post(`/v1/grants/${grant.grantId}/milestones/${n}/submissions`)
-        .set(auth(founder))
-        .send(evidence)
-        .expect(201);
+      await submit(grant.grantId, n, founder, evidence).expect(201);
     }
-    await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/2/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'accept' })
-      .expect(200);
+    await review(grant.grantId, 2, reviewer, { decision: 'accept' }).expect(200);
 
     const cancellation = grantCancelled(grant);
     await h.publishGrantEvent(cancellation);
@@ -354,22 +334,12 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
     ]);
 
     for (const n of [1, 3]) {
-      const late = await h
-        .api()
-        .post(`/v1/grants/${grant.grantId}/milestones/${n}/submissions`)
-        .set(auth(founder))
-        .send(evidence)
-        .expect(409);
+      const late = await submit(grant.grantId, n, founder, evidence).expect(409);
       expect(late.headers['content-type']).toContain('application/problem+json');
       expect(late.body.code).toBe('milestone_cancelled');
     }
-    const review = await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/review`)
-      .set(auth(reviewer))
-      .send({ decision: 'accept' })
-      .expect(409);
-    expect(review.body.code).toBe('milestone_cancelled');
+    const closed = await review(grant.grantId, 1, reviewer, { decision: 'accept' }).expect(409);
+    expect(closed.body.code).toBe('milestone_cancelled');
     expect(
       h.published.filter((e) => e.type === 'MilestoneAccepted' && e.aggregateId === grant.grantId),
     ).toHaveLength(1);
@@ -383,12 +353,7 @@ describe('milestones end to end (Kafka grant events → gateway → service → 
 
     expect(await list(grant.grantId, founder)).toEqual([]);
     expect(await streamEvents(grant.grantId, 1)).toEqual(['MilestoneCancelled']);
-    const submission = await h
-      .api()
-      .post(`/v1/grants/${grant.grantId}/milestones/1/submissions`)
-      .set(auth(founder))
-      .send(evidence)
-      .expect(404);
+    const submission = await submit(grant.grantId, 1, founder, evidence).expect(404);
     expect(submission.body.code).toBe('milestone_not_found');
   });
 });
