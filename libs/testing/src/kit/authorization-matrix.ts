@@ -1,3 +1,18 @@
+/**
+ * One route of an authorization matrix: how to call it on an id, with what body, on a subject at
+ * `stage`, and the exact status every caller gets.
+ */
+export interface MatrixRoute<Caller extends string, Stage, Body = () => object, Id = string> {
+  name: string;
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  path: (id: Id) => string;
+  body?: Body;
+  stage: Stage;
+  expected: Record<Caller, number>;
+  /** The caller whose call succeeds and changes state: run after every other caller. */
+  runsLast?: Caller;
+}
+
 /** The status and content type of one answer. */
 export interface Answer {
   status: number;

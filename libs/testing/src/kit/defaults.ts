@@ -14,3 +14,16 @@ export const testServiceEnv = (): Record<string, string> => ({
   KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
   LOG_LEVEL: 'silent',
 });
+
+/** The HS256 secret of staff tokens in tests (see staffTokens). */
+export const TEST_JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+
+/**
+ * The auth part of a service's test environment: staff tokens signed with TEST_JWT_SECRET, the
+ * local NEAR network, and founder keys fetched from `founderJwksUrl` when given.
+ */
+export const testAuthEnv = (founderJwksUrl?: string): Record<string, string> => ({
+  AUTH_JWT_SECRET: TEST_JWT_SECRET,
+  NEAR_NETWORK: 'local',
+  ...(founderJwksUrl ? { AUTH_FOUNDER_JWKS_URL: founderJwksUrl } : {}),
+});

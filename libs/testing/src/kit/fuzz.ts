@@ -70,7 +70,7 @@ export const headerValue = (
   );
 
 /** A request that can still take a body and headers (supertest's Test). */
-interface SendableRequest<R> {
+export interface SendableRequest<R> {
   set(field: string, value: string): SendableRequest<R>;
   send(body?: string | object): PromiseLike<R>;
 }
@@ -90,15 +90,50 @@ export async function sendFuzzedBody<R>(
   return call.set('content-type', 'application/json').send(payload);
 }
 
-/** What a fuzzed request may answer: never 5xx; an error is problem+json naming its status. */
-export function expectProblemOrSuccess(response: {
+/** The parts of an answer a fuzz property checks. */
+export interface FuzzAnswer {
   status: number;
   headers: Record<string, string>;
   body: unknown;
-}): void {
+}
+
+/** What a fuzzed request may answer: never 5xx; an error is problem+json naming its status. */
+export function expectProblemOrSuccess(response: FuzzAnswer): void {
   expect(response.status).toBeLessThan(500);
   if (response.status >= 400) {
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect((response.body as { status?: unknown }).status).toBe(response.status);
+  }
+}
+
+/**
+ * For each route, `numRuns` mutations of its valid body ({@link mutatedBody}), half of them sent
+ * as raw bytes ({@link sendFuzzedBody}): never 5xx, every error problem+json naming its status
+ * ({@link expectProblemOrSuccess}), and a refused request leaves `count` (e.g. the events of the
+ * stream it aims at) as it was.
+ */
+export async function fuzzBodies<Route extends { valid: Record<string, unknown> }>(options: {
+  routes: readonly Route[];
+  hostile: fc.Arbitrary<unknown>;
+  /** The request of `route`, authenticated, without its body. */
+  request: (route: Route) => SendableRequest<FuzzAnswer>;
+  /** What a refused request must not change. */
+  count: (route: Route) => Promise<number>;
+  numRuns: number;
+}): Promise<void> {
+  for (const route of options.routes) {
+    await fc.assert(
+      fc.asyncProperty(
+        mutatedBody(route.valid, options.hostile),
+        fc.boolean(),
+        async (body, raw) => {
+          const before = await options.count(route);
+          const response = await sendFuzzedBody(options.request(route), body, raw);
+          expectProblemOrSuccess(response);
+          if (response.status >= 400) expect(await options.count(route)).toBe(before);
+        },
+      ),
+      { numRuns: options.numRuns },
+    );
   }
 }

@@ -1,4 +1,5 @@
 export * from './authorization-matrix';
+export * from './csv';
 export * from './decider';
 export * from './defaults';
 export * from './envelope';

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { freshAccountId, integrationEnvelope, txHash } from './envelope';
 import { eventually } from './eventually';
 import { tokensPerRole } from './tokens';
-import { expectProblemOrSuccess, HEADER_NEAR_MISSES, headerValue, sendFuzzedBody } from './fuzz';
+import { parseCsv } from './csv';
+import {
+  expectProblemOrSuccess,
+  fuzzBodies,
+  HEADER_NEAR_MISSES,
+  headerValue,
+  sendFuzzedBody,
+} from './fuzz';
 
 /** A request that records what it was given. */
 function recorder() {
@@ -142,5 +149,73 @@ describe('eventually', () => {
         throw new Error('boom');
       }, 20),
     ).rejects.toThrow('boom');
+  });
+});
+
+describe('parseCsv', () => {
+  it('reads quoted cells, doubled quotes and CRLF records', () => {
+    expect(parseCsv('a,"b,c","say ""hi"""\r\n,x\r\n')).toEqual([
+      ['a', 'b,c', 'say "hi"'],
+      ['', 'x'],
+    ]);
+    expect(parseCsv('"line\r\nbreak"\r\n')).toEqual([['line\r\nbreak']]);
+  });
+
+  it('refuses a last record without CRLF', () => {
+    expect(() => parseCsv('a,b')).toThrow('last record has no CRLF');
+  });
+});
+
+describe('fuzzBodies', () => {
+  const answer = (status: number, ok = true) => ({
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: { status: ok ? status : 0 },
+  });
+
+  it('sends every route its runs and checks the count around each refusal', async () => {
+    let counted = 0;
+    let sent = 0;
+    await fuzzBodies({
+      routes: [{ valid: { a: 1 } }, { valid: { b: 2 } }],
+      hostile: fc.constant('x'),
+      request: () => {
+        const call = {
+          set: () => call,
+          send: () => {
+            sent += 1;
+            return Promise.resolve(answer(422));
+          },
+        };
+        return call;
+      },
+      count: async () => {
+        counted += 1;
+        return 7;
+      },
+      numRuns: 5,
+    });
+    expect(sent).toBe(10);
+    expect(counted).toBe(20);
+  });
+
+  it('fails when a refused request changed the count, or the answer is no problem', async () => {
+    let n = 0;
+    const request =
+      (status: number, ok = true) =>
+      () => {
+        const call = { set: () => call, send: () => Promise.resolve(answer(status, ok)) };
+        return call;
+      };
+    const base = { routes: [{ valid: { a: 1 } }], hostile: fc.constant(1), numRuns: 3 };
+    await expect(
+      fuzzBodies({ ...base, request: request(400), count: async () => n++ }),
+    ).rejects.toThrow();
+    await expect(
+      fuzzBodies({ ...base, request: request(400, false), count: async () => 0 }),
+    ).rejects.toThrow();
+    await expect(
+      fuzzBodies({ ...base, request: request(503), count: async () => 0 }),
+    ).rejects.toThrow();
   });
 });
