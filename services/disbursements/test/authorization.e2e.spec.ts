@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { signDevToken } from '@lib/auth';
-import { disbursementId } from '@lib/contracts';
+import { staffTokens } from '@lib/testing';
+import { auth, ensureResumed, type Harness, JWT_SECRET, testAsset } from './harness';
 import {
-  assetEnv,
-  auth,
-  ensureResumed,
-  eventually,
-  type Harness,
-  JWT_SECRET,
-  startHarness,
-  testAsset,
-  upstream,
-} from './harness';
+  acceptedDisbursement,
+  disbursementsSuite,
+  disbursementWhen,
+  post,
+  type Upstream,
+} from './setup';
 
 type Caller =
   | 'founder'
@@ -67,80 +63,42 @@ interface Route {
   runsLast?: Caller[];
 }
 
+/** A GET every staff role may make. */
+const staffRead = (template: string, stage: Stage): Route => ({
+  name: `GET ${template}`,
+  method: 'get',
+  path: (id) => template.replace('{id}', id),
+  stage,
+  expected: staffReads,
+});
+
+/** A POST only a treasurer may make; the treasurer's call changes state, so it runs last. */
+const treasurerPost = (template: string, body: object, stage: Stage): Route => ({
+  name: `POST ${template}`,
+  method: 'post',
+  path: (id) => template.replace('{id}', id),
+  body: () => body,
+  stage,
+  expected: treasurerOnly(200),
+  runsLast: ['treasurer', 'adminTreasurer'],
+});
+
 const ASSET = testAsset();
 
 describe('authorization: every route × every caller', () => {
   let h: Harness;
-  let up: ReturnType<typeof upstream>;
+  let up: Upstream;
   const tokens = {} as Record<Caller, string | undefined>;
 
   const routes: Route[] = [
-    {
-      name: 'GET /v1/disbursements',
-      method: 'get',
-      path: () => '/v1/disbursements',
-      stage: 'none',
-      expected: staffReads,
-    },
-    {
-      name: 'GET /v1/disbursements/{id}',
-      method: 'get',
-      path: (id) => `/v1/disbursements/${id}`,
-      stage: 'requested',
-      expected: staffReads,
-    },
-    {
-      name: 'POST /v1/disbursements/{id}/approve',
-      method: 'post',
-      path: (id) => `/v1/disbursements/${id}/approve`,
-      body: () => ({ comment: 'ok' }),
-      stage: 'requested',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
-    {
-      name: 'POST /v1/disbursements/{id}/hold',
-      method: 'post',
-      path: (id) => `/v1/disbursements/${id}/hold`,
-      body: () => ({ reason: 'check' }),
-      stage: 'approved',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
-    {
-      name: 'POST /v1/disbursements/{id}/release',
-      method: 'post',
-      path: (id) => `/v1/disbursements/${id}/release`,
-      body: () => ({}),
-      stage: 'held',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
-    {
-      name: 'POST /v1/disbursements/{id}/cancel',
-      method: 'post',
-      path: (id) => `/v1/disbursements/${id}/cancel`,
-      body: () => ({ reason: 'no' }),
-      stage: 'approved',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
-    {
-      name: 'POST /v1/disbursements/{id}/retry',
-      method: 'post',
-      path: (id) => `/v1/disbursements/${id}/retry`,
-      body: () => ({}),
-      stage: 'failed',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
-    {
-      name: 'GET /v1/treasury',
-      method: 'get',
-      path: () => '/v1/treasury',
-      stage: 'none',
-      expected: staffReads,
-    },
+    staffRead('/v1/disbursements', 'none'),
+    staffRead('/v1/disbursements/{id}', 'requested'),
+    treasurerPost('/v1/disbursements/{id}/approve', { comment: 'ok' }, 'requested'),
+    treasurerPost('/v1/disbursements/{id}/hold', { reason: 'check' }, 'approved'),
+    treasurerPost('/v1/disbursements/{id}/release', {}, 'held'),
+    treasurerPost('/v1/disbursements/{id}/cancel', { reason: 'no' }, 'approved'),
+    treasurerPost('/v1/disbursements/{id}/retry', {}, 'failed'),
+    staffRead('/v1/treasury', 'none'),
     {
       name: 'POST /v1/treasury/runs',
       method: 'post',
@@ -149,24 +107,8 @@ describe('authorization: every route × every caller', () => {
       stage: 'none',
       expected: { ...treasurerOnly(200), adminTreasurer: 200 },
     },
-    {
-      name: 'POST /v1/treasury/pause',
-      method: 'post',
-      path: () => '/v1/treasury/pause',
-      body: () => ({ reason: 'matrix' }),
-      stage: 'none',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
-    {
-      name: 'POST /v1/treasury/resume',
-      method: 'post',
-      path: () => '/v1/treasury/resume',
-      body: () => ({}),
-      stage: 'paused',
-      expected: treasurerOnly(200),
-      runsLast: ['treasurer', 'adminTreasurer'],
-    },
+    treasurerPost('/v1/treasury/pause', { reason: 'matrix' }, 'none'),
+    treasurerPost('/v1/treasury/resume', {}, 'paused'),
   ];
 
   async function at(stage: Stage): Promise<string> {
@@ -174,72 +116,40 @@ describe('authorization: every route × every caller', () => {
     if (stage === 'paused') {
       await ensureResumed(h);
       const t = await h.treasurer();
-      await h.api().post('/v1/treasury/pause').set(auth(t.token)).send({}).expect(200);
+      await post(h, '/v1/treasury/pause', t.token).expect(200);
       return '';
     }
-    const grant = await up.activateGrant({ asset: ASSET, amounts: ['5000000'] });
-    await up.kyc(grant.grantId, 'verified');
-    await up.acceptMilestone(grant, 1, '5000000');
-    const id = disbursementId(grant.grantId, 1);
-    const t = await h.treasurer();
-    await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.status === 200 ? true : undefined;
-    });
+    const { id, treasurer: t } = await acceptedDisbursement(h, { asset: ASSET, amount: '5000000' });
     if (stage === 'requested') return id;
-    await h.api().post(`/v1/disbursements/${id}/approve`).set(auth(t.token)).send({}).expect(200);
+    await post(h, `/v1/disbursements/${id}/approve`, t.token).expect(200);
     if (stage === 'approved') return id;
     if (stage === 'held') {
-      await h
-        .api()
-        .post(`/v1/disbursements/${id}/hold`)
-        .set(auth(t.token))
-        .send({ reason: 'x' })
-        .expect(200);
+      await post(h, `/v1/disbursements/${id}/hold`, t.token, { reason: 'x' }).expect(200);
       return id;
     }
-    const run = await h.api().post('/v1/treasury/runs').set(auth(t.token)).send({}).expect(200);
+    const run = await post(h, '/v1/treasury/runs', t.token).expect(200);
     expect(run.body.released).toContainEqual({ id, attempt: 1 });
     await up.payoutFailed(id, 1);
-    await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.body.status === 'failed' ? true : undefined;
-    });
+    await disbursementWhen(h, id, t.token, { status: 'failed' });
     return id;
   }
 
-  beforeAll(async () => {
-    h = await startHarness({
-      env: assetEnv([{ symbol: ASSET, threshold: '1000', limit: '100000' }]),
-    });
-    up = upstream(h);
-    await ensureResumed(h);
+  disbursementsSuite({ assets: [ASSET] }, async (suite) => {
+    ({ h, up } = suite);
     const suffix = randomBytes(3).toString('hex');
+    const minted = staffTokens({
+      secret: JWT_SECRET,
+      issuer: h.config.AUTH_ISSUER,
+      audience: h.config.AUTH_AUDIENCE,
+    });
     tokens.founder = await h.staffToken(`founder-${suffix}.near`, ['founder']);
     tokens.reviewer = await h.staffToken(`reviewer-${suffix}`, ['reviewer']);
     tokens.admin = await h.staffToken(`admin-${suffix}`, ['admin']);
     tokens.treasurer = await h.staffToken(`treasurer-${suffix}`, ['treasurer']);
     tokens.adminTreasurer = await h.staffToken(`admin-treasurer-${suffix}`, ['admin', 'treasurer']);
     tokens.noToken = undefined;
-    tokens.expiredToken = await signDevToken(
-      { sub: `treasurer-${suffix}`, roles: ['treasurer'], ttl: 60 },
-      JWT_SECRET,
-      {
-        issuer: h.config.AUTH_ISSUER,
-        audience: h.config.AUTH_AUDIENCE,
-        now: new Date(Date.now() - 3600_000),
-      },
-    );
-    tokens.forgedSignature = await signDevToken(
-      { sub: `treasurer-${suffix}`, roles: ['treasurer', 'admin'], ttl: 600 },
-      'an-attacker-secret-0123456789-0123456789',
-      { issuer: h.config.AUTH_ISSUER, audience: h.config.AUTH_AUDIENCE },
-    );
-  }, 120_000);
-
-  afterAll(async () => {
-    await ensureResumed(h);
-    await h?.close();
+    tokens.expiredToken = await minted.expired(`treasurer-${suffix}`, ['treasurer']);
+    tokens.forgedSignature = await minted.forged(`treasurer-${suffix}`, ['treasurer', 'admin']);
   });
 
   it.each(routes.map((route) => [route.name, route] as const))(

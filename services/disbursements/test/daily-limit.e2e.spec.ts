@@ -1,21 +1,12 @@
 import fc from 'fast-check';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { disbursementId } from '@lib/contracts';
 import type { RunResult } from '../src/treasury/treasury-run.handler';
 import { TreasuryRun } from '../src/treasury/treasury-run.handler';
 import { TreasuryClock } from '../src/clock';
 import { DisbursementList } from '../src/disbursement/disbursement-list.projection';
-import {
-  assetEnv,
-  auth,
-  databaseUrl,
-  ensureResumed,
-  eventually,
-  type Harness,
-  startHarness,
-  testAsset,
-  upstream,
-} from './harness';
+import { auth, eventually, type Harness, testAsset } from './harness';
+import { disbursementsSuite, post, type Upstream } from './setup';
 
 // The rolling 24-hour limit under two replicas running at once, with random amounts.
 // Each property run has its own token, so its limit is touched by nothing else.
@@ -29,26 +20,20 @@ const DAY = 24 * 3600_000;
 
 describe('daily limit as reservations: two replicas, random amounts', () => {
   let h: Harness;
+  let up: Upstream;
   let pool: Pool;
   let alice: { sub: string; token: string };
   let bob: { sub: string; token: string };
   let next = 0;
 
-  beforeAll(async () => {
-    h = await startHarness({
-      replicas: 2,
-      env: assetEnv(ASSETS.map((symbol) => ({ symbol, threshold: '300', limit: '1000' }))),
-    });
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
-    alice = await h.treasurer();
-    bob = await h.treasurer();
-    await ensureResumed(h);
-  }, 120_000);
-
-  afterAll(async () => {
-    await pool?.end();
-    await h?.close();
-  });
+  disbursementsSuite(
+    { assets: ASSETS, threshold: '300', limit: '1000', replicas: 2 },
+    async (suite) => {
+      ({ h, up, pool } = suite);
+      alice = await h.treasurer();
+      bob = await h.treasurer();
+    },
+  );
 
   /** Both replicas run at once; each run is answered by one replica. */
   async function concurrentRuns(): Promise<RunResult[]> {
@@ -132,7 +117,6 @@ describe('daily limit as reservations: two replicas, random amounts', () => {
         fc.array(fc.integer({ min: 1, max: 400_000_000 }), { minLength: 50, maxLength: 60 }),
         async (amounts) => {
           const asset = ASSETS[next++];
-          const up = upstream(h);
           // Five tranches per grant.
           const ids: string[] = [];
           const amountOf = new Map<string, bigint>();
@@ -156,19 +140,9 @@ describe('daily limit as reservations: two replicas, random amounts', () => {
             return res.body.items?.length === ids.length ? true : undefined;
           }, 60_000);
           for (const id of ids) {
-            await h
-              .api()
-              .post(`/v1/disbursements/${id}/approve`)
-              .set(auth(alice.token))
-              .send({})
-              .expect(200);
+            await post(h, `/v1/disbursements/${id}/approve`, alice.token).expect(200);
             if (amountOf.get(id)! >= THRESHOLD) {
-              await h
-                .api()
-                .post(`/v1/disbursements/${id}/approve`)
-                .set(auth(bob.token))
-                .send({})
-                .expect(200);
+              await post(h, `/v1/disbursements/${id}/approve`, bob.token).expect(200);
             }
           }
 

@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { disbursementId, TOPICS } from '@lib/contracts';
+import { auth, eventually, type Harness, testAsset, type TestGrant } from './harness';
 import {
-  assetEnv,
-  auth,
-  databaseUrl,
-  ensureResumed,
-  eventually,
-  type Harness,
-  startHarness,
-  testAsset,
-  type TestGrant,
-  upstream,
-} from './harness';
+  acceptedDisbursement,
+  disbursementsSuite,
+  disbursementWhen,
+  post,
+  units,
+  type Upstream,
+} from './setup';
 
 // Thresholds in whole units of the run's own 6-decimal token: 1000 needs two treasurers.
 const ASSET = testAsset();
-const UNIT = 1_000_000n;
-const units = (n: number) => (BigInt(n) * UNIT).toString();
 
 describe('disbursements over HTTP and Kafka (through the gateway)', () => {
   let h: Harness;
-  let up: ReturnType<typeof upstream>;
+  let up: Upstream;
   let pool: Pool;
   let admin: string;
   let afterThis: (() => Promise<void>) | undefined;
@@ -31,45 +26,37 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     afterThis = undefined;
   });
 
-  beforeAll(async () => {
-    h = await startHarness({
-      env: assetEnv([{ symbol: ASSET, threshold: '1000', limit: '100000' }]),
-    });
-    up = upstream(h);
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  disbursementsSuite({ assets: [ASSET] }, async (suite) => {
+    ({ h, up, pool } = suite);
     admin = await h.staffToken(`admin-${randomUUID().slice(0, 6)}`, ['admin']);
-    await ensureResumed(h);
-  }, 120_000);
-
-  afterAll(async () => {
-    await ensureResumed(h);
-    await pool?.end();
-    await h?.close();
   });
 
   /** An active grant with verified KYC and an accepted milestone: its disbursement exists. */
   async function disbursementFor(amountUnits: number, options: { kyc?: boolean } = {}) {
-    const grant = await up.activateGrant({ asset: ASSET, amounts: [units(amountUnits)] });
-    if (options.kyc !== false) await up.kyc(grant.grantId, 'verified');
-    const { acceptedBy } = await up.acceptMilestone(grant, 1, units(amountUnits));
-    const id = disbursementId(grant.grantId, 1);
-    const t = await h.treasurer();
-    const body = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.status === 200 ? res.body : undefined;
-    });
-    return { grant, id, acceptedBy, body };
+    const amount = units(amountUnits);
+    return acceptedDisbursement(h, { asset: ASSET, amount, kyc: options.kyc });
   }
 
+  /** Waits until the service's row of the grant's facts has `fields` (consumed from Kafka). */
+  const grantFactsWhen = (grantId: string, fields: Record<string, unknown>) =>
+    eventually(async () => {
+      const { rows } = await pool.query(
+        `SELECT * FROM disbursements.grant_info WHERE grant_id = $1`,
+        [grantId],
+      );
+      const row = rows[0] as Record<string, unknown> | undefined;
+      return row && Object.entries(fields).every(([k, v]) => row[k] === v) ? true : undefined;
+    });
+
   const run = async (token: string) =>
-    (await h.api().post('/v1/treasury/runs').set(auth(token)).send({}).expect(200)).body as {
+    (await post(h, '/v1/treasury/runs', token).expect(200)).body as {
       released: { id: string; attempt: number }[];
       waiting: { id: string; reason: string }[];
     };
   const reasonOf = (result: Awaited<ReturnType<typeof run>>, id: string) =>
     result.waiting.find((w) => w.id === id)?.reason;
   const approve = (id: string, token: string) =>
-    h.api().post(`/v1/disbursements/${id}/approve`).set(auth(token)).send({ comment: 'ok' });
+    post(h, `/v1/disbursements/${id}/approve`, token, { comment: 'ok' });
 
   it('a MilestoneAccepted makes a disbursement with amount, asset, receiver and acceptor', async () => {
     const { grant, id, acceptedBy, body } = await disbursementFor(250);
@@ -173,10 +160,7 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     await approve(id, t.token).expect(200);
     const effectiveAt = new Date(Date.now() + 48 * 3600_000).toISOString();
     await up.changePayoutAccount(grant, 'new-account.test.near', effectiveAt);
-    const changed = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.body.receiver === 'new-account.test.near' ? res.body : undefined;
-    });
+    const changed = await disbursementWhen(h, id, t.token, { receiver: 'new-account.test.near' });
     expect(changed).toMatchObject({ status: 'awaiting_approval', approvals: [] });
     expect(changed.voidedApprovals.map((a: { by: string }) => a.by)).toEqual([t.sub]);
     const other = await h.treasurer();
@@ -196,13 +180,7 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     await approve(missing.id, t.token).expect(200);
     expect(reasonOf(await run(t.token), missing.id)).toBe('kyc');
     await up.kyc(missing.grant.grantId, 'verified', '2020-01-01');
-    await eventually(async () => {
-      const { rows } = await pool.query(
-        `SELECT kyc_expires_at FROM disbursements.grant_info WHERE grant_id = $1`,
-        [missing.grant.grantId],
-      );
-      return rows[0]?.kyc_expires_at === '2020-01-01' ? true : undefined;
-    });
+    await grantFactsWhen(missing.grant.grantId, { kyc_expires_at: '2020-01-01' });
     expect(reasonOf(await run(t.token), missing.id)).toBe('kyc');
     await up.kyc(missing.grant.grantId, 'verified', '2099-12-31');
     const released = await eventually(async () => {
@@ -220,20 +198,12 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     const first = disbursementId(grant.grantId, 1);
     const second = disbursementId(grant.grantId, 2);
     const t = await h.treasurer();
-    for (const id of [first, second]) {
-      await eventually(async () => {
-        const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-        return res.status === 200 ? true : undefined;
-      });
-    }
+    for (const id of [first, second]) await disbursementWhen(h, id, t.token);
     await approve(first, t.token).expect(200);
     expect((await run(t.token)).released).toContainEqual({ id: first, attempt: 1 });
     await approve(second, t.token).expect(200);
     await up.cancelGrant(grant.grantId);
-    const cancelled = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${second}`).set(auth(t.token));
-      return res.body.status === 'cancelled' ? res.body : undefined;
-    });
+    const cancelled = await disbursementWhen(h, second, t.token, { status: 'cancelled' });
     expect(cancelled.cancellation.reason).toMatch(/grant cancelled/);
     const result = await run(t.token);
     expect(result.released.map((r) => r.id)).not.toContain(second);
@@ -241,12 +211,9 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     const firstNow = await h.api().get(`/v1/disbursements/${first}`).set(auth(t.token)).expect(200);
     expect(firstNow.body.status).toBe('released');
     // A released one is not cancellable by hand either.
-    const refused = await h
-      .api()
-      .post(`/v1/disbursements/${first}/cancel`)
-      .set(auth(t.token))
-      .send({ reason: 'too late' })
-      .expect(409);
+    const refused = await post(h, `/v1/disbursements/${first}/cancel`, t.token, {
+      reason: 'too late',
+    }).expect(409);
     expect(refused.body.code).toBe('already_released');
   });
 
@@ -254,13 +221,12 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     const grant = await up.activateGrant({ asset: ASSET, amounts: [units(6)] });
     await up.kyc(grant.grantId, 'verified');
     await up.cancelGrant(grant.grantId);
+    // The two facts come on two topics: accept only once the cancellation was consumed.
+    await grantFactsWhen(grant.grantId, { status: 'cancelled' });
     await up.acceptMilestone(grant, 1, units(6));
     const id = disbursementId(grant.grantId, 1);
     const t = await h.treasurer();
-    const body = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.status === 200 ? res.body : undefined;
-    });
+    const body = await disbursementWhen(h, id, t.token);
     expect(body.status).toBe('cancelled');
     expect((await approve(id, t.token).expect(409)).body.code).toBe('disbursement_cancelled');
   });
@@ -314,10 +280,7 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     });
     await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token)).expect(404);
     await up.activateGrant({ ...grant, amounts: [units(8)] });
-    const body = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.status === 200 ? res.body : undefined;
-    });
+    const body = await disbursementWhen(h, id, t.token);
     expect(body).toMatchObject({ receiver: grant.payoutAccount, amount: '8' });
   });
 
@@ -327,15 +290,14 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     await approve(id, t.token).expect(200);
     expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
     const hash = await up.payoutSubmitted(id, 1, grant.payoutAccount, ASSET, units(11));
-    await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.body.txHashes?.includes(hash) ? true : undefined;
-    });
+    await disbursementWhen(
+      h,
+      id,
+      t.token,
+      (b) => (b.txHashes as string[] | undefined)?.includes(hash) === true,
+    );
     await up.payoutFailed(id, 1, 'receiver account does not exist');
-    const failed = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.body.status === 'failed' ? res.body : undefined;
-    });
+    const failed = await disbursementWhen(h, id, t.token, { status: 'failed' });
     expect(failed.attempts[0]).toMatchObject({
       outcome: 'failed',
       reason: 'receiver account does not exist',
@@ -348,21 +310,13 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
         )
       ).rows[0]?.status as string | undefined;
     expect(await ledger(1)).toBe('voided');
-    const retried = await h
-      .api()
-      .post(`/v1/disbursements/${id}/retry`)
-      .set(auth(t.token))
-      .send({})
-      .expect(200);
+    const retried = await post(h, `/v1/disbursements/${id}/retry`, t.token).expect(200);
     expect(retried.body).toMatchObject({ status: 'approved', attempt: 2 });
     expect((await run(t.token)).released).toContainEqual({ id, attempt: 2 });
     // An outcome of the old attempt changes nothing on the disbursement.
     await up.payoutSettled(id, 1);
     const settledHash = await up.payoutSettled(id, 2);
-    const settled = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.body.status === 'settled' ? res.body : undefined;
-    });
+    const settled = await disbursementWhen(h, id, t.token, { status: 'settled' });
     expect(settled.attempts.map((a: { outcome: string }) => a.outcome)).toEqual([
       'failed',
       'settled',
@@ -379,27 +333,13 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     await approve(id, t.token).expect(200);
     expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
     await up.changePayoutAccount(grant, 'moved.test.near');
-    await eventually(async () => {
-      const { rows } = await pool.query(
-        `SELECT payout_account FROM disbursements.grant_info WHERE grant_id = $1`,
-        [grant.grantId],
-      );
-      return rows[0]?.payout_account === 'moved.test.near' ? true : undefined;
-    });
+    await grantFactsWhen(grant.grantId, { payout_account: 'moved.test.near' });
     const inFlight = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token)).expect(200);
     expect(inFlight.body).toMatchObject({ status: 'released', receiver: grant.payoutAccount });
     await up.payoutFailed(id, 1);
-    const failed = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.body.receiver === 'moved.test.near' ? res.body : undefined;
-    });
+    const failed = await disbursementWhen(h, id, t.token, { receiver: 'moved.test.near' });
     expect(failed).toMatchObject({ status: 'failed', approvals: [] });
-    const retried = await h
-      .api()
-      .post(`/v1/disbursements/${id}/retry`)
-      .set(auth(t.token))
-      .send({})
-      .expect(200);
+    const retried = await post(h, `/v1/disbursements/${id}/retry`, t.token).expect(200);
     expect(retried.body).toMatchObject({ status: 'awaiting_approval', attempt: 2 });
     await approve(id, t.token).expect(200);
     const result = await run(t.token);
@@ -410,28 +350,17 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     const { id } = await disbursementFor(12);
     const t = await h.treasurer();
     await approve(id, t.token).expect(200);
-    const held = await h
-      .api()
-      .post(`/v1/disbursements/${id}/hold`)
-      .set(auth(t.token))
-      .send({ reason: 'call founder' })
-      .expect(200);
+    const held = await post(h, `/v1/disbursements/${id}/hold`, t.token, {
+      reason: 'call founder',
+    }).expect(200);
     expect(held.body.status).toBe('held');
     expect(reasonOf(await run(t.token), id)).toBe('held');
-    const stale = await h
-      .api()
-      .post(`/v1/disbursements/${id}/release`)
-      .set(auth(t.token))
+    const stale = await post(h, `/v1/disbursements/${id}/release`, t.token)
       .set('if-match', '"1"')
-      .send({})
       .expect(409);
     expect(stale.body.code).toBe('version_conflict');
-    await h
-      .api()
-      .post(`/v1/disbursements/${id}/release`)
-      .set(auth(t.token))
+    await post(h, `/v1/disbursements/${id}/release`, t.token)
       .set('if-match', held.headers.etag)
-      .send({})
       .expect(200);
     expect((await run(t.token)).released).toContainEqual({ id, attempt: 1 });
   });
@@ -441,18 +370,15 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
     const alice = await h.treasurer();
     const bob = await h.treasurer();
     await approve(id, alice.token).expect(200);
-    const paused = await h
-      .api()
-      .post('/v1/treasury/pause')
-      .set(auth(alice.token))
-      .send({ reason: 'incident' })
-      .expect(200);
+    const paused = await post(h, '/v1/treasury/pause', alice.token, { reason: 'incident' }).expect(
+      200,
+    );
     expect(paused.body).toMatchObject({
       paused: true,
       pause: { by: alice.sub, reason: 'incident', cause: 'manual' },
     });
     expect(reasonOf(await run(alice.token), id)).toBe('paused');
-    await h.api().post('/v1/treasury/resume').set(auth(bob.token)).send({}).expect(200);
+    await post(h, '/v1/treasury/resume', bob.token).expect(200);
 
     const discrepancyId = await up.discrepancy();
     const state = await eventually(async () => {
@@ -469,26 +395,15 @@ describe('disbursements over HTTP and Kafka (through the gateway)', () => {
       resume: { required: 2 },
     });
     expect(reasonOf(await run(alice.token), id)).toBe('paused');
-    const once = await h
-      .api()
-      .post('/v1/treasury/resume')
-      .set(auth(alice.token))
-      .send({})
-      .expect(200);
+    const once = await post(h, '/v1/treasury/resume', alice.token).expect(200);
     expect(once.body).toMatchObject({
       paused: true,
       resume: { approvals: [alice.sub], required: 2 },
     });
-    expect(
-      (await h.api().post('/v1/treasury/resume').set(auth(alice.token)).send({}).expect(409)).body
-        .code,
-    ).toBe('duplicate_approval');
-    const twice = await h
-      .api()
-      .post('/v1/treasury/resume')
-      .set(auth(bob.token))
-      .send({})
-      .expect(200);
+    expect((await post(h, '/v1/treasury/resume', alice.token).expect(409)).body.code).toBe(
+      'duplicate_approval',
+    );
+    const twice = await post(h, '/v1/treasury/resume', bob.token).expect(200);
     expect(twice.body.paused).toBe(false);
     expect((await run(alice.token)).released).toContainEqual({ id, attempt: 1 });
   });

@@ -1,71 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import {
   disbursementId,
   type GrantIntegrationEventData,
   integrationContracts,
-  type IntegrationEnvelope,
   TOPICS,
 } from '@lib/contracts';
 import { IntegrationEventPublisher } from '@lib/messaging';
-import {
-  assetEnv,
-  auth,
-  databaseUrl,
-  ensureResumed,
-  eventually,
-  type Harness,
-  startHarness,
-  testAsset,
-  type TestGrant,
-  upstream,
-} from './harness';
+import { integrationEnvelope } from '@lib/testing';
+import { auth, eventually, type Harness, testAsset, type TestGrant } from './harness';
+import { disbursementsSuite, disbursementWhen, post, units, type Upstream } from './setup';
 
 // A grant event whose first delivery was dead-lettered (never applied) is replayed after a newer
 // event of the same grant stream was applied: the older event must not overwrite the newer fact.
 // Events are produced here with their grant stream version, as the grants service's relay does.
 const ASSET = testAsset();
-const UNIT = 1_000_000n;
-const units = (n: number) => (BigInt(n) * UNIT).toString();
 
 describe('grant facts: an older grant event arriving late changes nothing', () => {
   let h: Harness;
-  let up: ReturnType<typeof upstream>;
+  let up: Upstream;
   let pool: Pool;
   let publisher: IntegrationEventPublisher;
 
-  beforeAll(async () => {
-    h = await startHarness({
-      env: assetEnv([{ symbol: ASSET, threshold: '1000', limit: '100000' }]),
-    });
-    up = upstream(h);
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  disbursementsSuite({ assets: [ASSET] }, async (suite) => {
+    ({ h, up, pool } = suite);
     publisher = new IntegrationEventPublisher(h.kafka, integrationContracts());
     await publisher.connect();
-    await ensureResumed(h);
-  }, 120_000);
-
-  afterAll(async () => {
-    await ensureResumed(h);
-    await publisher?.disconnect();
-    await pool?.end();
-    await h?.close();
+    return () => publisher.disconnect();
   });
 
   /** Publishes a grant event at `streamVersion` of the grant's stream and waits until it was consumed. */
   async function grantEvent(type: string, grantId: string, streamVersion: number, data: object) {
-    const envelope: IntegrationEnvelope<unknown> = {
-      eventId: randomUUID(),
-      type,
-      schemaVersion: 1,
-      aggregateId: grantId,
-      streamVersion,
-      occurredAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-      causationId: null,
-      actor: 'e2e',
-      data,
-    };
+    const envelope = integrationEnvelope(type, grantId, data, { streamVersion });
     await publisher.publish(TOPICS.grant, envelope);
     await eventually(async () => {
       const { rowCount } = await pool.query(
@@ -106,10 +72,7 @@ describe('grant facts: an older grant event arriving late changes nothing', () =
     await up.acceptMilestone(grant, 1, units(amountUnits));
     const id = disbursementId(grant.grantId, 1);
     const t = await h.treasurer();
-    const body = await eventually(async () => {
-      const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-      return res.status === 200 ? res.body : undefined;
-    });
+    const body = await disbursementWhen(h, id, t.token);
     return { id, body, t };
   }
 
@@ -124,14 +87,11 @@ describe('grant facts: an older grant event arriving late changes nothing', () =
     });
 
     const { id, t } = await disbursementOf(grant, 5);
-    await h
-      .api()
-      .post(`/v1/disbursements/${id}/approve`)
-      .set(auth(t.token))
-      .send({ comment: 'ok' })
-      .expect(200);
-    const result = (await h.api().post('/v1/treasury/runs').set(auth(t.token)).send({}).expect(200))
-      .body as { released: { id: string }[]; waiting: { id: string; reason: string }[] };
+    await post(h, `/v1/disbursements/${id}/approve`, t.token, { comment: 'ok' }).expect(200);
+    const result = (await post(h, '/v1/treasury/runs', t.token).expect(200)).body as {
+      released: { id: string }[];
+      waiting: { id: string; reason: string }[];
+    };
     expect(result.released.map((r) => r.id)).not.toContain(id);
     expect(result.waiting.find((w) => w.id === id)?.reason).toBe('kyc');
   });

@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type request from 'supertest';
 import { disbursementId } from '@lib/contracts';
-import {
-  assetEnv,
-  auth,
-  ensureResumed,
-  eventually,
-  type Harness,
-  startHarness,
-  testAsset,
-  upstream,
-} from './harness';
+import { auth, ensureResumed, eventually, type Harness, testAsset } from './harness';
+import { disbursementsSuite, disbursementWhen, post, units, type Upstream } from './setup';
 
 // Identities as (issuer, sub), idempotency scoped per identity, the domain metrics on /metrics and
 // the CSV export of the list — through the gateway on real Kafka and PostgreSQL.
 
 const ASSET = testAsset();
-const UNIT = 1_000_000n;
-const units = (n: number) => (BigInt(n) * UNIT).toString();
 
 /** One sample of a Prometheus text exposition: `name{a="x",b="y"} value`. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -70,19 +60,10 @@ const asText = (res: request.Response, done: (error: Error | null, body: string)
 
 describe('disbursements: identities, idempotency scope, metrics and CSV export', () => {
   let h: Harness;
-  let up: ReturnType<typeof upstream>;
+  let up: Upstream;
 
-  beforeAll(async () => {
-    h = await startHarness({
-      env: assetEnv([{ symbol: ASSET, threshold: '1000', limit: '5000' }]),
-    });
-    up = upstream(h);
-    await ensureResumed(h);
-  }, 120_000);
-
-  afterAll(async () => {
-    await ensureResumed(h);
-    await h?.close();
+  disbursementsSuite({ assets: [ASSET], limit: '5000' }, (suite) => {
+    ({ h, up } = suite);
   });
 
   /** Disbursements of one active, KYC-verified grant with `amounts` (whole units) accepted. */
@@ -94,24 +75,19 @@ describe('disbursements: identities, idempotency scope, metrics and CSV export',
     }
     const t = await h.treasurer();
     const ids = amounts.map((_, i) => disbursementId(grant.grantId, i + 1));
-    for (const id of ids) {
-      await eventually(async () => {
-        const res = await h.api().get(`/v1/disbursements/${id}`).set(auth(t.token));
-        return res.status === 200 ? true : undefined;
-      });
-    }
+    for (const id of ids) await disbursementWhen(h, id, t.token);
     return { grant, ids };
   }
 
   const approve = (id: string, token: string) =>
-    h.api().post(`/v1/disbursements/${id}/approve`).set(auth(token)).send({ comment: 'ok' });
+    post(h, `/v1/disbursements/${id}/approve`, token, { comment: 'ok' });
 
   it('a founder-issuer token cannot approve or run the treasury, nor read the list; claiming treasurer it is refused', async () => {
     const { grant, ids } = await grantWith([10]);
     const founder = await h.founderToken(grant.founder);
     const approved = await approve(ids[0], founder).expect(403);
     expect(approved.headers['content-type']).toContain('application/problem+json');
-    await h.api().post('/v1/treasury/runs').set(auth(founder)).send({}).expect(403);
+    await post(h, '/v1/treasury/runs', founder).expect(403);
     await h.api().get('/v1/disbursements').set(auth(founder)).expect(403);
     // The verifier refuses a founder-issuer token claiming a staff role outright.
     const claimsTreasurer = await h.founderToken(grant.founder, ['treasurer']);
@@ -158,12 +134,12 @@ describe('disbursements: identities, idempotency scope, metrics and CSV export',
 
     const t = await h.treasurer();
     // Earlier tests' approved disbursements go first, so this run releases only this one.
-    await h.api().post('/v1/treasury/runs').set(auth(t.token)).send({}).expect(200);
+    await post(h, '/v1/treasury/runs', t.token).expect(200);
     const before = await scrape();
     const { ids, grant } = await grantWith([300]);
     const [id] = ids;
     await approve(id, t.token).expect(200);
-    const run = await h.api().post('/v1/treasury/runs').set(auth(t.token)).send({}).expect(200);
+    const run = await post(h, '/v1/treasury/runs', t.token).expect(200);
     expect(run.body.released).toContainEqual({ id, attempt: 1 });
 
     const released = await scrape();
