@@ -1,5 +1,6 @@
 import { type Readable } from 'node:stream';
-import { csvCell, csvLine, csvStream, wantsCsv } from './csv';
+import { StreamableFile } from '@nestjs/common';
+import { csvCell, csvLine, csvStream, listAnswer, wantsCsv } from './csv';
 
 describe('csv', () => {
   it.each([
@@ -60,5 +61,46 @@ describe('csv', () => {
     ['json', 'text/csv', false],
   ])('format %s, Accept %s → csv %s', (format, accept, expected) => {
     expect(wantsCsv(format, accept)).toBe(expected);
+  });
+
+  describe('listAnswer', () => {
+    const source = (read: string[]) => ({
+      page: async () => {
+        read.push('page');
+        return { items: [1, 2], nextCursor: 'next' };
+      },
+      rows: () => {
+        read.push('rows');
+        return (async function* () {
+          yield* [1, 2, 3];
+        })();
+      },
+      view: (n: number) => ({ n: n * 10 }),
+      csv: {
+        filename: 'numbers.csv',
+        columns: [{ header: 'n', value: (r: { n: number }) => r.n }],
+      },
+    });
+
+    it('answers one page of views unless CSV is asked for', async () => {
+      const read: string[] = [];
+      const answer = await listAnswer({ format: undefined, accept: 'text/csv' }, source(read));
+      expect(answer).toBeInstanceOf(StreamableFile);
+      expect(read).toEqual(['rows']);
+      await expect(
+        listAnswer({ format: 'json', accept: 'text/csv' }, source(read)),
+      ).resolves.toEqual({
+        items: [{ n: 10 }, { n: 20 }],
+        nextCursor: 'next',
+      });
+      expect(read).toEqual(['rows', 'page']);
+    });
+
+    it('streams every row as a view in the CSV file', async () => {
+      const answer = await listAnswer({ format: 'csv', accept: undefined }, source([]));
+      const chunks: string[] = [];
+      for await (const chunk of (answer as StreamableFile).getStream()) chunks.push(String(chunk));
+      expect(chunks.join('')).toBe('n\r\n10\r\n20\r\n30\r\n');
+    });
   });
 });

@@ -109,6 +109,40 @@ export function wantsCsv(format: string | undefined, accept: string | undefined)
   return csv !== -1 && (json === -1 || csv < json);
 }
 
+/** One page of a list route's answer. */
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * A list route's answer: when the request asks for CSV (`format`, `accept`: see wantsCsv) every
+ * row of `rows()` as the CSV file `csv.filename`, streamed; otherwise the page `page()` reads.
+ * `view` turns a row into what the client sees, in both.
+ */
+export async function listAnswer<R, V>(
+  request: { format: string | undefined; accept: string | undefined },
+  list: {
+    page: () => Promise<ListPage<R>>;
+    rows: () => AsyncIterable<R>;
+    view: (row: R) => V;
+    csv: { filename: string; columns: CsvColumn<V>[] };
+  },
+): Promise<ListPage<V> | StreamableFile> {
+  if (wantsCsv(request.format, request.accept)) {
+    const rows = list.rows();
+    return csvFile(
+      list.csv.filename,
+      list.csv.columns,
+      (async function* () {
+        for await (const row of rows) yield list.view(row);
+      })(),
+    );
+  }
+  const page = await list.page();
+  return { items: page.items.map((row) => list.view(row)), nextCursor: page.nextCursor };
+}
+
 /**
  * Rows of `sql` read through a server-side cursor (DECLARE … FETCH `batchSize`) on a connection
  * of its own, in a read-only REPEATABLE READ transaction (one consistent snapshot for the whole

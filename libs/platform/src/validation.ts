@@ -1,6 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { type FieldProblem, ValidationProblem } from '@lib/contracts';
+import { IF_MATCH_PATTERN } from './openapi';
 
 // The request-validation toolkit every service's DTOs are written with. The same zod schemas
 // validate requests and describe them in the OpenAPI document, so each limit a check enforces by
@@ -213,6 +214,56 @@ export function validateBody<S extends z.ZodTypeAny>(
   if (result.success) return result.data;
   throw new ValidationProblem(toFieldProblems(result.error), status);
 }
+
+/**
+ * The version an `If-Match: "<version>"` header names (a weak `W/"3"` or a bare `3` is accepted
+ * too); absent means no precondition. Anything else is a 400 naming the header.
+ */
+export function ifMatchVersion(header: unknown): number | undefined {
+  if (header === undefined) return undefined;
+  const match = typeof header === 'string' ? IF_MATCH_PATTERN.exec(header.trim()) : null;
+  if (!match) {
+    throw new ValidationProblem(
+      [{ field: 'If-Match', code: 'invalid_if_match', message: 'must be the version, e.g. "3"' }],
+      400,
+    );
+  }
+  return Number(match[1]);
+}
+
+/** A query parameter listing one or more of `values`, comma-separated, at most `max` characters. */
+export const commaList = <T extends string>(values: readonly [T, ...T[]], max: number) =>
+  z
+    .string()
+    .max(max)
+    .transform((s) => s.split(',').map((v) => v.trim()))
+    .pipe(z.array(z.enum(values)).min(1));
+
+/**
+ * The paging and export fields of a list query: `limit` (1–100, default 20), `cursor` (the
+ * previous page's `nextCursor`, at most `cursorMax` characters) and `format` (`csv`: every
+ * matching row, see wantsCsv). `describe` words the document's cursor and format fields.
+ */
+export const listQueryFields = (
+  options: { cursorMax?: number; describe?: { cursor?: string; format?: string } } = {},
+) => {
+  const cursor = z
+    .string()
+    .min(1)
+    .max(options.cursorMax ?? 500)
+    .optional();
+  return {
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: options.describe?.cursor ? cursor.describe(options.describe.cursor) : cursor,
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .describe(
+        options.describe?.format ??
+          'csv: every matching row (no page limit) as text/csv, streamed; so does Accept: text/csv',
+      ),
+  };
+};
 
 /** Maps zod issues to field problems with stable codes. */
 export function toFieldProblems(error: z.ZodError): FieldProblem[] {

@@ -17,16 +17,14 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { type AuthUser, CurrentUser, Roles, sameIdentity } from '@lib/auth';
 import {
-  csvFile,
+  commaList,
   type CsvColumn,
   IdempotencyInterceptor,
-  IF_MATCH_PATTERN,
-  ProblemError,
+  ifMatchVersion,
+  listAnswer,
+  listQueryFields,
   SERVICE_CONFIG,
-  toFieldProblems,
   validateBody,
-  ValidationProblem,
-  wantsCsv,
 } from '@lib/platform';
 import { resolveNearNetwork } from '@lib/near';
 import type { ApplicationsConfig } from '../config';
@@ -51,12 +49,9 @@ const STAFF_ROLES = ['reviewer', 'admin', 'treasurer'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
-  z
-    .string()
-    .max(500)
-    .transform((s) => s.split(',').map((v) => v.trim()))
-    .pipe(z.array(z.enum(values)).min(1))
-    .openapi({ description: `Comma-separated, one or more of: ${values.join(', ')}.` });
+  commaList(values, 500).openapi({
+    description: `Comma-separated, one or more of: ${values.join(', ')}.`,
+  });
 
 /** An ISO date or date-time that is a real instant Postgres accepts (years 1970–9999). */
 const instant = z
@@ -82,14 +77,7 @@ export const listQuery = z
       .optional(),
     createdFrom: instant.optional(),
     createdTo: instant.optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(500).optional(),
-    format: z
-      .enum(['json', 'csv'])
-      .optional()
-      .describe(
-        'csv: every matching row (no page limit) as text/csv, streamed; so does Accept: text/csv',
-      ),
+    ...listQueryFields(),
   })
   .strict();
 
@@ -112,19 +100,6 @@ function assertCanRead(user: AuthUser, state: Application, founderIssuer: string
 function applicationId(raw: string): string {
   if (!UUID.test(raw)) throw new ApplicationError('application_not_found', 'no such application');
   return raw;
-}
-
-/** `If-Match: "<version>"` (a weak or bare number is accepted too); absent → no precondition. */
-function ifMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const match = IF_MATCH_PATTERN.exec(header.trim());
-  if (!match) {
-    const message = 'If-Match must be the version, e.g. "3"';
-    throw new ProblemError(400, 'invalid_if_match', message, [
-      { field: 'If-Match', code: 'invalid_if_match', message },
-    ]);
-  }
-  return Number(match[1]);
 }
 
 @Controller('v1/applications')
@@ -182,10 +157,8 @@ export class ApplicationController {
     @Query() query: Record<string, unknown>,
     @Headers('accept') accept: string | undefined,
   ) {
-    const parsed = listQuery.safeParse(query);
-    if (!parsed.success) throw new ValidationProblem(toFieldProblems(parsed.error), 400);
+    const { format, ...filters } = validateBody(listQuery, query, 400);
     const audience = audienceOf(user);
-    const { format, ...filters } = parsed.data;
     const selection = {
       ...filters,
       // Founders see their own applications whatever they ask for (none unless signed in here).
@@ -194,18 +167,15 @@ export class ApplicationController {
       createdFrom: filters.createdFrom ? new Date(filters.createdFrom) : undefined,
       createdTo: filters.createdTo ? new Date(filters.createdTo) : undefined,
     };
-    if (wantsCsv(format, accept)) {
-      return csvFile(
-        'applications.csv',
-        queueCsvColumns(audience),
-        mapRows(this.queue.stream(selection), (row) => this.views.queueItem(row, audience)),
-      );
-    }
-    const page = await this.queue.list(selection);
-    return {
-      items: page.items.map((row) => this.views.queueItem(row, audience)),
-      nextCursor: page.nextCursor,
-    };
+    return listAnswer(
+      { format, accept },
+      {
+        page: () => this.queue.list(selection),
+        rows: () => this.queue.stream(selection),
+        view: (row) => this.views.queueItem(row, audience),
+        csv: { filename: 'applications.csv', columns: queueCsvColumns(audience) },
+      },
+    );
   }
 
   @Get(':id')
@@ -332,7 +302,7 @@ export class ApplicationController {
     match: string | undefined,
     command: ApplicationCommand,
   ) {
-    const expectedVersion = ifMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const result = await this.handler.execute(applicationId(id), command, { expectedVersion });
     return this.respond(res, result, user);
   }
@@ -370,8 +340,4 @@ function queueCsvColumns(audience: Audience): CsvColumn<QueueItemView>[] {
     );
   }
   return columns;
-}
-
-async function* mapRows<T, U>(rows: AsyncIterable<T>, map: (row: T) => U): AsyncGenerator<U> {
-  for await (const row of rows) yield map(row);
 }

@@ -18,12 +18,12 @@ import {
 import type { Response } from 'express';
 import { type AuthUser, CurrentUser, FOUNDER_TOKEN_ISSUER, Roles } from '@lib/auth';
 import {
-  csvFile,
   IdempotencyInterceptor,
+  ifMatchVersion,
+  listAnswer,
   ProblemError,
   SERVICE_CONFIG,
   validateBody,
-  wantsCsv,
 } from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
@@ -36,7 +36,6 @@ import {
   liftHoldBody,
   listQuery,
   parseDisbursementId,
-  parseIfMatch,
   retryBody,
 } from './disbursement.dto';
 import { DisbursementHandler, type LoadedDisbursement } from './disbursement.handler';
@@ -82,11 +81,16 @@ export class DisbursementController {
     @Headers('accept') accept: string | undefined,
   ) {
     const { format, ...filters } = validateBody(listQuery, query, 400);
-    if (wantsCsv(format, accept)) {
-      // Every matching row: the page limit does not apply to an export.
-      return csvFile('disbursements.csv', DISBURSEMENT_CSV_COLUMNS, this.list.stream(filters));
-    }
-    return this.list.list(filters);
+    // An export is every matching row: the page limit does not apply to it.
+    return listAnswer(
+      { format, accept },
+      {
+        page: () => this.list.list(filters),
+        rows: () => this.list.stream(filters),
+        view: (row) => row,
+        csv: { filename: 'disbursements.csv', columns: DISBURSEMENT_CSV_COLUMNS },
+      },
+    );
   }
 
   @Get(':id')
@@ -226,7 +230,7 @@ export class DisbursementController {
     user: AuthUser,
   ) {
     const id = parseDisbursementId(rawId);
-    const expectedVersion = parseIfMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const metadata: Metadata = { now: this.clock.now(), actor: user };
     // The policy of the disbursement's asset (asset never changes, so a plain read is enough).
     const asset = async () => (await this.handler.load(id)).state.asset;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { disbursementIdSchema, grantIdSchema } from '@lib/contracts';
-import { IF_MATCH_PATTERN, ProblemError, text, ValidationProblem } from '@lib/platform';
+import { commaList, IF_MATCH_PATTERN, listQueryFields, ProblemError, text } from '@lib/platform';
 
 // HTTP bodies and queries: the one source of validation, types and the OpenAPI document.
 // Bodies are strict objects; text is NFC-normalised, trimmed, counted in code points
@@ -48,26 +48,19 @@ export const DISBURSEMENT_STATUSES = [
 /** `GET /v1/disbursements` */
 export const listQuery = z
   .object({
-    status: z
-      .string()
-      .max(500)
-      .transform((s) => s.split(',').map((v) => v.trim()))
-      .pipe(z.array(z.enum(DISBURSEMENT_STATUSES)).min(1))
-      .describe('comma-separated statuses')
-      .optional(),
+    status: commaList(DISBURSEMENT_STATUSES, 500).describe('comma-separated statuses').optional(),
     grantId: grantIdSchema.optional(),
     asset: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9.]{0,15}$/, 'not an asset code')
       .optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(400).optional(),
-    format: z
-      .enum(['json', 'csv'])
-      .optional()
-      .describe(
-        'csv: every matching row (same filters, no page limit) as text/csv, streamed; so does Accept: text/csv',
-      ),
+    ...listQueryFields({
+      cursorMax: 400,
+      describe: {
+        format:
+          'csv: every matching row (same filters, no page limit) as text/csv, streamed; so does Accept: text/csv',
+      },
+    }),
   })
   .strict();
 
@@ -85,15 +78,3 @@ export function parseDisbursementId(raw: string): string {
 export const ifMatchHeader = z.object({
   'if-match': z.string().regex(IF_MATCH_PATTERN).optional(),
 });
-
-export function parseIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const match = IF_MATCH_PATTERN.exec(header.trim());
-  if (!match) {
-    throw new ValidationProblem(
-      [{ field: 'If-Match', code: 'invalid_if_match', message: 'must be the version, e.g. "3"' }],
-      400,
-    );
-  }
-  return Number(match[1]);
-}

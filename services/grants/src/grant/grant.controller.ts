@@ -15,11 +15,11 @@ import type { Response } from 'express';
 import { type AuthUser, CurrentUser, Roles, sameIdentity } from '@lib/auth';
 import type { AssetRegistry } from '@lib/near';
 import {
-  csvFile,
+  ifMatchVersion,
   IdempotencyInterceptor,
+  listAnswer,
   SERVICE_CONFIG,
   validateBody,
-  wantsCsv,
 } from '@lib/platform';
 import { CLOCK, type Clock } from '../clock';
 import type { GrantsConfig } from '../config';
@@ -35,7 +35,6 @@ import {
   approvePayoutAccountBody,
   cancelBody,
   grantId,
-  ifMatch,
   kycBody,
   listGrantsQuery,
   payoutAccountChallengeBody,
@@ -77,24 +76,16 @@ export class GrantController {
       // Founders see their own grants whatever they ask for (in the export too).
       founder: audienceOf(user) === 'founder' ? this.founderAccountOf(user) : undefined,
     };
-    if (wantsCsv(format, accept)) {
-      const rows = this.overview.stream(selection);
-      const now = this.clock.now();
-      const assets = this.assets;
-      return csvFile(
-        'grants.csv',
-        GRANT_CSV_COLUMNS,
-        (async function* () {
-          for await (const row of rows) yield grantListItemView(row, now, assets);
-        })(),
-      );
-    }
-    const page = await this.overview.list(selection);
     const now = this.clock.now();
-    return {
-      items: page.items.map((row) => grantListItemView(row, now, this.assets)),
-      nextCursor: page.nextCursor,
-    };
+    return listAnswer(
+      { format, accept },
+      {
+        page: () => this.overview.list(selection),
+        rows: () => this.overview.stream(selection),
+        view: (row) => grantListItemView(row, now, this.assets),
+        csv: { filename: 'grants.csv', columns: GRANT_CSV_COLUMNS },
+      },
+    );
   }
 
   @Get(':id')
@@ -143,7 +134,7 @@ export class GrantController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const expectedVersion = ifMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
     const now = this.clock.now();
@@ -196,7 +187,7 @@ export class GrantController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const expectedVersion = ifMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const signed = validateBody(signedMessageBody, body);
     const { state } = await this.handler.load(grantId(id));
     this.requireOwner(state, user);
@@ -221,7 +212,7 @@ export class GrantController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const expectedVersion = ifMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     validateBody(approvePayoutAccountBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'ApprovePayoutAccountChange',
@@ -240,7 +231,7 @@ export class GrantController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const expectedVersion = ifMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const { status, expiresAt } = validateBody(kycBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'RecordKycStatus',
@@ -259,7 +250,7 @@ export class GrantController {
     @Headers('if-match') match: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const expectedVersion = ifMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const { reason } = validateBody(cancelBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'CancelGrant',

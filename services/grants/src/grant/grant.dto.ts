@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { nearAccountIdSchema } from '@lib/near';
 import {
   addProblem,
+  commaList,
   enumOf,
-  IF_MATCH_PATTERN,
+  listQueryFields,
   ProblemError,
   requiredString,
   text,
@@ -87,29 +88,15 @@ export const cancelBody = object({
 
 ////////// query and headers
 
-const csv = <T extends string>(values: readonly [T, ...T[]]) =>
-  z
-    .string()
-    .max(200)
-    .transform((s) => s.split(',').map((v) => v.trim()))
-    .pipe(z.array(z.enum(values)).min(1));
-
 /** `GET /v1/grants` query. */
 export const listGrantsQuery = z
   .object({
-    status: csv(GRANT_STATUSES).optional().describe('Comma-separated statuses'),
+    status: commaList(GRANT_STATUSES, 200).optional().describe('Comma-separated statuses'),
     asset: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9.]{0,15}$/, 'not an asset code')
       .optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
-    format: z
-      .enum(['json', 'csv'])
-      .optional()
-      .describe(
-        'csv: every matching row (no page limit) as text/csv, streamed; so does Accept: text/csv',
-      ),
+    ...listQueryFields({ describe: { cursor: 'nextCursor of the previous page' } }),
   })
   .strict();
 
@@ -121,14 +108,4 @@ export const grantIdParams = z.object({ id: z.string().uuid() });
 export function grantId(raw: string): string {
   if (!UUID.test(raw)) throw new ProblemError(404, 'grant_not_found', 'no such grant');
   return raw;
-}
-
-/** `If-Match: "<version>"` (a weak or bare number is accepted too); absent → no precondition. */
-export function ifMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const match = IF_MATCH_PATTERN.exec(header.trim());
-  if (!match) {
-    throw new ProblemError(400, 'invalid_if_match', 'If-Match must be the version, e.g. "3"');
-  }
-  return Number(match[1]);
 }

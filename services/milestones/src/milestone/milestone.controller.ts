@@ -14,12 +14,16 @@ import {
 import type { Response } from 'express';
 import { type AuthUser, CurrentUser, FOUNDER_TOKEN_ISSUER, Roles, sameIdentity } from '@lib/auth';
 import type { AssetRegistry } from '@lib/near';
-import { IdempotencyInterceptor, ProblemError, SERVICE_CONFIG } from '@lib/platform';
+import {
+  IdempotencyInterceptor,
+  ifMatchVersion,
+  ProblemError,
+  SERVICE_CONFIG,
+} from '@lib/platform';
 import type { MilestonesConfig } from '../config';
 import type { MilestoneCommand } from './milestone.decider';
 import {
   parseGrantPath,
-  parseIfMatch,
   parseListQuery,
   parseMilestonePath,
   parseReview,
@@ -98,7 +102,7 @@ export class MilestoneController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const { grantId, number } = parseMilestonePath(params);
-    const expectedVersion = parseIfMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const submission = parseSubmission(body);
     // The decider compares the account (sub); the issuer half of the identity is checked here, so
     // a staff identity whose sub equals the founder's account is never the founder.
@@ -121,7 +125,7 @@ export class MilestoneController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const { grantId, number } = parseMilestonePath(params);
-    const expectedVersion = parseIfMatch(match);
+    const expectedVersion = ifMatchVersion(match);
     const review = parseReview(body);
     // A founder-issuer identity is a founder, whatever it claims (the verifier refuses staff roles).
     if (this.isFounderIssuer(user)) {

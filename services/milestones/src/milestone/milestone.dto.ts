@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   addProblem,
   checkedBody,
+  commaList,
   enumOf,
   IF_MATCH_PATTERN,
   ProblemError,
@@ -116,15 +117,11 @@ export const milestonePathParams = grantPathParams.extend({
     .describe('Milestone (= tranche) number, 1–20.'),
 });
 
-const statusList = z
-  .string()
-  .max(200)
-  .transform((s) => s.split(',').map((v) => v.trim()))
-  .pipe(z.array(z.enum(MILESTONE_STATUSES)).min(1));
-
 export const listMilestonesQuery = z
   .object({
-    status: statusList.optional().describe('Comma-separated statuses to keep, e.g. `submitted`.'),
+    status: commaList(MILESTONE_STATUSES, 200)
+      .optional()
+      .describe('Comma-separated statuses to keep, e.g. `submitted`.'),
   })
   .strict();
 
@@ -155,16 +152,6 @@ export function parseGrantPath(params: { id?: unknown }): string {
   const parsed = grantPathParams.safeParse(params);
   if (!parsed.success) throw new ProblemError(404, 'grant_not_found', 'no such grant');
   return parsed.data.id;
-}
-
-/** `If-Match: "<version>"` (weak or bare number accepted); absent → no precondition. */
-export function parseIfMatch(header: unknown): number | undefined {
-  if (header === undefined) return undefined;
-  const match = typeof header === 'string' ? IF_MATCH_PATTERN.exec(header.trim()) : null;
-  if (!match) {
-    throw new ProblemError(400, 'invalid_if_match', 'If-Match must be the version, e.g. "3"');
-  }
-  return Number(match[1]);
 }
 
 export function parseListQuery(query: unknown) {
