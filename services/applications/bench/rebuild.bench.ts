@@ -8,29 +8,14 @@
 import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
-import { PostgresEventStore, ProjectionRunner } from '@lib/event-store';
-import { createDataSource, migrateSchema } from '@lib/platform';
 import { REPO_ROOT } from '@lib/ops';
-import { migrations } from '../src/migrations';
-import { ops as applicationsOps } from '../src/ops';
 import { seedApplications } from '../test/seed-applications';
-import { createTempDatabase } from '../test/temp-database';
+import { buildQueue, withBenchDatabase } from './bench-database';
 
 const TARGET = Number(process.env.BENCH_EVENTS ?? 100_000);
 
-async function main(): Promise<void> {
-  const db = await createTempDatabase();
-  const pool = new Pool({ connectionString: db.url, max: 8 });
-  try {
-    const dataSource = createDataSource({
-      databaseUrl: db.url,
-      schema: 'applications',
-      migrations,
-    });
-    await migrateSchema(pool, dataSource, 'applications');
-    await dataSource.destroy();
-    const store = new PostgresEventStore(pool, 'applications');
+const main = () =>
+  withBenchDatabase(async ({ url, pool, store }) => {
     // 7 events per 3 applications (every third is withdrawn too).
     const applications = Math.ceil((TARGET * 3) / 7);
     const seedStarted = Date.now();
@@ -39,11 +24,7 @@ async function main(): Promise<void> {
       `seeded ${applications} applications, ${events} events in ${Date.now() - seedStarted} ms`,
     );
 
-    const fresh = new ProjectionRunner(applicationsOps.projections![0].create(store), {
-      store,
-      batchSize: 2000,
-    });
-    while ((await fresh.pollOnce()) > 0);
+    await buildQueue(store);
     const expected = await pool.query(
       "SELECT md5(string_agg(t::text, '|' ORDER BY id)) AS digest, count(*) FROM applications.application_queue t",
     );
@@ -61,7 +42,7 @@ async function main(): Promise<void> {
       ],
       {
         cwd: REPO_ROOT,
-        env: { ...process.env, DATABASE_URL: db.url },
+        env: { ...process.env, DATABASE_URL: url },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
@@ -96,11 +77,7 @@ async function main(): Promise<void> {
         2,
       ),
     );
-  } finally {
-    await pool.end();
-    await db.drop();
-  }
-}
+  });
 
 main().catch((error: unknown) => {
   console.error(error);
