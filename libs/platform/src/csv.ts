@@ -1,7 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Logger, StreamableFile } from '@nestjs/common';
+import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { Pool } from 'pg';
+import { z } from 'zod';
+import { jsonResponse } from './openapi';
 import { problemBody } from './problem';
 
 const exportLogger = new Logger('CsvExport');
@@ -142,6 +145,22 @@ export async function listAnswer<R, V>(
   const page = await list.page();
   return { items: page.items.map((row) => list.view(row)), nextCursor: page.nextCursor };
 }
+
+/**
+ * The document's 200 answer of a list route (see listAnswer): a JSON page of `pageSchema`, or the
+ * CSV export, whose columns `csvDescription` names.
+ */
+export const listResponse = (
+  description: string,
+  pageSchema: z.ZodTypeAny,
+  csvDescription: string,
+): ResponseConfig => ({
+  description,
+  content: {
+    ...jsonResponse('', pageSchema).content,
+    'text/csv': { schema: z.string().openapi({ description: csvDescription }) },
+  },
+});
 
 /**
  * Rows of `sql` read through a server-side cursor (DECLARE … FETCH `batchSize`) on a connection

@@ -6,6 +6,7 @@ import {
   commandHeaders,
   jsonBody,
   jsonResponse,
+  listResponse,
   problemResponses,
 } from '@lib/platform';
 import { listQuery } from './application/application.controller';
@@ -196,19 +197,11 @@ export const openApiRoutes: RouteConfig[] = [
     summary: 'List applications (founders: their own; staff: the review queue)',
     request: { query: listQuery },
     responses: {
-      '200': {
-        description:
-          'One page; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters) streamed as CSV.',
-        content: {
-          ...jsonResponse('', applicationPageSchema).content,
-          'text/csv': {
-            schema: z.string().openapi({
-              description:
-                'RFC 4180 with a header line: id, status, title, category, owner, requested_asset, requested_amount, version, created_at, submitted_at, updated_at (+ reviewers, review_count for staff).',
-            }),
-          },
-        },
-      },
+      '200': listResponse(
+        'One page; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters) streamed as CSV.',
+        applicationPageSchema,
+        'RFC 4180 with a header line: id, status, title, category, owner, requested_asset, requested_amount, version, created_at, submitted_at, updated_at (+ reviewers, review_count for staff).',
+      ),
       ...problemResponses([400, 401, 403]),
     },
   },

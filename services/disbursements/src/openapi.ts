@@ -1,10 +1,11 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   commandAnswerHeaders,
   commandHeaders,
   jsonBody,
   jsonResponse,
+  listResponse,
   problemResponses,
 } from '@lib/platform';
 import {
@@ -86,18 +87,11 @@ export const openApiRoutes: RouteConfig[] = [
     summary: 'Disbursements, newest first (treasurer, admin)',
     request: { query: listQuery },
     responses: {
-      '200': {
-        description:
-          'A page of disbursements; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters, no page limit) streamed as CSV.',
-        content: {
-          ...jsonResponse('', disbursementPageSchema).content,
-          'text/csv': {
-            schema: z.string().openapi({
-              description: `RFC 4180 with a header line: ${DISBURSEMENT_CSV_COLUMNS.map((c) => c.header).join(', ')}. Lists (approvedBy, txHashes) are space-separated.`,
-            }),
-          },
-        },
-      },
+      '200': listResponse(
+        'A page of disbursements; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters, no page limit) streamed as CSV.',
+        disbursementPageSchema,
+        `RFC 4180 with a header line: ${DISBURSEMENT_CSV_COLUMNS.map((c) => c.header).join(', ')}. Lists (approvedBy, txHashes) are space-separated.`,
+      ),
       ...problemResponses([400, 401, 403]),
     },
   },

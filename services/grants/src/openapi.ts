@@ -1,10 +1,10 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
 import {
   commandAnswerHeaders,
   commandHeaders,
   jsonBody,
   jsonResponse,
+  listResponse,
   problemResponses,
 } from '@lib/platform';
 import {
@@ -66,18 +66,11 @@ export const openApiRoutes: RouteConfig[] = [
       'Grants: founders their own, staff all (filters status and asset; cursor pages; CSV export)',
     request: { query: listGrantsQuery },
     responses: {
-      200: {
-        description:
-          'Newest award first: one page; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters, founders their own) streamed as CSV.',
-        content: {
-          ...jsonResponse('', grantListSchema).content,
-          'text/csv': {
-            schema: z.string().openapi({
-              description: `RFC 4180 with a header line: ${GRANT_CSV_HEADERS.join(', ')} (amount as a decimal string of the asset).`,
-            }),
-          },
-        },
-      },
+      200: listResponse(
+        'Newest award first: one page; or, with `format=csv` or `Accept: text/csv`, every matching row (same filters, founders their own) streamed as CSV.',
+        grantListSchema,
+        `RFC 4180 with a header line: ${GRANT_CSV_HEADERS.join(', ')} (amount as a decimal string of the asset).`,
+      ),
       ...problems(400, 401, 403),
     },
   },

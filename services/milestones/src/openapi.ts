@@ -1,5 +1,6 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { jsonBody, jsonResponse, problemResponses } from '@lib/platform';
 import {
   grantPathParams,
   listMilestonesQuery,
@@ -13,31 +14,7 @@ import { milestoneListView, milestoneView } from './milestone/milestone-view.dto
 // The milestones routes as data, from the same zod schemas the controller validates with; the
 // gateway merges them into /openapi.json.
 
-const problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.string(),
-    detail: z.string().optional(),
-    errors: z
-      .array(z.object({ field: z.string(), code: z.string(), message: z.string() }))
-      .optional(),
-  })
-  .describe('application/problem+json');
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      {
-        description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem',
-        content: { 'application/problem+json': { schema: problem } },
-      },
-    ]),
-  );
-
-const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+const DESCRIPTIONS: Partial<Record<number, string>> = {
   400: 'Malformed header or query (every problem listed)',
   401: 'No valid bearer token',
   403: 'Wrong role, another founder’s grant, or the founder reviewing their own milestone',
@@ -45,6 +22,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'Wrong state (cancelled, accepted, awaiting review, not submitted) or a stale If-Match',
   422: 'Invalid body (every field problem listed)',
 };
+
+const problems = (...statuses: number[]) => problemResponses(statuses, DESCRIPTIONS);
 
 const etag = z.object({ etag: z.string().describe('The milestone version, e.g. "3"') });
 
@@ -58,10 +37,10 @@ export const openApiRoutes: RouteConfig[] = [
     security: [{ bearer: [] }],
     request: { params: grantPathParams, query: listMilestonesQuery },
     responses: {
-      200: {
-        description: 'Milestones in tranche order (empty until the grant is active)',
-        content: { 'application/json': { schema: milestoneListView } },
-      },
+      200: jsonResponse(
+        'Milestones in tranche order (empty until the grant is active)',
+        milestoneListView,
+      ),
       ...problems(400, 401, 403),
     },
   },
@@ -75,14 +54,10 @@ export const openApiRoutes: RouteConfig[] = [
     request: {
       params: milestonePathParams,
       headers: mutationHeaders,
-      body: { required: true, content: { 'application/json': { schema: submitMilestoneBody } } },
+      body: jsonBody(submitMilestoneBody),
     },
     responses: {
-      201: {
-        description: 'Submitted',
-        headers: etag,
-        content: { 'application/json': { schema: milestoneView } },
-      },
+      201: jsonResponse('Submitted', milestoneView, etag),
       ...problems(400, 401, 403, 404, 409, 422),
     },
   },
@@ -98,14 +73,10 @@ export const openApiRoutes: RouteConfig[] = [
     request: {
       params: milestonePathParams,
       headers: mutationHeaders,
-      body: { required: true, content: { 'application/json': { schema: reviewMilestoneBody } } },
+      body: jsonBody(reviewMilestoneBody),
     },
     responses: {
-      200: {
-        description: 'Reviewed',
-        headers: etag,
-        content: { 'application/json': { schema: milestoneView } },
-      },
+      200: jsonResponse('Reviewed', milestoneView, etag),
       ...problems(400, 401, 403, 404, 409, 422),
     },
   },
