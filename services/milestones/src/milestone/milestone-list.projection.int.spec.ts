@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { PostgresEventStore, readStreamsOf, type StoredEvent } from '@lib/event-store';
 import { withTransaction } from '@lib/platform';
-import type { Actor } from './milestone.decider';
+import type { Actor, MilestoneCommand } from './milestone.decider';
 import { MilestoneHandler, milestoneStreamId } from './milestone.handler';
 import { migratedTestPool, runAsGrantConsumer } from './milestone.int-harness';
 import { MilestoneList, milestoneListProjection } from './milestone-list.projection';
+
+type ReviewCommand = Extract<MilestoneCommand, { type: 'ReviewMilestone' }>;
 
 describe('milestone list projection (real Postgres)', () => {
   let pool: Pool;
@@ -55,18 +57,24 @@ describe('milestone list projection (real Postgres)', () => {
       milestoneListProjection(readStreamsOf(store)).project(events, client),
     );
 
-  it('folds a whole stream from the batch into one row per milestone', async () => {
-    const { grantId, founder } = await openedGrant();
-    await handler.execute(grantId, 1, {
+  /** The founder submits tranche 1; the reviewer reviews it. */
+  const submit = (grantId: string, founder: Actor) =>
+    handler.execute(grantId, 1, {
       type: 'SubmitMilestone',
       data: { summary: 'Done', evidenceUrls: ['https://example.org/r'] },
       metadata: { now, actor: founder },
     });
-    await handler.execute(grantId, 1, {
+  const review = (grantId: string, data: ReviewCommand['data']) =>
+    handler.execute(grantId, 1, {
       type: 'ReviewMilestone',
-      data: { decision: 'reject', comment: 'Private repo' },
+      data,
       metadata: { now, actor: reviewer },
     });
+
+  it('folds a whole stream from the batch into one row per milestone', async () => {
+    const { grantId, founder } = await openedGrant();
+    await submit(grantId, founder);
+    await review(grantId, { decision: 'reject', comment: 'Private repo' });
     await project(await store.readStream(milestoneStreamId(grantId, 1)));
 
     expect(await list.forGrant(grantId)).toEqual([
@@ -108,16 +116,8 @@ describe('milestone list projection (real Postgres)', () => {
     const { grantId, founder } = await openedGrant();
     const first = await store.readStream(milestoneStreamId(grantId, 1));
     await project(first);
-    await handler.execute(grantId, 1, {
-      type: 'SubmitMilestone',
-      data: { summary: 'Done', evidenceUrls: ['https://example.org/r'] },
-      metadata: { now, actor: founder },
-    });
-    await handler.execute(grantId, 1, {
-      type: 'ReviewMilestone',
-      data: { decision: 'accept' },
-      metadata: { now, actor: reviewer },
-    });
+    await submit(grantId, founder);
+    await review(grantId, { decision: 'accept' });
     const all = await store.readStream(milestoneStreamId(grantId, 1));
     await project(all.slice(2)); // only MilestoneAccepted: versions 1–2 come from the store
     const [row] = await list.forGrant(grantId);
