@@ -1,26 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { TOPICS } from '@lib/contracts';
-import { startNearEmulator, type NearEmulator } from '@lib/testing';
+import type { NearEmulator } from '@lib/testing';
 import { CRASH_POINTS } from '../src/config';
 import {
   chainPaymentsTo,
-  closeShared,
-  createTreasury,
   eventually,
   finished,
-  fresh,
   payoutRow,
   pool,
   NEAR,
-  PayoutTail,
+  type PayoutTail,
   releaseDisbursement,
-  settlementEnv,
-  startChild,
-  startGroupAtEnd,
   transactionsOf,
   USDC,
-  type ChildService,
 } from './harness';
+import { type SettlementSuite, settlementSuite } from './setup';
 
 jest.setTimeout(180_000);
 
@@ -33,42 +25,26 @@ describe('near-settlement crash injection (child process, SIGKILL at each step)'
   let emulator: NearEmulator;
   let tail: PayoutTail;
   let env: Record<string, string>;
-  const children: ChildService[] = [];
+  let startChild: SettlementSuite['startChild'];
+  let payee: SettlementSuite['payee'];
 
-  beforeAll(async () => {
-    emulator = await startNearEmulator({
-      fungibleTokens: [{ contractId: USDC, symbol: 'USDC', decimals: 6 }],
-    });
-    const treasury = createTreasury(emulator, { lanes: 1 });
-    env = settlementEnv(emulator, treasury, {
-      SETTLEMENT_CONSUMER_GROUP: `settlement-crash-${randomUUID().slice(0, 8)}`,
-    });
-    await startGroupAtEnd(env.SETTLEMENT_CONSUMER_GROUP, TOPICS.disbursement);
-    tail = await new PayoutTail().start();
-  });
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill()));
-    await tail?.stop();
-    await emulator?.close();
-    await closeShared();
+  settlementSuite({ group: 'crash' }, (suite) => {
+    ({ emulator, tail, env, startChild, payee } = suite);
   });
 
   it.each(CRASH_POINTS.map((point, i) => [point, i % 2 === 0 ? 'NEAR' : 'USDC'] as const))(
     'killed %s (%s payout): restarted, paid exactly once, final event once',
     async (point, asset) => {
-      const receiver = fresh('founder');
-      emulator.createAccount({ accountId: receiver, amount: NEAR });
+      const receiver = payee();
       const amount = asset === 'NEAR' ? 5n * NEAR : 123_000_000n;
 
       const crashing = await startChild({ ...env, SETTLEMENT_FAULT_CRASH_AT: point });
-      children.push(crashing);
       const { payoutId } = await releaseDisbursement({ receiver, asset, amount });
       const exit = await crashing.exited;
       expect(exit.signal).toBe('SIGKILL');
       expect(crashing.output()).toContain(`crash injected at ${point}`);
 
       const restarted = await startChild(env);
-      children.push(restarted);
       const row = await finished(payoutId, 90_000);
       expect(row.status).toBe('settled');
       const final = await eventually(
@@ -110,12 +86,10 @@ describe('near-settlement crash injection (child process, SIGKILL at each step)'
   );
 
   it('on start, a payout left signed is resumed before new work is taken', async () => {
-    const receivers = [fresh('founder'), fresh('founder')];
-    for (const r of receivers) emulator.createAccount({ accountId: r, amount: NEAR });
+    const receivers = [payee(), payee()];
     // Hold the lane's first RPC read so that both releases are recorded before it signs.
     emulator.faults.delay(1500, { methods: ['query'] });
     const crashing = await startChild({ ...env, SETTLEMENT_FAULT_CRASH_AT: 'after-store' });
-    children.push(crashing);
     const released = [];
     for (const receiver of receivers) {
       released.push(await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR }));
@@ -127,7 +101,6 @@ describe('near-settlement crash injection (child process, SIGKILL at each step)'
     const waiting = released[rows.findIndex((r) => r?.status === 'requested')];
 
     const restarted = await startChild(env);
-    children.push(restarted);
     for (const r of released) expect((await finished(r.payoutId, 90_000)).status).toBe('settled');
     await restarted.kill();
     const { rows: times } = await pool.query<{

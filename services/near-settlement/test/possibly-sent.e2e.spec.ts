@@ -1,24 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { TOPICS } from '@lib/contracts';
-import { startNearEmulator, type NearEmulator } from '@lib/testing';
+import type { NearEmulator } from '@lib/testing';
 import {
   chainPaymentsTo,
-  closeShared,
-  createTreasury,
   eventually,
   finished,
-  fresh,
   payoutRow,
   NEAR,
-  PayoutTail,
+  type PayoutTail,
   releaseDisbursement,
-  settlementEnv,
-  startChild,
-  startGroupAtEnd,
   transactionsOf,
-  USDC,
-  type ChildService,
 } from './harness';
+import { type SettlementSuite, settlementSuite, type Treasury } from './setup';
 
 jest.setTimeout(180_000);
 
@@ -34,32 +25,16 @@ describe('near-settlement: a possibly-sent transaction is never re-signed or fai
   let emulator: NearEmulator;
   let tail: PayoutTail;
   let env: Record<string, string>;
-  let treasury: ReturnType<typeof createTreasury>;
-  const children: ChildService[] = [];
+  let treasury: Treasury;
+  let startChild: SettlementSuite['startChild'];
+  let payee: SettlementSuite['payee'];
 
-  beforeAll(async () => {
-    emulator = await startNearEmulator({
-      transactionValidityPeriod: VALIDITY,
-      fungibleTokens: [{ contractId: USDC, symbol: 'USDC', decimals: 6 }],
-    });
-    treasury = createTreasury(emulator, { lanes: 1 });
-    env = settlementEnv(emulator, treasury, {
-      SETTLEMENT_CONSUMER_GROUP: `settlement-sent-${randomUUID().slice(0, 8)}`,
-    });
-    await startGroupAtEnd(env.SETTLEMENT_CONSUMER_GROUP, TOPICS.disbursement);
-    tail = await new PayoutTail().start();
-  });
-  afterEach(() => emulator.faults.clear());
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill()));
-    await tail?.stop();
-    await emulator?.close();
-    await closeShared();
+  settlementSuite({ group: 'sent', emulator: { transactionValidityPeriod: VALIDITY } }, (suite) => {
+    ({ emulator, tail, env, treasury, startChild, payee } = suite);
   });
 
   async function crashAfterBroadcast(receiver: string, amount: bigint) {
     const crashing = await startChild({ ...env, SETTLEMENT_FAULT_CRASH_AT: 'after-broadcast' });
-    children.push(crashing);
     const released = await releaseDisbursement({ receiver, asset: 'NEAR', amount });
     expect((await crashing.exited).signal).toBe('SIGKILL');
     expect((await payoutRow(released.payoutId))?.status).toBe('signed');
@@ -70,8 +45,7 @@ describe('near-settlement: a possibly-sent transaction is never re-signed or fai
 
   // Runs first: the other test leaves its payout open on the only lane (as it must).
   it('a resend refused (NotEnoughBalance) after a possible first send is not a failure: paid once', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const amount = 2n * NEAR;
     // The first copy goes out into a 408 (unknown fate), then the process dies before recording.
     emulator.faults.timeoutWithoutApply();
@@ -84,7 +58,6 @@ describe('near-settlement: a possibly-sent transaction is never re-signed or fai
     account.amount = 1n;
     const before = emulator.requests().filter((m) => m === 'send_tx').length;
     const restarted = await startChild(env);
-    children.push(restarted);
     await eventually(async () => {
       const row = await payoutRow(payoutId);
       if (row?.status === 'failed') return true;
@@ -107,8 +80,7 @@ describe('near-settlement: a possibly-sent transaction is never re-signed or fai
   });
 
   it('landed, forgotten by the node, expired, key nonce passed: not re-signed, one debit, discrepancy published', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const amount = 3n * NEAR;
     const { payoutId, tx } = await crashAfterBroadcast(receiver, amount);
     // The broadcast landed; then the node garbage-collects it and the head moves past validity.
@@ -118,7 +90,6 @@ describe('near-settlement: a possibly-sent transaction is never re-signed or fai
     emulator.stepBlocks(VALIDITY + 5);
 
     const restarted = await startChild(env);
-    children.push(restarted);
     const discrepancy = await eventually(
       () => tail.of(payoutId).find((e) => e.type === 'ReconciliationDiscrepancyFound'),
       'ReconciliationDiscrepancyFound published',

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import { PostgresEventStore } from '@lib/event-store';
 import {
   broadcastSignedTransaction,
@@ -10,32 +9,28 @@ import {
   nativeTransferActions,
   TreasurySigner,
 } from '@lib/near';
-import { startNearEmulator, type NearEmulator } from '@lib/testing';
+import type { NearEmulator } from '@lib/testing';
 import { reconcile } from '../src/reconciliation/reconciliation.handler';
 import {
-  closeShared,
-  createTreasury,
   eventually,
   finished,
-  fresh,
   NEAR,
-  PayoutTail,
+  type PayoutTail,
   pool,
   releaseDisbursement,
-  settlementEnv,
-  startInProcess,
   transactionsOf,
   USDC,
 } from './harness';
+import { type SettlementSuite, settlementSuite, type Treasury } from './setup';
 
 jest.setTimeout(120_000);
 
 describe('near-settlement reconciliation with the chain', () => {
   let emulator: NearEmulator;
-  let app: INestApplication;
   let tail: PayoutTail;
-  let treasury: ReturnType<typeof createTreasury>;
+  let treasury: Treasury;
   let env: Record<string, string>;
+  let payee: SettlementSuite['payee'];
   const store = new PostgresEventStore(pool, 'near_settlement');
   const assets = createAssetRegistry({ network: 'local', localUsdcContractId: USDC });
   const run = () =>
@@ -47,25 +42,13 @@ describe('near-settlement reconciliation with the chain', () => {
       assets,
     });
 
-  beforeAll(async () => {
-    emulator = await startNearEmulator({
-      fungibleTokens: [{ contractId: USDC, symbol: 'USDC', decimals: 6 }],
-    });
-    treasury = createTreasury(emulator, { lanes: 1 });
-    env = settlementEnv(emulator, treasury);
-    tail = await new PayoutTail().start();
-    app = await startInProcess(env);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await tail?.stop();
-    await emulator?.close();
-    await closeShared();
+  settlementSuite({}, async (suite) => {
+    ({ emulator, tail, treasury, env, payee } = suite);
+    await suite.startInProcess();
   });
 
   async function pay(asset: 'NEAR' | 'USDC', amount: bigint) {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const released = await releaseDisbursement({ receiver, asset, amount });
     expect((await finished(released.payoutId)).status).toBe('settled');
     return released;
@@ -107,8 +90,7 @@ describe('near-settlement reconciliation with the chain', () => {
   it('a transaction sent with a lane key from outside the service is reported (event published) and payouts go on', async () => {
     const outsider = TreasurySigner.fromKeyPair(treasury.accountId, treasury.keys[0]);
     const provider = createNearProvider({ url: emulator.url });
-    const thief = fresh('thief');
-    emulator.createAccount({ accountId: thief, amount: NEAR });
+    const thief = payee('thief');
     const record = await buildSignedTransaction({
       provider,
       signer: outsider,

@@ -1,26 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { signDevToken } from '@lib/auth';
-import { TOPICS } from '@lib/contracts';
-import { startNearEmulator, type NearEmulator } from '@lib/testing';
+import type { NearEmulator } from '@lib/testing';
 import {
   chainPaymentsTo,
-  closeShared,
-  createTreasury,
+  type ChildService,
   eventually,
   finished,
-  fresh,
-  JWT_SECRET,
   NEAR,
-  PayoutTail,
+  type PayoutTail,
   payoutRow,
   releaseDisbursement,
-  settlementEnv,
-  startChild,
-  startGroupAtEnd,
   USDC,
-  type ChildService,
 } from './harness';
+import { type SettlementSuite, settlementSuite, staffToken } from './setup';
 
 jest.setTimeout(180_000);
 
@@ -32,27 +23,16 @@ interface LaneView {
 describe('near-settlement with two replicas', () => {
   let emulator: NearEmulator;
   let tail: PayoutTail;
-  const children: ChildService[] = [];
+  let env: Record<string, string>;
+  let startChild: SettlementSuite['startChild'];
+  let payee: SettlementSuite['payee'];
 
-  beforeAll(async () => {
-    emulator = await startNearEmulator({
-      blockIntervalMs: 100,
-      fungibleTokens: [{ contractId: USDC, symbol: 'USDC', decimals: 6 }],
-    });
-    tail = await new PayoutTail().start();
-  });
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill()));
-    await tail?.stop();
-    await emulator?.close();
-    await closeShared();
+  settlementSuite({ lanes: 2, group: 'replicas', emulator: { blockIntervalMs: 100 } }, (suite) => {
+    ({ emulator, tail, env, startChild, payee } = suite);
   });
 
   const lanesOf = async (child: ChildService): Promise<LaneView[] | undefined> => {
-    const token = await signDevToken({ sub: 'ops', roles: ['treasurer'], ttl: '1h' }, JWT_SECRET, {
-      issuer: 'incubator-dev',
-      audience: 'incubator-api',
-    });
+    const token = await staffToken('ops', ['treasurer']);
     try {
       const res = await request(`http://127.0.0.1:${child.port}`)
         .get('/v1/treasury/balances')
@@ -63,30 +43,25 @@ describe('near-settlement with two replicas', () => {
     }
   };
 
-  it('each lane is driven by one replica; kill the active one mid-batch → the other takes over, nothing doubled or stuck', async () => {
-    const treasury = createTreasury(emulator, { lanes: 2 });
-    const env = settlementEnv(emulator, treasury, {
-      SETTLEMENT_CONSUMER_GROUP: `settlement-replicas-${randomUUID().slice(0, 8)}`,
-    });
-    await startGroupAtEnd(env.SETTLEMENT_CONSUMER_GROUP, TOPICS.disbursement);
-    const a = await startChild(env);
-    children.push(a);
-    await eventually(
+  const drivesEveryLane = (child: ChildService, what: string) =>
+    eventually(
       async () => {
-        const lanes = await lanesOf(a);
+        const lanes = await lanesOf(child);
         return lanes && lanes.every((l) => l.drivenHere) ? lanes : undefined;
       },
-      'replica A drives both lanes',
+      what,
       60_000,
     );
+
+  it('each lane is driven by one replica; kill the active one mid-batch → the other takes over, nothing doubled or stuck', async () => {
+    const a = await startChild(env);
+    await drivesEveryLane(a, 'replica A drives both lanes');
     const b = await startChild(env);
-    children.push(b);
     const bLanes = await eventually(() => lanesOf(b), 'replica B up', 60_000);
     // One driver per lane: B waits for the locks A holds.
     expect(bLanes.every((l) => !l.drivenHere)).toBe(true);
 
-    const receivers = Array.from({ length: 12 }, () => fresh('founder'));
-    for (const r of receivers) emulator.createAccount({ accountId: r, amount: NEAR });
+    const receivers = Array.from({ length: 12 }, () => payee());
     const released: Awaited<ReturnType<typeof releaseDisbursement>>[] = [];
     for (const [i, receiver] of receivers.entries()) {
       released.push(
@@ -106,14 +81,7 @@ describe('near-settlement with two replicas', () => {
     await a.kill();
     expect(settledAtKill).toBeLessThan(released.length);
 
-    await eventually(
-      async () => {
-        const lanes = await lanesOf(b);
-        return lanes && lanes.every((l) => l.drivenHere) ? lanes : undefined;
-      },
-      'replica B took over both lanes',
-      60_000,
-    );
+    await drivesEveryLane(b, 'replica B took over both lanes');
     for (const r of released) expect((await finished(r.payoutId, 90_000)).status).toBe('settled');
 
     for (const [i, receiver] of receivers.entries()) {

@@ -1,51 +1,35 @@
-import type { INestApplication } from '@nestjs/common';
-import { startNearEmulator, type NearEmulator } from '@lib/testing';
+import type { NearEmulator } from '@lib/testing';
 import {
   chainPaymentsTo,
-  closeShared,
-  createTreasury,
   eventually,
   finished,
-  fresh,
   NEAR,
   payoutRow,
-  PayoutTail,
+  type PayoutTail,
   releaseDisbursement,
-  settlementEnv,
-  startInProcess,
   transactionsOf,
   USDC,
 } from './harness';
+import { type SettlementSuite, settlementSuite, type Treasury } from './setup';
 
 const VALIDITY = 10;
 
 describe('near-settlement under RPC faults: paid exactly once', () => {
   let emulator: NearEmulator;
-  let app: INestApplication;
   let tail: PayoutTail;
-  let treasury: ReturnType<typeof createTreasury>;
+  let treasury: Treasury;
+  let payee: SettlementSuite['payee'];
 
-  beforeAll(async () => {
-    emulator = await startNearEmulator({
-      transactionValidityPeriod: VALIDITY,
-      waitTimeoutMs: 200,
-      fungibleTokens: [{ contractId: USDC, symbol: 'USDC', decimals: 6 }],
-    });
-    treasury = createTreasury(emulator, { lanes: 1 });
-    tail = await new PayoutTail().start();
-    app = await startInProcess(settlementEnv(emulator, treasury));
-  });
-  afterEach(() => emulator.faults.clear());
-  afterAll(async () => {
-    await app?.close();
-    await tail?.stop();
-    await emulator?.close();
-    await closeShared();
-  });
+  settlementSuite(
+    { emulator: { transactionValidityPeriod: VALIDITY, waitTimeoutMs: 200 } },
+    async (suite) => {
+      ({ emulator, tail, treasury, payee } = suite);
+      await suite.startInProcess();
+    },
+  );
 
   async function payOnce(asset: 'NEAR' | 'USDC' = 'NEAR') {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const amount = asset === 'NEAR' ? 2n * NEAR : 7_000_000n;
     const released = await releaseDisbursement({ receiver, asset, amount });
     const row = await finished(released.payoutId);
@@ -108,8 +92,7 @@ describe('near-settlement under RPC faults: paid exactly once', () => {
 
   it('RPC silent past the validity period: proven dead (with proof), re-signed, paid once', async () => {
     emulator.faults.timeoutWithoutApply({ times: 10_000, methods: ['send_tx', 'tx'] });
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const released = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
     // The first transaction is stored and sent (into silence) …
     const [first] = await eventually(async () => {
@@ -162,8 +145,7 @@ describe('near-settlement under RPC faults: paid exactly once', () => {
   // payout open for an operator and publish a discrepancy (disbursements pauses on it).
   it('the lane key nonce passed an unsent transaction: not re-signed, left open, discrepancy published', async () => {
     emulator.faults.timeoutWithoutApply({ times: 10_000, methods: ['send_tx'] });
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const released = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
     const [first] = await eventually(async () => {
       const txs = await transactionsOf(released.payoutId);

@@ -1,45 +1,37 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { signDevToken } from '@lib/auth';
-import { startNearEmulator, type NearEmulator } from '@lib/testing';
+import type { NearEmulator } from '@lib/testing';
 import {
   chainPaymentsTo,
-  closeShared,
-  createTreasury,
+  eventually,
   finished,
   fresh,
-  JWT_SECRET,
   NEAR,
-  PayoutTail,
+  type PayoutTail,
   payoutRow,
   releaseDisbursement,
-  settlementEnv,
-  startInProcess,
   transactionsOf,
   USDC,
-  eventually,
 } from './harness';
+import { type SettlementSuite, settlementSuite, staffToken, type Treasury } from './setup';
 
 describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   let emulator: NearEmulator;
   let app: INestApplication;
   let tail: PayoutTail;
-  let treasury: ReturnType<typeof createTreasury>;
+  let treasury: Treasury;
+  let payee: SettlementSuite['payee'];
 
-  beforeAll(async () => {
-    emulator = await startNearEmulator({
-      fungibleTokens: [{ contractId: USDC, symbol: 'USDC', decimals: 6 }],
-    });
-    treasury = createTreasury(emulator, { lanes: 2, near: 100n * NEAR });
-    tail = await new PayoutTail().start();
-    app = await startInProcess(settlementEnv(emulator, treasury));
+  settlementSuite({ lanes: 2, near: 100n * NEAR }, async (suite) => {
+    ({ emulator, tail, treasury, payee } = suite);
+    app = await suite.startInProcess();
   });
-  afterAll(async () => {
-    await app?.close();
-    await tail?.stop();
-    await emulator?.close();
-    await closeShared();
-  });
+
+  /** Releases 1 NEAR to `receiver`; `more` makes it another attempt or a copy of a release. */
+  const releaseNear = (
+    receiver: string,
+    more: Partial<Parameters<typeof releaseDisbursement>[0]> = {},
+  ) => releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR, ...more });
 
   const settledOnce = async (payoutId: string) => {
     const events = await eventually(() => {
@@ -52,8 +44,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   };
 
   it('pays NEAR: one transfer, PayoutSubmitted then PayoutSettled with hash and block', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const { payoutId, disbursementId } = await releaseDisbursement({
       receiver,
       asset: 'NEAR',
@@ -76,8 +67,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('pays USDC to an unregistered receiver: storage_deposit + ft_transfer in ONE transaction', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     expect(emulator.ftBalanceOf(USDC, receiver)).toBeUndefined();
     const { payoutId } = await releaseDisbursement({
       receiver,
@@ -106,8 +96,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('pays USDC to a registered receiver (the storage deposit is refunded)', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     emulator.setFtBalance(USDC, receiver, 5n);
     const { payoutId } = await releaseDisbursement({ receiver, asset: 'USDC', amount: 10n });
     expect((await finished(payoutId)).status).toBe('settled');
@@ -116,7 +105,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
 
   it('a missing receiver fails once with the chain reason, and nothing is retried', async () => {
     const receiver = fresh('nobody');
-    const { payoutId } = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
+    const { payoutId } = await releaseNear(receiver);
     const row = await finished(payoutId);
     expect(row.status).toBe('failed');
     expect(row.failure_reason).toBe(`AccountDoesNotExist: {"account_id":"${receiver}"}`);
@@ -128,35 +117,25 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
 
   it('a new attempt after a failed one is a new payout and pays once', async () => {
     const receiver = fresh('late');
-    const first = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
+    const first = await releaseNear(receiver);
     expect((await finished(first.payoutId)).status).toBe('failed');
     emulator.createAccount({ accountId: receiver, amount: NEAR });
-    const retry = await releaseDisbursement({
-      receiver,
-      asset: 'NEAR',
-      amount: NEAR,
-      disbursementId: first.disbursementId,
-      attempt: 2,
-    });
+    const retry = await releaseNear(receiver, { disbursementId: first.disbursementId, attempt: 2 });
     expect((await finished(retry.payoutId)).status).toBe('settled');
     expect(emulator.balanceOf(receiver)).toBe(2n * NEAR);
     expect(chainPaymentsTo(emulator, receiver).filter((tx) => tx.success)).toHaveLength(1);
   });
 
   it('a second attempt released while the first may still land waits for it, and is never paid too', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     emulator.faults.timeoutWithoutApply({ times: 100_000, methods: ['send_tx', 'tx'] });
     try {
-      const first = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
+      const first = await releaseNear(receiver);
       await eventually(
         async () => ((await payoutRow(first.payoutId))?.status === 'broadcast' ? true : undefined),
         'first attempt in flight',
       );
-      const second = await releaseDisbursement({
-        receiver,
-        asset: 'NEAR',
-        amount: NEAR,
+      const second = await releaseNear(receiver, {
         disbursementId: first.disbursementId,
         attempt: 2,
       });
@@ -176,8 +155,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('not enough NEAR fails once with NotEnoughBalance, never sent again', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const { payoutId } = await releaseDisbursement({
       receiver,
       asset: 'NEAR',
@@ -193,8 +171,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('not enough USDC fails with the contract panic', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const { payoutId } = await releaseDisbursement({ receiver, asset: 'USDC', amount: 10n ** 30n });
     const row = await finished(payoutId);
     expect(row.status).toBe('failed');
@@ -202,29 +179,17 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('a redelivered DisbursementReleased (same event, and same attempt under a new id) pays once', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
-    const first = await releaseDisbursement({ receiver, asset: 'NEAR', amount: NEAR });
-    await releaseDisbursement({
-      receiver,
-      asset: 'NEAR',
-      amount: NEAR,
+    const receiver = payee();
+    const first = await releaseNear(receiver);
+    await releaseNear(receiver, {
       disbursementId: first.disbursementId,
       eventId: first.envelope.eventId,
     });
-    await releaseDisbursement({
-      receiver,
-      asset: 'NEAR',
-      amount: NEAR,
-      disbursementId: first.disbursementId,
-    });
+    await releaseNear(receiver, { disbursementId: first.disbursementId });
     expect((await finished(first.payoutId)).status).toBe('settled');
     // A later attempt of a disbursement already paid is refused, never paid (and proves the
     // consumer got past the copies).
-    const second = await releaseDisbursement({
-      receiver,
-      asset: 'NEAR',
-      amount: NEAR,
+    const second = await releaseNear(receiver, {
       disbursementId: first.disbursementId,
       attempt: 2,
     });
@@ -238,8 +203,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('spreads payouts over the lanes, nonces rising per lane', async () => {
-    const receiver = fresh('founder');
-    emulator.createAccount({ accountId: receiver, amount: NEAR });
+    const receiver = payee();
     const released = await Promise.all(
       Array.from({ length: 6 }, () => releaseDisbursement({ receiver, asset: 'NEAR', amount: 1n })),
     );
@@ -251,11 +215,7 @@ describe('near-settlement: DisbursementReleased → paid once on NEAR', () => {
   });
 
   it('GET /v1/treasury/balances: treasurer and admin see balances per asset and lane', async () => {
-    const token = (roles: ('treasurer' | 'admin' | 'founder')[]) =>
-      signDevToken({ sub: 'staff-1', roles, ttl: '1h' }, JWT_SECRET, {
-        issuer: 'incubator-dev',
-        audience: 'incubator-api',
-      });
+    const token = (roles: ('treasurer' | 'admin' | 'founder')[]) => staffToken('staff-1', roles);
     const server = app.getHttpServer();
     await request(server).get('/v1/treasury/balances').expect(401);
     await request(server)
