@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { applicationBody, type Harness, JWT_SECRET, reviewBody, startHarness } from './harness';
-import { bearer, runAuthorizationRow, staffTokens, tokensPerRole } from '@lib/testing';
+import {
+  bearer,
+  type MatrixRoute,
+  runAuthorizationRow,
+  staffTokens,
+  tokensPerRole,
+} from '@lib/testing';
 
 type Caller =
   | 'founderOwner'
@@ -40,16 +46,7 @@ const founderOnly = (ok: number): Row => only('founderOwner', ok);
 
 type Stage = 'none' | 'draft' | 'submitted' | 'under_review' | 'reviewed';
 
-interface Route {
-  name: string;
-  method: 'get' | 'post' | 'patch';
-  path: (id: string) => string;
-  body?: () => object;
-  stage: Stage;
-  expected: Row;
-  /** The caller whose cell succeeds and changes state: run after every other caller. */
-  runsLast?: Caller;
-}
+type Route = MatrixRoute<Caller, Stage>;
 
 describe('authorization: every route × every caller', () => {
   let h: Harness;

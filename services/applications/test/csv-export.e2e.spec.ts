@@ -1,36 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { bearer } from '@lib/testing';
+import { bearer, parseCsv } from '@lib/testing';
 import { eventually, type Harness, startHarness } from './harness';
-
-/** RFC 4180 parser (quoted cells, doubled quotes, CRLF records), as a spreadsheet reads it. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"' && cell === '') quoted = true;
-    else if (ch === ',') {
-      record.push(cell);
-      cell = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      record.push(cell);
-      records.push(record);
-      record = [];
-      cell = '';
-      i++;
-    } else cell += ch;
-  }
-  if (cell !== '' || record.length > 0) throw new Error('last record has no CRLF');
-  return records;
-}
 
 const asObjects = (records: string[][]) =>
   records.slice(1).map((r) => Object.fromEntries(records[0].map((h, i) => [h, r[i]])));

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { Pool } from 'pg';
-import { expectProblemOrSuccess, headerValue, TEST_DATABASE_URL } from '@lib/testing';
+import { expectProblemOrSuccess, headerValue } from '@lib/testing';
 import { applicationBody, type Harness, startHarness } from './harness';
-
-const databaseUrl = TEST_DATABASE_URL;
 
 /** Printable ASCII (what an HTTP client can put in a header at all), including the odd cases. */
 const headerText = (maxLength = 120) =>
@@ -67,7 +64,6 @@ const rawQuery = fc.oneof(
 
 describe('fuzzing query strings, cursors and headers of every applications route', () => {
   let h: Harness;
-  let pool: Pool;
   let founder: { accountId: string; token: string };
   let admin: string;
   let reviewer: string;
@@ -78,7 +74,7 @@ describe('fuzzing query strings, cursors and headers of every applications route
   const eventCount = async () =>
     Number(
       (
-        await pool.query('SELECT count(*) AS n FROM applications.events WHERE actor = ANY($1)', [
+        await h.pool.query('SELECT count(*) AS n FROM applications.events WHERE actor = ANY($1)', [
           [founder.accountId, adminSub, reviewerSub],
         ])
       ).rows[0].n,
@@ -86,7 +82,7 @@ describe('fuzzing query strings, cursors and headers of every applications route
   const challengeCount = async () =>
     Number(
       (
-        await pool.query(
+        await h.pool.query(
           'SELECT count(*) AS n FROM applications.signin_challenges WHERE account_id = ANY($1)',
           [['NOT VALID', 'a.near', founder.accountId]],
         )
@@ -95,14 +91,12 @@ describe('fuzzing query strings, cursors and headers of every applications route
 
   beforeAll(async () => {
     h = await startHarness();
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
     founder = await h.signInFounder();
     admin = await h.staffToken(adminSub, ['admin']);
     reviewer = await h.staffToken(reviewerSub, ['reviewer']);
   }, 120_000);
 
   afterAll(async () => {
-    await pool?.end();
     await h?.close();
   });
 

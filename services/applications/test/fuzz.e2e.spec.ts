@@ -1,8 +1,5 @@
-import { Pool } from 'pg';
 import { applicationBody, type Harness, startHarness } from './harness';
-import { bearer, fuzzBodies, hostileValues, TEST_DATABASE_URL } from '@lib/testing';
-
-const databaseUrl = TEST_DATABASE_URL;
+import { bearer, fuzzBodies, hostileValues } from '@lib/testing';
 
 /** Values a careless or hostile client might send: wrong types, huge and unicode strings, deep nesting. */
 const hostileValue = hostileValues([
@@ -19,7 +16,6 @@ const hostileValue = hostileValues([
 
 describe('fuzzing every mutating route with malformed bodies', () => {
   let h: Harness;
-  let pool: Pool;
   let founder: { accountId: string; token: string };
   let admin: string;
   let reviewer: string;
@@ -27,18 +23,16 @@ describe('fuzzing every mutating route with malformed bodies', () => {
   const auth = bearer;
 
   const eventCount = async () =>
-    Number((await pool.query('SELECT count(*) AS n FROM applications.events')).rows[0].n);
+    Number((await h.pool.query('SELECT count(*) AS n FROM applications.events')).rows[0].n);
 
   beforeAll(async () => {
     h = await startHarness();
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
     founder = await h.signInFounder();
     admin = await h.staffToken(`admin-fuzz-${Date.now()}`, ['admin']);
     reviewer = await h.staffToken(reviewerSub, ['reviewer']);
   }, 120_000);
 
   afterAll(async () => {
-    await pool?.end();
     await h?.close();
   });
 

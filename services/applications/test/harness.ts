@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { KeyPairSigner } from 'near-api-js';
+import { Pool } from 'pg';
 import request from 'supertest';
 import type { Role } from '@lib/auth';
 import { createServiceApp } from '@lib/platform';
@@ -10,6 +11,9 @@ import {
   type NearEmulator,
   staffTokens,
   startNearEmulator,
+  TEST_DATABASE_URL,
+  TEST_JWT_SECRET,
+  testAuthEnv,
   testServiceEnv,
 } from '@lib/testing';
 import { createGatewayApp } from '../../gateway/src/gateway.app';
@@ -21,7 +25,7 @@ import { applicationBody } from './fixtures';
 
 export { applicationBody, approval, reviewBody } from './fixtures';
 
-export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+export const JWT_SECRET = TEST_JWT_SECRET;
 
 /**
  * The applications service and the gateway in this process, on real PostgreSQL and Kafka, with
@@ -31,6 +35,8 @@ export interface Harness {
   config: ApplicationsConfig;
   emulator: NearEmulator;
   applications: INestApplication;
+  /** A small pool on the test database, for what a spec reads beside the API. */
+  pool: Pool;
   gateway: INestApplication;
   api: () => ReturnType<typeof request>;
   staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
@@ -72,8 +78,7 @@ export async function startHarness(
   const emulator = await startNearEmulator();
   const config = loadConfig({
     ...testServiceEnv(),
-    AUTH_JWT_SECRET: JWT_SECRET,
-    NEAR_NETWORK: 'local',
+    ...testAuthEnv(),
     NEAR_RPC_URL: emulator.url,
     SIGNIN_CHALLENGES_PER_ACCOUNT: '1000',
     SIGNIN_CHALLENGES_PER_ADDRESS: '1000000',
@@ -89,6 +94,7 @@ export async function startHarness(
   const gateway = await createGatewayApp(gatewayConfig, { quiet: true });
   await gateway.init();
   const api = () => request(gateway.getHttpServer());
+  const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
   const act: Harness['act'] = (id, action, token, body = {}) =>
     api().post(`/v1/applications/${id}/${action}`).set(bearer(token)).send(body);
   const draft: Harness['draft'] = async (founder, overrides) => {
@@ -109,6 +115,7 @@ export async function startHarness(
     config,
     emulator,
     applications,
+    pool,
     gateway,
     api,
     staffToken: staffTokens({
@@ -154,6 +161,7 @@ export async function startHarness(
       return { accountId, token: verified.body.token as string };
     },
     async close() {
+      await pool.end();
       await gateway.close();
       await applications.close();
       await emulator.close();

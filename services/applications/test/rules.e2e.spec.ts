@@ -1,13 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
 import { applicationBody, approval, type Harness, reviewBody, startHarness } from './harness';
-import { bearer, TEST_DATABASE_URL } from '@lib/testing';
-
-const databaseUrl = TEST_DATABASE_URL;
+import { bearer } from '@lib/testing';
 
 describe('separation of duties, concurrency and idempotency', () => {
   let h: Harness;
-  let pool: Pool;
   let founder: { accountId: string; token: string };
   const auth = bearer;
   const sub = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
@@ -15,7 +11,7 @@ describe('separation of duties, concurrency and idempotency', () => {
   const approve = approval();
   const eventsOf = async (id: string) =>
     (
-      await pool.query<{ type: string }>(
+      await h.pool.query<{ type: string }>(
         'SELECT type FROM applications.events WHERE stream_id = $1 ORDER BY stream_version',
         [`application-${id}`],
       )
@@ -25,12 +21,10 @@ describe('separation of duties, concurrency and idempotency', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
     founder = await h.signInFounder();
   }, 120_000);
 
   afterAll(async () => {
-    await pool?.end();
     await h?.close();
   });
 
@@ -144,7 +138,7 @@ describe('separation of duties, concurrency and idempotency', () => {
       .expect(201);
     expect(again.body).toEqual(first.body);
     expect(again.headers.location).toBe(first.headers.location);
-    const drafted = await pool.query(
+    const drafted = await h.pool.query(
       `SELECT count(*)::int AS n FROM applications.events WHERE type = 'ApplicationDrafted' AND data->'fields'->>'title' = $1`,
       [body.title],
     );

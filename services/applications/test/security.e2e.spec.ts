@@ -1,17 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'pg';
 import request from 'supertest';
 import { createJwtVerifier, generateFounderKey, jose, signDevToken } from '@lib/auth';
-import { bearer, eventually, TEST_DATABASE_URL } from '@lib/testing';
+import { bearer, eventually } from '@lib/testing';
 import { applicationBody, type Harness, JWT_SECRET, startHarness } from './harness';
-
-const databaseUrl = TEST_DATABASE_URL;
 
 /** Issue 9's findings as a client would try them, through the gateway. */
 describe('auth and input hardening', () => {
   let h: Harness;
-  let pool: Pool;
   let founder: { accountId: string; token: string };
   const auth = bearer;
   const applicationsUrl = () =>
@@ -23,12 +19,10 @@ describe('auth and input hardening', () => {
       { SIGNIN_CHALLENGES_PER_ACCOUNT: '3', SIGNIN_CHALLENGES_PER_ADDRESS: '5' },
       { TRUSTED_PROXY_HOPS: '1' },
     );
-    pool = new Pool({ connectionString: databaseUrl, max: 2 });
     founder = await h.signInFounder();
   }, 120_000);
 
   afterAll(async () => {
-    await pool?.end();
     await h?.close();
   });
 
@@ -245,7 +239,7 @@ describe('auth and input hardening', () => {
       for (let i = 0; i < 5; i += 1) await challenge(account(), from).expect(200);
       expect((await challenge(account(), from).expect(429)).body.code).toBe('signin_rate_limited');
       await challenge(account(), address()).expect(200);
-      const rows = await pool.query(
+      const rows = await h.pool.query(
         'SELECT count(*) AS n FROM applications.signin_challenges WHERE client_address = $1',
         [from],
       );
@@ -262,7 +256,7 @@ describe('auth and input hardening', () => {
         .set({ ...auth(founder.token), 'x-correlation-id': sent })
         .send(applicationBody(founder.accountId))
         .expect(201);
-      const { rows } = await pool.query<{ correlation_id: string }>(
+      const { rows } = await h.pool.query<{ correlation_id: string }>(
         'SELECT correlation_id FROM applications.events WHERE stream_id = $1',
         [`application-${created.body.id as string}`],
       );

@@ -24,6 +24,8 @@ import {
   tailTopic,
   TEST_CONSUMER_CONFIG,
   TEST_DATABASE_URL,
+  TEST_JWT_SECRET,
+  testAuthEnv,
   testKafka,
   testServiceEnv,
   txHash,
@@ -34,7 +36,7 @@ import { AppModule } from '../src/app.module';
 import { TreasuryClock } from '../src/clock';
 import { type DisbursementsConfig, loadConfig } from '../src/config';
 
-export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+export const JWT_SECRET = TEST_JWT_SECRET;
 export const databaseUrl = TEST_DATABASE_URL;
 const CONSUMED = [TOPICS.grant, TOPICS.milestone, TOPICS.payout];
 
@@ -80,10 +82,8 @@ export async function startHarness(
   // Founder tokens are verified as in production: the founder issuer's JWKS fetched by URL.
   const founders = await startFounderIssuer();
   const config = loadConfig({
-    AUTH_FOUNDER_JWKS_URL: founders.jwksUrl,
     ...testServiceEnv(),
-    AUTH_JWT_SECRET: JWT_SECRET,
-    NEAR_NETWORK: 'local',
+    ...testAuthEnv(founders.jwksUrl),
     TREASURY_RUN_INTERVAL_SECONDS: '0',
     ...options.env,
   });

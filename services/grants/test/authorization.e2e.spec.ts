@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { runAuthorizationRow, tokensPerRole } from '@lib/testing';
+import { type MatrixRoute, runAuthorizationRow, tokensPerRole } from '@lib/testing';
 import { auth, type Harness, type NearAccount, startHarness } from './harness';
 
 type Caller =
@@ -60,17 +60,8 @@ interface Grant {
 
 type Stage = 'awarded' | 'change_requested';
 
-interface Route {
-  name: string;
-  method: 'get' | 'post';
-  path: (id: string) => string;
-  /** Built per call (a proof needs a fresh challenge each time). */
-  body?: (grant: Grant) => Promise<object>;
-  stage: Stage;
-  expected: Row;
-  /** The caller whose call succeeds and changes state: run after every other caller. */
-  runsLast?: Caller;
-}
+/** A route's body is built per call (a proof needs a fresh challenge each time). */
+type Route = MatrixRoute<Caller, Stage, (grant: Grant) => Promise<object>>;
 
 describe('authorization: every grants route × every caller', () => {
   let h: Harness;

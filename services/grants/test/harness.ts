@@ -25,6 +25,8 @@ import {
   tailTopic,
   TEST_DATABASE_URL,
   type TopicTail,
+  TEST_JWT_SECRET,
+  testAuthEnv,
   testKafka,
   testServiceEnv,
 } from '@lib/testing';
@@ -38,7 +40,7 @@ import { AppModule } from '../src/app.module';
 import type { Clock } from '../src/clock';
 import { type GrantsConfig, loadConfig } from '../src/config';
 
-export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+export const JWT_SECRET = TEST_JWT_SECRET;
 
 /** A clock the test moves forward (the payout-account cool-down). */
 export class TestClock implements Clock {
@@ -135,8 +137,7 @@ export async function startHarness(
   const emulator = await startNearEmulator();
   const common = {
     ...testServiceEnv(),
-    AUTH_JWT_SECRET: JWT_SECRET,
-    NEAR_NETWORK: 'local',
+    ...testAuthEnv(),
     NEAR_RPC_URL: emulator.url,
   };
   const applicationsConfig = loadApplicationsConfig({

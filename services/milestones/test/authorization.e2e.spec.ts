@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { bearer, runAuthorizationRow } from '@lib/testing';
+import { bearer, type MatrixRoute, runAuthorizationRow } from '@lib/testing';
 import { type Harness, newGrant, startHarness } from './harness';
 
 type Caller =
@@ -25,17 +25,9 @@ const CALLERS: Caller[] = [
   'forgedSignature',
 ];
 
-type Row = Record<Caller, number>;
 type Stage = 'pending' | 'submitted';
 
-interface Route {
-  name: string;
-  method: 'get' | 'post';
-  path: (grantId: string) => string;
-  body?: object;
-  stage: Stage;
-  expected: Row;
-}
+type Route = MatrixRoute<Caller, Stage, object>;
 
 const unauthenticated = { anonymous: 401, expiredToken: 401, forgedSignature: 401 };
 

@@ -20,6 +20,8 @@ import {
   startServiceUnderTest,
   tailTopic,
   TEST_DATABASE_URL,
+  TEST_JWT_SECRET,
+  testAuthEnv,
   testKafka,
   testServiceEnv,
 } from '@lib/testing';
@@ -28,7 +30,7 @@ import { loadConfig as loadGatewayConfig } from '../../gateway/src/config';
 import { AppModule, SERVICE } from '../src/app.module';
 import { loadConfig, type MilestonesConfig } from '../src/config';
 
-export const JWT_SECRET = 'e2e-secret-0123456789-0123456789-0123456789';
+export const JWT_SECRET = TEST_JWT_SECRET;
 export const databaseUrl = TEST_DATABASE_URL;
 
 /**
@@ -70,10 +72,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   // Founder tokens are verified as in production: the founder issuer's JWKS fetched by URL.
   const founders = await startFounderIssuer();
   const config = loadConfig({
-    AUTH_FOUNDER_JWKS_URL: founders.jwksUrl,
     ...testServiceEnv(),
-    AUTH_JWT_SECRET: JWT_SECRET,
-    NEAR_NETWORK: 'local',
+    ...testAuthEnv(founders.jwksUrl),
     ...env,
   });
   const kafka = testKafka('milestones-e2e');
