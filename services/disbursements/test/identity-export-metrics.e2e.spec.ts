@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type request from 'supertest';
 import { disbursementId } from '@lib/contracts';
+import { parseCsv } from '@lib/testing';
 import { auth, ensureResumed, eventually, type Harness, testAsset } from './harness';
 import { disbursementsSuite, disbursementWhen, post, units, type Upstream } from './setup';
 
@@ -20,35 +21,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
   }
   return undefined;
-}
-
-/** RFC 4180 records (quoted cells, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (!quoted && c === ',') {
-      record.push(cell);
-      cell = '';
-    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
-      records.push([...record, cell]);
-      record = [];
-      cell = '';
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  if (cell || record.length) records.push([...record, cell]);
-  return records;
 }
 
 /** supertest body parser: the response as one string (for text/csv). */
