@@ -1,6 +1,19 @@
 import fc from 'fast-check';
 
 /**
+ * Strings that break careless text handling: empty, blank, NUL, a right-to-left override, a lone
+ * surrogate, and an emoji string far past any limit (spread them into a service's near-misses).
+ */
+export const ODD_STRINGS: readonly string[] = [
+  '',
+  ' ',
+  '\u0000',
+  '\u202e',
+  '\ud800',
+  '💸'.repeat(3000),
+];
+
+/**
  * Values a careless or hostile client might send: any JSON, long grapheme and binary strings, the
  * given near-miss strings of the service's own domain, numbers and null. `extra` arbitraries are
  * offered before the numbers (e.g. arrays of almost-valid URLs).

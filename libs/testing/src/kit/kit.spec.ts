@@ -7,6 +7,7 @@ import {
   expectProblemOrSuccess,
   fuzzBodies,
   HEADER_NEAR_MISSES,
+  ODD_STRINGS,
   headerValue,
   sendFuzzedBody,
 } from './fuzz';
@@ -217,5 +218,12 @@ describe('fuzzBodies', () => {
     await expect(
       fuzzBodies({ ...base, request: request(503), count: async () => 0 }),
     ).rejects.toThrow();
+  });
+});
+
+describe('ODD_STRINGS', () => {
+  it('holds the blank, control, bidi, lone-surrogate and oversized strings', () => {
+    expect(ODD_STRINGS.slice(0, 5)).toEqual(['', ' ', '\u0000', '\u202e', '\ud800']);
+    expect(ODD_STRINGS[5]).toBe('💸'.repeat(3000));
   });
 });
