@@ -1,6 +1,6 @@
 /**
  * RFC 4180 records as a spreadsheet reads them: quoted cells, doubled quotes inside them, CRLF
- * after every record (a last record without one throws).
+ * after every record (a last record without one, or an unclosed quote, throws).
  */
 export function parseCsv(text: string): string[][] {
   const records: string[][] = [];
@@ -27,6 +27,7 @@ export function parseCsv(text: string): string[][] {
       i++;
     } else cell += ch;
   }
+  if (quoted) throw new Error('a quoted cell is not closed');
   if (cell !== '' || record.length > 0) throw new Error('last record has no CRLF');
   return records;
 }

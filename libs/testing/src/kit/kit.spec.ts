@@ -164,6 +164,7 @@ describe('parseCsv', () => {
 
   it('refuses a last record without CRLF', () => {
     expect(() => parseCsv('a,b')).toThrow('last record has no CRLF');
+    expect(() => parseCsv('a\r\n"')).toThrow('a quoted cell is not closed');
   });
 });
 
