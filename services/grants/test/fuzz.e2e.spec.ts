@@ -5,17 +5,13 @@ import {
   headerValue as headerValues,
   fuzzBodies,
   hostileValues,
+  ODD_STRINGS,
 } from '@lib/testing';
 import { auth, type Harness, startHarness } from './harness';
 
 /** Values a careless or hostile client might send: wrong types, huge and odd strings, nesting. */
 const hostileValue = hostileValues([
-  '',
-  ' ',
-  '\u0000',
-  '\u202e',
-  '\ud800',
-  '💸'.repeat(3000),
+  ...ODD_STRINGS,
   'verified',
   'expired',
   '2027-02-30',

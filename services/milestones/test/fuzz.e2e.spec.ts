@@ -5,6 +5,7 @@ import {
   headerValue as headerValues,
   fuzzBodies,
   hostileValues,
+  ODD_STRINGS,
 } from '@lib/testing';
 import { Pool } from 'pg';
 import { databaseUrl, type Harness, newGrant, startHarness } from './harness';
@@ -12,12 +13,7 @@ import { databaseUrl, type Harness, newGrant, startHarness } from './harness';
 /** Values a careless or hostile client might send: wrong types, huge and odd strings, nesting. */
 const hostileValue = hostileValues(
   [
-    '',
-    ' ',
-    '\u0000',
-    '\u202e',
-    '\ud800',
-    '💸'.repeat(3000),
+    ...ODD_STRINGS,
     'http://example.org',
     'https://user:pw@example.org',
     'javascript:alert(1)',
