@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { disbursementId, TOPICS } from '@lib/contracts';
+import { parseCsv } from '@lib/testing';
 import { auth, envelopeOf, eventually, type Harness, startHarness, txHash } from './harness';
 
 const HEADER = [
@@ -17,38 +18,6 @@ const HEADER = [
   'awarded_at',
   'updated_at',
 ];
-
-/** RFC 4180: CRLF records, quoted cells with "" for a quote; every record as many cells. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(cell);
-      records.push(record);
-      record = [];
-      cell = '';
-      i += 1;
-    } else cell += c;
-  }
-  expect(quoted).toBe(false);
-  expect(cell).toBe(''); // the last record ends with CRLF
-  expect(record).toEqual([]);
-  return records;
-}
 
 interface ListItem {
   id: string;
