@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { applicationBody, type Harness, JWT_SECRET, reviewBody, startHarness } from './harness';
-import {
-  bearer,
-  type MatrixRoute,
-  runAuthorizationRow,
-  staffTokens,
-  tokensPerRole,
-} from '@lib/testing';
+import { applicationBody, type Harness, reviewBody, startHarness } from './harness';
+import { bearer, type MatrixRoute, runAuthorizationRow, tokensPerRole } from '@lib/testing';
 
 type Caller =
   | 'founderOwner'
@@ -201,13 +195,8 @@ describe('authorization: every route × every caller', () => {
     secondReviewer = await h.staffToken(secondReviewerSub, ['reviewer']);
     Object.assign(tokens, await tokensPerRole(h.staffToken, ['admin', 'treasurer']));
     tokens.noToken = undefined;
-    const staff = staffTokens({
-      secret: JWT_SECRET,
-      issuer: h.config.AUTH_ISSUER,
-      audience: h.config.AUTH_AUDIENCE,
-    });
-    tokens.expiredToken = await staff.expired(owner, ['founder']);
-    tokens.forgedSignature = await staff.forged(owner, ['founder', 'admin']);
+    tokens.expiredToken = await h.staff.expired(owner, ['founder']);
+    tokens.forgedSignature = await h.staff.forged(owner, ['founder', 'admin']);
   }, 120_000);
 
   afterAll(async () => {

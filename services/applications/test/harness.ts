@@ -40,6 +40,8 @@ export interface Harness {
   gateway: INestApplication;
   api: () => ReturnType<typeof request>;
   staffToken(sub: string, roles: Role[], ttl?: number | string): Promise<string>;
+  /** Staff-issuer tokens: valid ones, expired ones and ones signed with another secret. */
+  staff: ReturnType<typeof staffTokens>;
   /** A fresh NEAR account signed in through NEP-413; returns its account id and founder token. */
   signInFounder(): Promise<Founder>;
   /** POST /v1/applications/{id}/{action} as `token`, with `body` (`{}` unless given). */
@@ -95,6 +97,11 @@ export async function startHarness(
   await gateway.init();
   const api = () => request(gateway.getHttpServer());
   const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  const staff = staffTokens({
+    secret: JWT_SECRET,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
   const act: Harness['act'] = (id, action, token, body = {}) =>
     api().post(`/v1/applications/${id}/${action}`).set(bearer(token)).send(body);
   const draft: Harness['draft'] = async (founder, overrides) => {
@@ -118,11 +125,8 @@ export async function startHarness(
     pool,
     gateway,
     api,
-    staffToken: staffTokens({
-      secret: JWT_SECRET,
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-    }).staff,
+    staffToken: staff.staff,
+    staff,
     act,
     draft,
     submitted,
