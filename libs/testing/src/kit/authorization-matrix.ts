@@ -44,3 +44,18 @@ export async function runAuthorizationRow<Caller extends string>(options: {
   }
   return actual;
 }
+
+/**
+ * The two founder callers of a matrix, each signed in fresh by `signIn`: the owner of what the
+ * matrix acts on (its account id and token) and another founder.
+ */
+export async function ownerAndOtherFounder(
+  signIn: () => Promise<{ accountId: string; token: string }>,
+): Promise<{ owner: string; tokens: { founderOwner: string; otherFounder: string } }> {
+  const owner = await signIn();
+  const other = await signIn();
+  return {
+    owner: owner.accountId,
+    tokens: { founderOwner: owner.token, otherFounder: other.token },
+  };
+}

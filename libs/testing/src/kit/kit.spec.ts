@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ownerAndOtherFounder } from './authorization-matrix';
 import { freshAccountId, integrationEnvelope, txHash } from './envelope';
 import { eventually } from './eventually';
 import { tokensPerRole } from './tokens';
@@ -226,5 +227,19 @@ describe('ODD_STRINGS', () => {
   it('holds the blank, control, bidi, lone-surrogate and oversized strings', () => {
     expect(ODD_STRINGS.slice(0, 5)).toEqual(['', ' ', '\u0000', '\u202e', '\ud800']);
     expect(ODD_STRINGS[5]).toBe('💸'.repeat(3000));
+  });
+});
+
+describe('ownerAndOtherFounder', () => {
+  it('signs in two fresh founders: the owner and another', async () => {
+    let n = 0;
+    const founders = await ownerAndOtherFounder(async () => {
+      n += 1;
+      return { accountId: `founder-${n}.test.near`, token: `token-${n}` };
+    });
+    expect(founders).toEqual({
+      owner: 'founder-1.test.near',
+      tokens: { founderOwner: 'token-1', otherFounder: 'token-2' },
+    });
   });
 });
