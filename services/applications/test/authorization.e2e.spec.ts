@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { applicationBody, type Harness, reviewBody, startHarness } from './harness';
-import { bearer, type MatrixRoute, runAuthorizationRow, tokensPerRole } from '@lib/testing';
+import {
+  bearer,
+  type MatrixRoute,
+  ownerAndOtherFounder,
+  runAuthorizationRow,
+  tokensPerRole,
+} from '@lib/testing';
 
 type Caller =
   | 'founderOwner'
@@ -187,10 +193,9 @@ describe('authorization: every route × every caller', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    const founder = await h.signInFounder();
-    owner = founder.accountId;
-    tokens.founderOwner = founder.token;
-    tokens.otherFounder = (await h.signInFounder()).token;
+    const founders = await ownerAndOtherFounder(() => h.signInFounder());
+    owner = founders.owner;
+    Object.assign(tokens, founders.tokens);
     tokens.reviewer = await h.staffToken(reviewerSub, ['reviewer']);
     secondReviewer = await h.staffToken(secondReviewerSub, ['reviewer']);
     Object.assign(tokens, await tokensPerRole(h.staffToken, ['admin', 'treasurer']));

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type MatrixRoute, runAuthorizationRow, tokensPerRole } from '@lib/testing';
+import {
+  type MatrixRoute,
+  ownerAndOtherFounder,
+  runAuthorizationRow,
+  tokensPerRole,
+} from '@lib/testing';
 import { auth, type Harness, type NearAccount, startHarness } from './harness';
 
 type Caller =
@@ -190,10 +195,9 @@ describe('authorization: every grants route × every caller', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    const founder = await h.signInFounder();
-    owner = founder.accountId;
-    tokens.founderOwner = founder.token;
-    tokens.otherFounder = (await h.signInFounder()).token;
+    const founders = await ownerAndOtherFounder(() => h.signInFounder());
+    owner = founders.owner;
+    Object.assign(tokens, founders.tokens);
     Object.assign(tokens, await tokensPerRole(h.staffToken, ['reviewer', 'admin', 'treasurer']));
     tokens.anonymous = undefined;
     tokens.expiredToken = await h.expiredStaffToken(`admin-${randomBytes(3).toString('hex')}`, [
