@@ -80,23 +80,91 @@ export function aggregateIdOf(streamId: string): string {
   return UUID_SUFFIX.exec(streamId)?.[1] ?? streamId;
 }
 
+/** What an integration envelope takes from elsewhere than the stored event itself. */
+export interface EnvelopeOverrides {
+  /** The public event type; default the stored event's. */
+  type?: string;
+  /** The contract's schema version; default the stored event's. */
+  schemaVersion?: number;
+  /** The Kafka key; default the stream's uuid ({@link aggregateIdOf}). */
+  aggregateId?: string;
+  /** The public data; default the stored event's. */
+  data?: Record<string, unknown>;
+}
+
 /**
- * Builds the integration envelope of a stored event as-is (same type, schema version and data).
- * Use it in a {@link RelayMapping} when the internal event is also the public contract; map
- * `data` yourself when it is not.
+ * Builds the integration envelope of a stored event: its id, stream version and metadata, with
+ * the type, schema version, aggregate id and data of the stored event unless `overrides` gives
+ * them. Without overrides, use it in a {@link RelayMapping} when the internal event is also the
+ * public contract; when it is not, {@link publicEventMapping} maps and checks the data.
  */
-export function toIntegrationEnvelope(event: StoredEvent): IntegrationEnvelope {
+export function toIntegrationEnvelope(
+  event: StoredEvent,
+  overrides: EnvelopeOverrides = {},
+): IntegrationEnvelope {
   return {
     eventId: event.eventId,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    aggregateId: aggregateIdOf(event.streamId),
+    type: overrides.type ?? event.type,
+    schemaVersion: overrides.schemaVersion ?? event.schemaVersion,
+    aggregateId: overrides.aggregateId ?? aggregateIdOf(event.streamId),
     streamVersion: event.streamVersion,
     occurredAt: event.metadata.occurredAt.toISOString(),
     correlationId: event.metadata.correlationId,
     causationId: event.metadata.causationId,
     actor: event.metadata.actor,
-    data: event.data,
+    data: overrides.data ?? event.data,
+  };
+}
+
+/** A table of public contracts as `@lib/contracts` exports them: type → version and data schema. */
+export type PublicContracts = Readonly<
+  Record<
+    string,
+    { readonly schemaVersion: number; readonly data: { parse(data: unknown): unknown } }
+  >
+>;
+
+/** The public form of an internal event: its contract's type and the data before the parse. */
+export interface PublicEvent<Type extends string = string> {
+  type: Type;
+  data: unknown;
+}
+
+/** Options of {@link publicEventMapping}. */
+export interface PublicEventMappingOptions<Contracts extends PublicContracts> {
+  topic: string;
+  contracts: Contracts;
+  /** The event's public type and data, or `null` to keep it private. Pure. */
+  publicData: (event: StoredEvent) => PublicEvent<keyof Contracts & string> | null;
+  /**
+   * The envelope's aggregate id (the Kafka key, so the partition and order) from the event and its
+   * parsed public data. Default: the stream's uuid ({@link aggregateIdOf}).
+   */
+  aggregateId?: (event: StoredEvent, data: Record<string, unknown>) => string;
+}
+
+/**
+ * The {@link RelayMapping} of a service's public events: `publicData` picks and maps, the data is
+ * parsed by its contract (`contracts[type].data`) before it leaves, and the envelope carries the
+ * contract's type and schema version. A parse that fails is a bug in the mapping: it throws, and
+ * the relay dead-letters the event rather than publish something consumers would reject.
+ */
+export function publicEventMapping<Contracts extends PublicContracts>(
+  options: PublicEventMappingOptions<Contracts>,
+): RelayMapping {
+  const { topic, contracts, publicData, aggregateId } = options;
+  return (event) => {
+    const mapped = publicData(event);
+    if (!mapped) return null;
+    const contract = contracts[mapped.type];
+    const data = contract.data.parse(mapped.data) as Record<string, unknown>;
+    const envelope = toIntegrationEnvelope(event, {
+      type: mapped.type,
+      schemaVersion: contract.schemaVersion,
+      aggregateId: aggregateId?.(event, data),
+      data,
+    });
+    return { topic, envelope };
   };
 }
 

@@ -1,9 +1,10 @@
 import {
   applicationEventSchemas,
   type ApplicationIntegrationEventData,
+  type ApplicationIntegrationEventType,
   TOPICS,
 } from '@lib/contracts';
-import { type RelayMapping, toIntegrationEnvelope } from '@lib/event-store';
+import { type PublicEvent, publicEventMapping, type RelayMapping } from '@lib/event-store';
 import {
   type ApplicationApproved,
   type ApplicationEvent,
@@ -17,28 +18,22 @@ import {
  * and lifecycle milestones other contexts act on are published; drafts, edits and reviews stay
  * private (they carry reviewers' comments).
  */
-export const applicationOutbound: RelayMapping = (event) => {
-  const mapped = publicData(event as unknown as ApplicationEvent);
-  if (!mapped) return null;
-  // Validated against the published contract before it leaves: a mismatch is a bug and stops the
-  // relay loudly (it retries and logs) rather than publishing something consumers would reject.
-  const contract = applicationEventSchemas[event.type as keyof typeof applicationEventSchemas];
-  const data = contract.data.parse(mapped) as Record<string, unknown>;
-  // The relay's own envelope builder, with the contract's data and version.
-  const envelope = { ...toIntegrationEnvelope(event), schemaVersion: 1, data };
-  return { topic: TOPICS.application, envelope };
-};
+export const applicationOutbound: RelayMapping = publicEventMapping({
+  topic: TOPICS.application,
+  contracts: applicationEventSchemas,
+  publicData: (event) => publicData(event as unknown as ApplicationEvent),
+});
 
-function publicData(event: ApplicationEvent): Record<string, unknown> | null {
+function publicData(event: ApplicationEvent): PublicEvent<ApplicationIntegrationEventType> | null {
   switch (event.type) {
     case 'ApplicationSubmitted':
-      return submitted(event);
+      return { type: event.type, data: submitted(event) };
     case 'ApplicationApproved':
-      return approved(event);
+      return { type: event.type, data: approved(event) };
     case 'ApplicationRejected':
-      return rejected(event);
+      return { type: event.type, data: rejected(event) };
     case 'ApplicationWithdrawn':
-      return withdrawn(event);
+      return { type: event.type, data: withdrawn(event) };
     case 'ApplicationDrafted':
     case 'ApplicationEdited':
     case 'ReviewersAssigned':

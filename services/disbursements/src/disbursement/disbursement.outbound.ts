@@ -1,10 +1,9 @@
 import {
   disbursementEventSchemas,
   type DisbursementIntegrationEventType,
-  type IntegrationEnvelope,
   TOPICS,
 } from '@lib/contracts';
-import type { RelayMapping } from '@lib/event-store';
+import { publicEventMapping, type RelayMapping } from '@lib/event-store';
 import type { DisbursementEvent } from './disbursement';
 
 const PREFIX = 'disbursement-';
@@ -14,26 +13,13 @@ const PREFIX = 'disbursement-';
  * Holds, receiver changes, retries and tx hashes stay private (settlement and grants act on the
  * lifecycle only); treasury-state events are never published.
  */
-export const disbursementOutbound: RelayMapping = (event) => {
-  if (!event.streamId.startsWith(PREFIX)) return null;
-  const mapped = publicData(event as unknown as DisbursementEvent);
-  if (!mapped) return null;
-  const contract = disbursementEventSchemas[mapped.type];
-  const data = contract.data.parse(mapped.data) as Record<string, unknown>;
-  const envelope: IntegrationEnvelope = {
-    eventId: event.eventId,
-    type: mapped.type,
-    schemaVersion: 1,
-    aggregateId: event.streamId.slice(PREFIX.length),
-    streamVersion: event.streamVersion,
-    occurredAt: event.metadata.occurredAt.toISOString(),
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId,
-    actor: event.metadata.actor,
-    data,
-  };
-  return { topic: TOPICS.disbursement, envelope };
-};
+export const disbursementOutbound: RelayMapping = publicEventMapping({
+  topic: TOPICS.disbursement,
+  contracts: disbursementEventSchemas,
+  publicData: (event) =>
+    event.streamId.startsWith(PREFIX) ? publicData(event as unknown as DisbursementEvent) : null,
+  aggregateId: (event) => event.streamId.slice(PREFIX.length),
+});
 
 function publicData(
   event: DisbursementEvent,

@@ -2,36 +2,20 @@ import {
   grantEventSchemas,
   type GrantIntegrationEventData,
   type GrantIntegrationEventType,
-  type IntegrationEnvelope,
   TOPICS,
 } from '@lib/contracts';
-import { aggregateIdOf, type RelayMapping } from '@lib/event-store';
+import { publicEventMapping, type RelayMapping } from '@lib/event-store';
 import { assertNever, type GrantEvent } from './grant';
 
 /**
  * Internal Grant events → public `grants.grant.v1` contracts. A proposed payout account that no
  * admin approved yet and our own settlement bookkeeping stay private.
  */
-export const grantOutbound: RelayMapping = (event) => {
-  const mapped = publicData(event as unknown as GrantEvent);
-  if (!mapped) return null;
-  // Validated against the published contract before it leaves (a mismatch is a bug: the relay
-  // dead-letters it loudly rather than publish something consumers would reject).
-  const data = grantEventSchemas[mapped.type].data.parse(mapped.data) as Record<string, unknown>;
-  const envelope: IntegrationEnvelope = {
-    eventId: event.eventId,
-    type: mapped.type,
-    schemaVersion: 1,
-    aggregateId: aggregateIdOf(event.streamId),
-    streamVersion: event.streamVersion,
-    occurredAt: event.metadata.occurredAt.toISOString(),
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId,
-    actor: event.metadata.actor,
-    data,
-  };
-  return { topic: TOPICS.grant, envelope };
-};
+export const grantOutbound: RelayMapping = publicEventMapping({
+  topic: TOPICS.grant,
+  contracts: grantEventSchemas,
+  publicData: (event) => publicData(event as unknown as GrantEvent),
+});
 
 type Mapped = {
   [T in GrantIntegrationEventType]: { type: T; data: GrantIntegrationEventData<T> };

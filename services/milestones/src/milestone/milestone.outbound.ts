@@ -1,10 +1,5 @@
-import {
-  type IntegrationEnvelope,
-  milestoneEventSchemas,
-  type MilestoneIntegrationEventData,
-  TOPICS,
-} from '@lib/contracts';
-import type { RelayMapping } from '@lib/event-store';
+import { milestoneEventSchemas, type MilestoneIntegrationEventData, TOPICS } from '@lib/contracts';
+import { publicEventMapping, type RelayMapping } from '@lib/event-store';
 import type {
   MilestoneAccepted,
   MilestoneEvent,
@@ -18,26 +13,12 @@ import type {
  * The envelope's aggregate id — and so the Kafka key — is the grant id, not the stream id, so
  * all milestones of one grant land on one partition in order.
  */
-export const milestoneOutbound: RelayMapping = (event) => {
-  const mapped = publicData(event as unknown as MilestoneEvent);
-  if (!mapped) return null;
-  // Validated against the published contract before it leaves: a mismatch is a bug.
-  const contract = milestoneEventSchemas[mapped.type];
-  const data = contract.data.parse(mapped.data) as Record<string, unknown>;
-  const envelope: IntegrationEnvelope = {
-    eventId: event.eventId,
-    type: mapped.type,
-    schemaVersion: contract.schemaVersion,
-    aggregateId: (event.data as { grantId: string }).grantId,
-    streamVersion: event.streamVersion,
-    occurredAt: event.metadata.occurredAt.toISOString(),
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId,
-    actor: event.metadata.actor,
-    data,
-  };
-  return { topic: TOPICS.milestone, envelope };
-};
+export const milestoneOutbound: RelayMapping = publicEventMapping({
+  topic: TOPICS.milestone,
+  contracts: milestoneEventSchemas,
+  publicData: (event) => publicData(event as unknown as MilestoneEvent),
+  aggregateId: (event) => (event.data as { grantId: string }).grantId,
+});
 
 type Published =
   | { type: 'MilestoneSubmitted'; data: MilestoneIntegrationEventData<'MilestoneSubmitted'> }

@@ -1,10 +1,5 @@
-import {
-  payoutEventSchemas,
-  TOPICS,
-  type IntegrationEnvelope,
-  type PayoutIntegrationEventType,
-} from '@lib/contracts';
-import type { RelayMapping } from '@lib/event-store';
+import { payoutEventSchemas, TOPICS, type PayoutIntegrationEventType } from '@lib/contracts';
+import { publicEventMapping, type RelayMapping } from '@lib/event-store';
 
 const PUBLIC = new Set<string>(Object.keys(payoutEventSchemas));
 
@@ -14,23 +9,15 @@ const PUBLIC = new Set<string>(Object.keys(payoutEventSchemas));
  * discrepancy id); signing and death proofs stay private. Data is parsed against the contract
  * before it leaves: a mismatch stops the relay loudly rather than publishing a bad event.
  */
-export const payoutOutbound: RelayMapping = (event) => {
-  if (!PUBLIC.has(event.type)) return null;
-  const contract = payoutEventSchemas[event.type as PayoutIntegrationEventType];
-  const data = contract.data.parse(event.data) as Record<string, unknown>;
-  const key = data.disbursementId ?? data.discrepancyId;
-  const aggregateId = typeof key === 'string' ? key : event.streamId;
-  const envelope: IntegrationEnvelope = {
-    eventId: event.eventId,
-    type: event.type,
-    schemaVersion: 1,
-    aggregateId,
-    streamVersion: event.streamVersion,
-    occurredAt: event.metadata.occurredAt.toISOString(),
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId,
-    actor: event.metadata.actor,
-    data,
-  };
-  return { topic: TOPICS.payout, envelope };
-};
+export const payoutOutbound: RelayMapping = publicEventMapping({
+  topic: TOPICS.payout,
+  contracts: payoutEventSchemas,
+  publicData: (event) =>
+    PUBLIC.has(event.type)
+      ? { type: event.type as PayoutIntegrationEventType, data: event.data }
+      : null,
+  aggregateId: (event, data) => {
+    const key = data.disbursementId ?? data.discrepancyId;
+    return typeof key === 'string' ? key : event.streamId;
+  },
+});
