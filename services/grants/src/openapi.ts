@@ -144,11 +144,14 @@ export const openApiRoutes: RouteConfig[] = [
     path: '/v1/grants/{id}/payout-account/approve',
     tags: ['grants'],
     summary: 'Approve the proposed payout account (admin); in force after the cool-down',
-    description: 'Effective at approval + PAYOUT_ACCOUNT_COOLDOWN_HOURS (default 48).',
+    description:
+      'Effective at approval + PAYOUT_ACCOUNT_COOLDOWN_HOURS (default 48). The body names the ' +
+      'account approved; if another proposal has replaced it since, the answer is 409 ' +
+      '`payout_account_mismatch` and nothing changes.',
     request: {
       params: grantIdParams,
       headers: changeHeaders,
-      body: jsonBody(approvePayoutAccountBody, { required: false, example: {} }),
+      body: jsonBody(approvePayoutAccountBody, { example: { payoutAccount: 'new-payout.near' } }),
     },
     responses: { ...grantAnswer('Scheduled'), ...problems(400, 401, 403, 404, 409, 422) },
   },

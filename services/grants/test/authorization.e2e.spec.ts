@@ -150,7 +150,7 @@ describe('authorization: every grants route × every caller', () => {
       name: 'POST /v1/grants/{id}/payout-account/approve',
       method: 'post',
       path: (id) => `/v1/grants/${id}/payout-account/approve`,
-      body: async () => ({}),
+      body: async (grant) => ({ payoutAccount: grant.next.accountId }),
       stage: 'change_requested',
       expected: adminOnly(200),
       runsLast: 'admin',

@@ -194,10 +194,15 @@ describe('GET /v1/grants as CSV, and identities as (issuer, sub)', () => {
       .api()
       .post(`/v1/grants/${id}/payout-account/approve`)
       .set(auth(lookalike))
-      .send({});
+      .send({ payoutAccount: next.accountId });
     expect(approval.status).toBe(403);
     expect(approval.body.code).toBe('founder_cannot_approve');
-    await h.api().post(`/v1/grants/${id}/payout-account/approve`).set(auth(admin)).expect(200);
+    await h
+      .api()
+      .post(`/v1/grants/${id}/payout-account/approve`)
+      .set(auth(admin))
+      .send({ payoutAccount: next.accountId })
+      .expect(200);
     const after = await h.api().get(`/v1/grants/${id}`).set(auth(founder.token)).expect(200);
     expect(after.body.pendingPayoutAccountChange).toMatchObject({ account: next.accountId });
     expect(after.body.payoutAccount).toBe(payout.accountId);

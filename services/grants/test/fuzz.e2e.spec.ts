@@ -84,7 +84,11 @@ describe('fuzzing every grants route: body, query, headers, path', () => {
         valid: { accountId: 'next.test.near' },
       },
       { path: `/v1/grants/${id}/payout-account`, token: founder.token, valid: signedShape },
-      { path: `/v1/grants/${id}/payout-account/approve`, token: admin, valid: {} },
+      {
+        path: `/v1/grants/${id}/payout-account/approve`,
+        token: admin,
+        valid: { payoutAccount: 'next.test.near' },
+      },
       {
         path: `/v1/grants/${id}/kyc`,
         token: admin,

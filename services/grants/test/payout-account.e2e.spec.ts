@@ -67,7 +67,7 @@ describe('payout-account change: proof by the new account, admin approval, cool-
       .api()
       .post(`/v1/grants/${id}/payout-account/approve`)
       .set(auth(admin))
-      .send({});
+      .send({ payoutAccount: next.accountId });
     expect(early.status).toBe(409);
     expect(early.body.code).toBe('no_payout_account_change');
 
@@ -83,14 +83,35 @@ describe('payout-account change: proof by the new account, admin approval, cool-
       .api()
       .post(`/v1/grants/${id}/payout-account/approve`)
       .set(auth(founder.token))
-      .send({})
+      .send({ payoutAccount: next.accountId })
       .expect(403);
+
+    // an approval names the account it approves: another one is refused and changes nothing
+    const mismatch = await h
+      .api()
+      .post(`/v1/grants/${id}/payout-account/approve`)
+      .set(auth(admin))
+      .send({ payoutAccount: payout.accountId });
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.body.code).toBe('payout_account_mismatch');
+    const missing = await h
+      .api()
+      .post(`/v1/grants/${id}/payout-account/approve`)
+      .set(auth(admin))
+      .send({});
+    expect(missing.status).toBe(422);
+    expect(missing.body.errors.map((e: { field: string }) => e.field)).toEqual(['payoutAccount']);
+    const unchanged = await h.api().get(`/v1/grants/${id}`).set(auth(admin)).expect(200);
+    expect(unchanged.body.pendingPayoutAccountChange).toMatchObject({
+      account: next.accountId,
+      status: 'awaiting_approval',
+    });
 
     const approved = await h
       .api()
       .post(`/v1/grants/${id}/payout-account/approve`)
       .set(auth(admin))
-      .send({})
+      .send({ payoutAccount: next.accountId })
       .expect(200);
     const effectiveAt = approved.body.pendingPayoutAccountChange.effectiveAt as string;
     expect(approved.body).toMatchObject({
@@ -153,7 +174,12 @@ describe('payout-account change: proof by the new account, admin approval, cool-
       .set(auth(founder.token))
       .send(await h.sign(next, await challengeFor(founder.token, id, next)))
       .expect(200);
-    await h.api().post(`/v1/grants/${id}/payout-account/approve`).set(auth(admin)).expect(200);
+    await h
+      .api()
+      .post(`/v1/grants/${id}/payout-account/approve`)
+      .set(auth(admin))
+      .send({ payoutAccount: next.accountId })
+      .expect(200);
     h.clock.advance(49 * HOUR);
     const issued = await h
       .api()

@@ -213,10 +213,10 @@ export class GrantController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const expectedVersion = ifMatchVersion(match);
-    validateBody(approvePayoutAccountBody, body);
+    const { payoutAccount } = validateBody(approvePayoutAccountBody, body);
     return this.run(res, user, grantId(id), expectedVersion, {
       type: 'ApprovePayoutAccountChange',
-      data: { cooldownHours: this.config.PAYOUT_ACCOUNT_COOLDOWN_HOURS },
+      data: { payoutAccount, cooldownHours: this.config.PAYOUT_ACCOUNT_COOLDOWN_HOURS },
       metadata: { now: this.clock.now(), actor: user },
     });
   }

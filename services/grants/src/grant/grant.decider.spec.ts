@@ -271,7 +271,7 @@ describe('commands on a grant that does not exist', () => {
     }),
     () => ({
       type: 'ApprovePayoutAccountChange',
-      data: { cooldownHours: 48 },
+      data: { payoutAccount: newPayout, cooldownHours: 48 },
       metadata: meta(admin),
     }),
     () => ({
@@ -438,10 +438,10 @@ describe('RequestPayoutAccountChange', () => {
 });
 
 describe('ApprovePayoutAccountChange', () => {
-  const approve = (actor: Actor, cooldownHours = 48) =>
+  const approve = (actor: Actor, cooldownHours = 48, payoutAccount = newPayout) =>
     ({
       type: 'ApprovePayoutAccountChange',
-      data: { cooldownHours },
+      data: { payoutAccount, cooldownHours },
       metadata: meta(actor),
     }) satisfies GrantCommand;
 
@@ -470,8 +470,19 @@ describe('ApprovePayoutAccountChange', () => {
   it('names the latest account as the previous one', () => {
     const third = `third-${randomUUID().slice(0, 6)}.near`;
     given([awarded(), changeRequested(), changed(at), changeRequested(third)])
-      .when(approve(admin))
+      .when(approve(admin, 48, third))
       .then([changed('2026-12-03T10:00:00.000Z', third, newPayout)]);
+  });
+
+  it('approves only the account it names: the one awaiting approval', () => {
+    const third = `third-${randomUUID().slice(0, 6)}.near`;
+    // The admin reviewed newPayout; the founder has since proposed third instead.
+    given([awarded(), changeRequested(), changeRequested(third)])
+      .when(approve(admin, 48, newPayout))
+      .thenThrows('payout_account_mismatch', 409);
+    given([awarded(), changeRequested(third)])
+      .when(approve(admin, 48, third))
+      .then([changed('2026-12-03T10:00:00.000Z', third)]);
   });
 
   it('needs a pending change', () => {
@@ -754,7 +765,10 @@ describe('random command sequences on one grant (property)', () => {
             case 'approve':
               command = {
                 type: 'ApprovePayoutAccountChange',
-                data: { cooldownHours: 48 },
+                data: {
+                  payoutAccount: state.requestedPayoutAccount?.account ?? 'none.near',
+                  cooldownHours: 48,
+                },
                 metadata: meta2(step.asAdmin ? admin : reviewer),
               };
               break;
@@ -857,10 +871,10 @@ describe('pinned rules and error details (mutation testing)', () => {
       data: { payoutAccount: account, signerPublicKey: 'ed25519:new' },
       metadata: meta(founder, when),
     }) satisfies GrantCommand;
-  const approve = (actor: Actor, cooldownHours = 48) =>
+  const approve = (actor: Actor, cooldownHours = 48, payoutAccount = newPayout) =>
     ({
       type: 'ApprovePayoutAccountChange',
-      data: { cooldownHours },
+      data: { payoutAccount, cooldownHours },
       metadata: meta(actor),
     }) satisfies GrantCommand;
   const kyc = (status: 'verified' | 'rejected' | 'expired', expiresAt: string | null) =>
@@ -1026,6 +1040,13 @@ describe('pinned rules and error details (mutation testing)', () => {
         'the cool-down must be a whole number of hours ≥ 0',
       );
     }
+    fails(
+      [awarded(), changeRequested(`other-${id.slice(0, 6)}.near`)],
+      approve(admin),
+      'payout_account_mismatch',
+      409,
+      `the change awaiting approval is for other-${id.slice(0, 6)}.near, not ${newPayout}`,
+    );
     fails(
       [awarded(), changeRequested(), cancelled()],
       approve(admin),

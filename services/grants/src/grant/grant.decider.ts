@@ -40,6 +40,8 @@ export type RequestPayoutAccountChange = Command<
 export type ApprovePayoutAccountChange = Command<
   'ApprovePayoutAccountChange',
   {
+    /** The proposed account the approver saw; must be the one awaiting approval. */
+    payoutAccount: string;
     /** From config (`PAYOUT_ACCOUNT_COOLDOWN_HOURS`). */
     cooldownHours: number;
   }
@@ -191,7 +193,13 @@ function approvePayoutAccountChange(
   if (actor.sub === state.founder) {
     throw new GrantError('founder_cannot_approve', 'the founder cannot approve their own change');
   }
-  const { cooldownHours } = command.data;
+  const { cooldownHours, payoutAccount } = command.data;
+  if (payoutAccount !== requested.account) {
+    throw new GrantError(
+      'payout_account_mismatch',
+      `the change awaiting approval is for ${requested.account}, not ${payoutAccount}`,
+    );
+  }
   if (!Number.isInteger(cooldownHours) || cooldownHours < 0) {
     throw new GrantError('invalid_cooldown', 'the cool-down must be a whole number of hours ≥ 0');
   }

@@ -70,8 +70,13 @@ export const signedMessageBody = object({
 });
 export type SignedMessage = z.output<typeof signedMessageBody>;
 
-/** `POST /v1/grants/{id}/payout-account/approve` — no fields. */
-export const approvePayoutAccountBody = optionalBody(object({}));
+/**
+ * `POST /v1/grants/{id}/payout-account/approve` — the account the admin approves, as they saw it:
+ * an approval never applies to a different proposal that replaced the one reviewed.
+ */
+export const approvePayoutAccountBody = object({
+  payoutAccount: nearAccountIdSchema.describe('The proposed payout account being approved'),
+});
 
 /** `POST /v1/grants/{id}/kyc`. */
 export const kycBody = object({

@@ -10,6 +10,7 @@ const ERROR_STATUS = {
   grant_closed: 409,
   no_payout_account_change: 409,
   payout_account_unchanged: 409,
+  payout_account_mismatch: 409,
   admin_role_required: 403,
   founder_cannot_approve: 403,
   signer_not_payout_account: 403,
