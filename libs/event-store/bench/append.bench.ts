@@ -16,47 +16,22 @@ import {
 } from '@event-driven-io/emmett-postgresql';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { installEventStoreSchema, PostgresEventStore } from '../src';
+import {
+  type Appender,
+  type AppendRow,
+  appendRow,
+  BENCH_DB as DB,
+  emmettAppender,
+  metadata,
+  oursAppender,
+  payload,
+} from './appenders';
 
-const DB =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/incubator_test';
+export type { AppendRow } from './appenders';
+
 const WARMUP_MS = 500;
-
-interface Appender {
-  name: string;
-  /** true = appended, false = concurrency conflict */
-  append(streamId: string): Promise<boolean>;
-}
-
-const payload = () => ({
-  grantId: randomUUID(),
-  trancheNo: 2,
-  amount: '12500.00',
-  currency: 'NEAR',
-  memo: 'Milestone 2 accepted by the review committee; release second tranche to the payout account.',
-});
-const metadata = () => ({
-  correlationId: randomUUID(),
-  causationId: null,
-  actor: 'user:reviewer-7',
-  occurredAt: new Date(),
-});
-
-function ours(store: PostgresEventStore): Appender {
-  return {
-    name: 'ours',
-    append: async (streamId) => {
-      await store.append(streamId, 'any', [
-        { eventId: randomUUID(), type: 'TrancheReleased', data: payload(), metadata: metadata() },
-      ]);
-      return true;
-    },
-  };
-}
 
 /** The same columns as our events table, one primary key, no chain, no stream row. */
 async function plain(pool: Pool, schema: string): Promise<Appender> {
@@ -95,93 +70,6 @@ async function plain(pool: Pool, schema: string): Promise<Appender> {
       });
       return true;
     },
-  };
-}
-
-function emmett(store: EmmettStore): Appender {
-  return {
-    name: 'emmett',
-    append: async (streamId) => {
-      const m = metadata();
-      try {
-        await store.appendToStream(streamId, [
-          {
-            type: 'TrancheReleased',
-            data: payload(),
-            metadata: { ...m, occurredAt: m.occurredAt.toISOString() },
-          } as never,
-        ]);
-        return true;
-      } catch (error) {
-        if (/version/i.test((error as Error).message)) return false;
-        throw error;
-      }
-    },
-  };
-}
-
-export interface AppendRow {
-  store: string;
-  streams: number;
-  writers: number;
-  events: number;
-  conflicts: number;
-  eventsPerSecond: number;
-  p50: number;
-  p99: number;
-  /** CPU time of this Node process per appended event (µs): the client's share of the cost. */
-  clientCpuMicros: number;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function appendRow(
-  appender: Appender,
-  streamCount: number,
-  writers: number,
-  seconds: number,
-): Promise<AppendRow> {
-  const prefix = `bench-${randomBytes(3).toString('hex')}`;
-  const streams = Array.from({ length: streamCount }, (_, i) => `${prefix}-${i}`);
-  const latencies: number[] = [];
-  let events = 0;
-  let conflicts = 0;
-  const start = performance.now();
-  const measureFrom = start + WARMUP_MS;
-  const end = measureFrom + seconds * 1000;
-  let next = 0;
-  let cpuAtMeasure: NodeJS.CpuUsage | undefined;
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      for (;;) {
-        const t0 = performance.now();
-        if (t0 >= end) return;
-        const ok = await appender.append(streams[next++ % streams.length]);
-        const t1 = performance.now();
-        if (t0 < measureFrom) continue;
-        cpuAtMeasure ??= process.cpuUsage();
-        latencies.push(t1 - t0);
-        if (ok) events++;
-        else conflicts++;
-      }
-    }),
-  );
-  const elapsed = (Math.max(performance.now(), end) - measureFrom) / 1000;
-  const cpu = process.cpuUsage(cpuAtMeasure);
-  latencies.sort((a, b) => a - b);
-  return {
-    store: appender.name,
-    streams: streamCount,
-    writers,
-    events,
-    conflicts,
-    eventsPerSecond: events / elapsed,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    clientCpuMicros: (cpu.user + cpu.system) / Math.max(events, 1),
   };
 }
 
@@ -246,12 +134,13 @@ export async function runAppendBench(
     await admin.query(`CREATE SCHEMA ${emtSchema}`);
     const appenders: Appender[] = [];
     for (const name of stores) {
-      if (name === 'ours') appenders.push(ours(new PostgresEventStore(oursPool, oursSchema)));
+      if (name === 'ours')
+        appenders.push(oursAppender(new PostgresEventStore(oursPool, oursSchema)));
       else if (name === 'plain') appenders.push(await plain(plainPool, oursSchema));
       else if (name === 'emmett') {
         emtStore = getPostgreSQLEventStore(emtUrl, { connectionOptions: { pool: emtPool } });
         await emtStore.schema.migrate();
-        appenders.push(emmett(emtStore));
+        appenders.push(emmettAppender(emtStore));
       } else throw new Error(`unknown store ${name}`);
     }
     const { rows: pg } = await admin.query<{ v: string; sc: string; fs: string }>(
@@ -269,7 +158,7 @@ export async function runAppendBench(
     for (let round = 1; round <= rounds; round++) {
       for (const writers of writerCounts) {
         for (const appender of appenders) {
-          const row = await appendRow(appender, streams, writers, seconds);
+          const row = await appendRow(appender, streams, writers, seconds, WARMUP_MS);
           all.push(row);
           log(
             `round ${round} append ${row.store.padEnd(6)} streams=${streams} writers=${String(writers).padStart(2)} ` +

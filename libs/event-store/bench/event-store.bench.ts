@@ -13,150 +13,26 @@ import {
   getPostgreSQLEventStore,
   type PostgresEventStore as EmmettStore,
 } from '@event-driven-io/emmett-postgresql';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { installEventStoreSchema, PostgresEventStore, SubscriptionRunner } from '../src';
+import {
+  type AppendRow,
+  appendRow,
+  BENCH_DB as DB,
+  emmettAppender,
+  oursAppender,
+  type SeedingAppender,
+} from './appenders';
 
-const DB =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/incubator_test';
 const ROW_SECONDS = Number(process.env.BENCH_ROW_SECONDS ?? 4);
 const CATCHUP_EVENTS = Number(process.env.BENCH_CATCHUP_EVENTS ?? 100_000);
 const WARMUP_MS = 300;
 const EMMETT_CATCHUP_SECONDS = Number(process.env.BENCH_EMMETT_CATCHUP_SECONDS ?? 15);
 
-interface Appender {
-  name: string;
-  /** true = appended, false = concurrency conflict */
-  append(streamId: string): Promise<boolean>;
-  appendBatch(streamId: string, count: number): Promise<void>;
-}
-
-const payload = () => ({
-  grantId: randomUUID(),
-  trancheNo: 2,
-  amount: '12500.00',
-  currency: 'NEAR',
-  memo: 'Milestone 2 accepted by the review committee; release second tranche to the payout account.',
-});
-const metadata = () => ({
-  correlationId: randomUUID(),
-  causationId: null,
-  actor: 'user:reviewer-7',
-  occurredAt: new Date(),
-});
-
-function ours(store: PostgresEventStore): Appender {
-  const event = () => ({
-    eventId: randomUUID(),
-    type: 'TrancheReleased',
-    data: payload(),
-    metadata: metadata(),
-  });
-  return {
-    name: 'ours',
-    append: async (streamId) => {
-      await store.append(streamId, 'any', [event()]);
-      return true;
-    },
-    appendBatch: async (streamId, count) => {
-      await store.append(streamId, 'any', Array.from({ length: count }, event));
-    },
-  };
-}
-
-function emmett(store: EmmettStore): Appender {
-  const event = () => {
-    const m = metadata();
-    return {
-      type: 'TrancheReleased',
-      data: payload(),
-      metadata: { ...m, occurredAt: m.occurredAt.toISOString() },
-    };
-  };
-  return {
-    name: 'emmett',
-    append: async (streamId) => {
-      try {
-        await store.appendToStream(streamId, [event() as never]);
-        return true;
-      } catch (error) {
-        if (
-          (error as Error).name === 'ExpectedVersionConflictError' ||
-          /version/i.test((error as Error).message)
-        )
-          return false;
-        throw error;
-      }
-    },
-    appendBatch: async (streamId, count) => {
-      await store.appendToStream(streamId, Array.from({ length: count }, event) as never[]);
-    },
-  };
-}
-
-interface RowResult {
-  store: string;
-  streams: number;
-  writers: number;
-  events: number;
-  conflicts: number;
-  eventsPerSecond: number;
-  p50: number;
-  p99: number;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function appendRow(
-  appender: Appender,
-  streamCount: number,
-  writers: number,
-): Promise<RowResult> {
-  const prefix = `bench-${randomBytes(3).toString('hex')}`;
-  const streams = Array.from({ length: streamCount }, (_, i) => `${prefix}-${i}`);
-  const latencies: number[] = [];
-  let events = 0;
-  let conflicts = 0;
-  const start = performance.now();
-  const measureFrom = start + WARMUP_MS;
-  const end = measureFrom + ROW_SECONDS * 1000;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      for (;;) {
-        const t0 = performance.now();
-        if (t0 >= end) return;
-        const ok = await appender.append(streams[next++ % streams.length]);
-        const t1 = performance.now();
-        if (t0 < measureFrom) continue;
-        latencies.push(t1 - t0);
-        if (ok) events++;
-        else conflicts++;
-      }
-    }),
-  );
-  const elapsed = (Math.max(performance.now(), end) - measureFrom) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    store: appender.name,
-    streams: streamCount,
-    writers,
-    events,
-    conflicts,
-    eventsPerSecond: events / elapsed,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
-}
-
-async function seed(appender: Appender, total: number): Promise<void> {
+async function seed(appender: SeedingAppender, total: number): Promise<void> {
   const batch = 100;
   let written = 0;
   const streams = 1000;
@@ -179,7 +55,7 @@ async function main(): Promise<void> {
   const oursPool = new Pool({ connectionString: DB, max: 32, application_name: 'bench-ours' });
   const emtUrl = `${DB}${DB.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${emtSchema}`)}`;
   const emtPool = new Pool({ connectionString: emtUrl, max: 32, application_name: 'bench-emmett' });
-  const results: RowResult[] = [];
+  const results: AppendRow[] = [];
   let emtStore: EmmettStore | undefined;
   try {
     await installEventStoreSchema(admin, oursSchema);
@@ -187,7 +63,7 @@ async function main(): Promise<void> {
     const store = new PostgresEventStore(oursPool, oursSchema);
     emtStore = getPostgreSQLEventStore(emtUrl, { connectionOptions: { pool: emtPool } });
     await emtStore.schema.migrate();
-    const appenders = [ours(store), emmett(emtStore)];
+    const appenders = [oursAppender(store), emmettAppender(emtStore)];
     const { rows: pg } = await admin.query<{ v: string }>(
       `SELECT current_setting('server_version') AS v`,
     );
@@ -200,7 +76,7 @@ async function main(): Promise<void> {
     for (const streams of [1, 100]) {
       for (const writers of [1, 8, 32]) {
         for (const appender of appenders) {
-          const row = await appendRow(appender, streams, writers);
+          const row = await appendRow(appender, streams, writers, ROW_SECONDS, WARMUP_MS);
           results.push(row);
           console.log(
             `append ${row.store.padEnd(6)} streams=${String(streams).padStart(3)} writers=${String(writers).padStart(2)} ` +

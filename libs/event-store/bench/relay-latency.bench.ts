@@ -17,19 +17,13 @@ import {
   PostgresEventStore,
   toIntegrationEnvelope,
 } from '../src';
+import { BENCH_DB as DB, percentile } from './appenders';
 
-const DB =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/incubator_test';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const RATE = Number(process.env.RELAY_BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.RELAY_BENCH_SECONDS ?? 20);
 
 type ChildMessage = { kind: 'ready' } | { kind: 'received'; eventId: string; latencyMs: number };
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function main(): Promise<void> {
   const tag = randomBytes(4).toString('hex');
