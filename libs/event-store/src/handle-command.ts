@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { ProblemError } from '@lib/contracts';
+import { currentCorrelationId } from '@lib/platform';
 import type { PoolClient } from 'pg';
 import { StreamVersionConflictError } from './errors';
 import type { PostgresEventStore } from './postgres-event-store';
@@ -28,7 +31,8 @@ export interface HandleCommandOptions<Command, State, Event extends DecidedEvent
   /** Attempts in total when retrying; default 3. */
   maxAttempts?: number;
   metadata: EventMetadata;
-  newEventId: () => string;
+  /** Ids of the new events; default `randomUUID`. */
+  newEventId?: () => string;
   /** Load and append inside the caller's transaction (e.g. together with an inbox row). */
   client?: PoolClient;
   /**
@@ -158,7 +162,7 @@ async function appendDecided<Command, State, Event extends DecidedEvent>(
 ): Promise<{ result: HandleCommandResult<State>; cached: () => State }> {
   const drafts = events.map((event, index) => ({
     ...event,
-    eventId: options.newEventId(),
+    eventId: (options.newEventId ?? randomUUID)(),
     streamVersion: version + index + 1,
   }));
   const appended = await store.append(
@@ -230,4 +234,53 @@ async function loadDecideAppend<Command, State, Event extends DecidedEvent>(
 function asDecided<Event extends DecidedEvent>(event: StoredEvent): Event {
   // The store does not know the domain's event union; upcasters bring data to the latest schema.
   return { type: event.type, data: event.data, schemaVersion: event.schemaVersion } as Event;
+}
+
+/** What a command says about who issues it when (`Command` of @lib/contracts). */
+export interface IssuedCommand {
+  metadata: { actor: { sub: string }; now: Date };
+}
+
+/**
+ * The metadata of the events a command appends: its actor and time, the correlation id given
+ * (a consumed event's), else the request's, else a new one, and the causation id given (the event
+ * it answers), else none.
+ */
+export function commandMetadata(
+  command: IssuedCommand,
+  trace: { correlationId?: string; causationId?: string | null } = {},
+): EventMetadata {
+  return {
+    correlationId: trace.correlationId ?? currentCorrelationId() ?? randomUUID(),
+    causationId: trace.causationId ?? null,
+    actor: command.metadata.actor.sub,
+    occurredAt: command.metadata.now,
+  };
+}
+
+/** A stream folded from its first event: the state and the version (0 for no events). */
+export async function loadStream<State, Event>(
+  store: PostgresEventStore,
+  streamId: string,
+  fold: { evolve: (state: State, event: Event) => State; initialState: () => State },
+  options: { client?: PoolClient } = {},
+): Promise<{ state: State; version: number }> {
+  const events = await store.readStream(streamId, options);
+  let state = fold.initialState();
+  // The store does not know the domain's event union; upcasters bring data to the latest schema.
+  for (const event of events) state = fold.evolve(state, event as unknown as Event);
+  return { state, version: events.length === 0 ? 0 : events[events.length - 1].streamVersion };
+}
+
+/**
+ * A {@link StreamVersionConflictError} as the problem an HTTP caller gets: 409
+ * `version_conflict`, naming the aggregate and both versions. Any other error is returned as is.
+ */
+export function versionConflictAsProblem(error: unknown, aggregate: string): unknown {
+  if (!(error instanceof StreamVersionConflictError)) return error;
+  return new ProblemError(
+    409,
+    'version_conflict',
+    `${aggregate} changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
+  );
 }

@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
+  commandMetadata,
   handleCommand,
+  loadStream,
   PostgresEventStore,
   StreamStateCache,
-  StreamVersionConflictError,
+  versionConflictAsProblem,
 } from '@lib/event-store';
-import { currentCorrelationId, ProblemError, SERVICE_CONFIG } from '@lib/platform';
+import { SERVICE_CONFIG } from '@lib/platform';
 import type { ApplicationsConfig } from '../config';
 import {
   type Application,
@@ -60,12 +61,7 @@ export class ApplicationHandler {
           initialState,
           command,
           expectedVersion: options.expectedVersion,
-          metadata: {
-            correlationId: currentCorrelationId() ?? randomUUID(),
-            actor: command.metadata.actor.sub,
-            occurredAt: command.metadata.now,
-          },
-          newEventId: randomUUID,
+          metadata: commandMetadata(command),
           cache: this.states,
           // A draft's id was just generated: no stream to read (a clash still ends as before).
           expectNew: command.type === 'CreateDraft',
@@ -74,24 +70,18 @@ export class ApplicationHandler {
       if (result.state.status === 'empty') throw notFound();
       return { state: result.state, version: result.nextVersion };
     } catch (error) {
-      if (error instanceof StreamVersionConflictError) {
-        throw new ProblemError(
-          HttpStatus.CONFLICT,
-          'version_conflict',
-          `application changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
-        );
-      }
-      throw error;
+      throw versionConflictAsProblem(error, 'application');
     }
   }
 
   /** Current state folded from the stream (authoritative, not a projection). */
   async load(applicationId: string): Promise<LoadedApplication> {
-    const events = await this.store.readStream(applicationStreamId(applicationId));
-    let state = initialState();
-    for (const event of events) state = evolve(state, event as unknown as ApplicationEvent);
+    const { state, version } = await loadStream(this.store, applicationStreamId(applicationId), {
+      evolve,
+      initialState,
+    });
     if (state.status === 'empty') throw notFound();
-    return { state, version: events[events.length - 1].streamVersion };
+    return { state, version };
   }
 }
 

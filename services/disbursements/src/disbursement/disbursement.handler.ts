@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { handleCommand, PostgresEventStore, StreamVersionConflictError } from '@lib/event-store';
-import type { AssetRegistry } from '@lib/near';
 import {
-  currentCorrelationId,
-  PG_POOL,
-  ProblemError,
-  SERVICE_CONFIG,
-  withTransaction,
-} from '@lib/platform';
+  commandMetadata,
+  handleCommand,
+  loadStream,
+  PostgresEventStore,
+  versionConflictAsProblem,
+} from '@lib/event-store';
+import type { AssetRegistry } from '@lib/near';
+import { PG_POOL, ProblemError, SERVICE_CONFIG, withTransaction } from '@lib/platform';
 import type { DisbursementsConfig } from '../config';
 import { policyFor } from '../treasury/treasury-policy';
 import {
@@ -81,13 +80,7 @@ export class DisbursementHandler {
           command,
           expectedVersion: options.expectedVersion,
           retryOnConflict: options.expectedVersion === undefined,
-          metadata: {
-            correlationId: currentCorrelationId() ?? randomUUID(),
-            causationId: options.causationId ?? null,
-            actor: command.metadata.actor.sub,
-            occurredAt: command.metadata.now,
-          },
-          newEventId: randomUUID,
+          metadata: commandMetadata(command, { causationId: options.causationId }),
           client,
         },
       );
@@ -120,11 +113,12 @@ export class DisbursementHandler {
 
   /** Current state folded from the stream (authoritative). */
   async load(disbursementId: string): Promise<LoadedDisbursement> {
-    const events = await this.store.readStream(disbursementStreamId(disbursementId));
-    let state = initialState();
-    for (const event of events) state = evolve(state, event as unknown as DisbursementEvent);
+    const { state, version } = await loadStream(this.store, disbursementStreamId(disbursementId), {
+      evolve,
+      initialState,
+    });
     if (state.status === 'empty') throw toProblem(notFound());
-    return { state, version: events[events.length - 1].streamVersion };
+    return { state, version };
   }
 
   view(state: Disbursement, version: number) {
@@ -141,12 +135,5 @@ const notFound = () => new DisbursementError('disbursement_not_found', 'no such 
 
 function toProblem(error: unknown): unknown {
   if (error instanceof DisbursementError) return new DisbursementProblem(error);
-  if (error instanceof StreamVersionConflictError) {
-    return new ProblemError(
-      HttpStatus.CONFLICT,
-      'version_conflict',
-      `disbursement changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
-    );
-  }
-  return error;
+  return versionConflictAsProblem(error, 'disbursement');
 }

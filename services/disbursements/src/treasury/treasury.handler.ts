@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { handleCommand, PostgresEventStore } from '@lib/event-store';
-import { currentCorrelationId, PG_POOL, ProblemError, withTransaction } from '@lib/platform';
+import { commandMetadata, handleCommand, loadStream, PostgresEventStore } from '@lib/event-store';
+import { PG_POOL, ProblemError, withTransaction } from '@lib/platform';
 import { DISBURSEMENT_EVENT_STORE } from '../disbursement/disbursement.handler';
 import {
   decideTreasury,
@@ -48,13 +47,7 @@ export class TreasuryHandler {
           initialState: initialTreasuryState,
           command,
           retryOnConflict: true,
-          metadata: {
-            correlationId: currentCorrelationId() ?? randomUUID(),
-            causationId: options.causationId ?? null,
-            actor: command.metadata.actor.sub,
-            occurredAt: command.metadata.now,
-          },
-          newEventId: randomUUID,
+          metadata: commandMetadata(command, { causationId: options.causationId }),
           client,
         },
       );
@@ -71,10 +64,12 @@ export class TreasuryHandler {
   }
 
   async load(client?: PoolClient): Promise<TreasuryState> {
-    const events = await this.store.readStream(TREASURY_STREAM, { client });
-    return events.reduce(
-      (state, event) => evolveTreasury(state, event as unknown as TreasuryEvent),
-      initialTreasuryState(),
+    const { state } = await loadStream(
+      this.store,
+      TREASURY_STREAM,
+      { evolve: evolveTreasury, initialState: initialTreasuryState },
+      { client },
     );
+    return state;
   }
 }

@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import {
+  commandMetadata,
   handleCommand,
+  loadStream,
   PostgresEventStore,
   StreamStateCache,
-  StreamVersionConflictError,
+  versionConflictAsProblem,
 } from '@lib/event-store';
-import { currentCorrelationId, ProblemError } from '@lib/platform';
 import { type Grant, type GrantEvent, type GrantState, evolve, initialState } from './grant';
 import { decide, type GrantCommand } from './grant.decider';
 import { GrantError } from './grant.errors';
@@ -52,13 +52,7 @@ export class GrantHandler {
         initialState,
         command,
         expectedVersion: options.expectedVersion,
-        metadata: {
-          correlationId: options.correlationId ?? currentCorrelationId() ?? randomUUID(),
-          causationId: options.causationId ?? null,
-          actor: command.metadata.actor.sub,
-          occurredAt: command.metadata.now,
-        },
-        newEventId: randomUUID,
+        metadata: commandMetadata(command, options),
         client: options.client,
         cache: options.client ? undefined : this.states,
       });
@@ -69,24 +63,18 @@ export class GrantHandler {
         appended: result.newEvents.length,
       };
     } catch (error) {
-      if (error instanceof StreamVersionConflictError) {
-        throw new ProblemError(
-          HttpStatus.CONFLICT,
-          'version_conflict',
-          `grant changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
-        );
-      }
-      throw error;
+      throw versionConflictAsProblem(error, 'grant');
     }
   }
 
   /** Current state folded from the stream (authoritative, not a projection). */
   async load(grantId: string): Promise<LoadedGrant> {
-    const events = await this.store.readStream(grantStreamId(grantId));
-    let state = initialState();
-    for (const event of events) state = evolve(state, event as unknown as GrantEvent);
+    const { state, version } = await loadStream(this.store, grantStreamId(grantId), {
+      evolve,
+      initialState,
+    });
     if (state.status === 'empty') throw notFound();
-    return { state, version: events[events.length - 1].streamVersion };
+    return { state, version };
   }
 }
 

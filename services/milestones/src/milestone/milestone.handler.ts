@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import {
+  commandMetadata,
   handleCommand,
+  loadStream,
   PostgresEventStore,
   StreamStateCache,
-  StreamVersionConflictError,
+  versionConflictAsProblem,
 } from '@lib/event-store';
-import { currentCorrelationId, ProblemError } from '@lib/platform';
+import { ProblemError } from '@lib/platform';
 import {
   decide,
   evolve,
@@ -75,12 +76,7 @@ export class MilestoneHandler {
           initialState,
           command,
           expectedVersion: options.expectedVersion,
-          metadata: {
-            correlationId: currentCorrelationId() ?? randomUUID(),
-            actor: command.metadata.actor.sub,
-            occurredAt: command.metadata.now,
-          },
-          newEventId: randomUUID,
+          metadata: commandMetadata(command),
           cache: this.states,
         },
       );
@@ -109,13 +105,7 @@ export class MilestoneHandler {
       initialState,
       command,
       retryOnConflict: true,
-      metadata: {
-        correlationId: origin.correlationId,
-        causationId: origin.causationId,
-        actor: command.metadata.actor.sub,
-        occurredAt: command.metadata.now,
-      },
-      newEventId: randomUUID,
+      metadata: commandMetadata(command, origin),
       client: origin.client,
     });
     this.states.delete(streamId); // written outside the cache
@@ -123,11 +113,12 @@ export class MilestoneHandler {
 
   /** Current state folded from the stream (authoritative, not the projection). */
   async load(grantId: string, number: number): Promise<LoadedMilestone> {
-    const events = await this.store.readStream(milestoneStreamId(grantId, number));
-    let state = initialState();
-    for (const event of events) state = evolve(state, event as unknown as MilestoneEvent);
+    const { state, version } = await loadStream(this.store, milestoneStreamId(grantId, number), {
+      evolve,
+      initialState,
+    });
     if (state.status === 'not_opened') throw asProblem(notFound());
-    return { state, version: events[events.length - 1].streamVersion };
+    return { state, version };
   }
 }
 
@@ -138,12 +129,5 @@ function asProblem(error: unknown): unknown {
   if (error instanceof MilestoneError) {
     return new ProblemError(error.status, error.code, error.message, error.errors);
   }
-  if (error instanceof StreamVersionConflictError) {
-    return new ProblemError(
-      HttpStatus.CONFLICT,
-      'version_conflict',
-      `milestone changed concurrently (expected version ${String(error.expected)}, now ${String(error.actual)}); reload and retry`,
-    );
-  }
-  return error;
+  return versionConflictAsProblem(error, 'milestone');
 }
