@@ -6,6 +6,7 @@ import {
   StreamVersionConflictError,
   canonicalEvent,
   chainHash,
+  verifyHashChains,
 } from '.';
 import { freshStore, newEvent, streamOf, TEST_DATABASE_URL, type TestStore } from '../test/support';
 
@@ -210,6 +211,46 @@ describe('PostgresEventStore (real Postgres)', () => {
     expect(results.map((r) => r.nextVersion).sort((x, y) => x - y)).toEqual(
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
+  });
+
+  it("writers with 'any' that race the creator of a new stream wait for it and continue its chain", async () => {
+    const streamId = streamOf('disbursement');
+    const creator = await t.pool.connect();
+    try {
+      await creator.query('BEGIN');
+      await t.store.append(streamId, 'no_stream', [newEvent('Opened')], { client: creator });
+      // They find no stream row, try to create it and queue on the creator's uncommitted row.
+      const anyWriters = Array.from({ length: 5 }, () =>
+        t.store.append(streamId, 'any', [newEvent('Tranche')]),
+      );
+      const secondCreator = t.store.append(streamId, 'no_stream', [newEvent('Opened')]).then(
+        () => 'ok',
+        (error: unknown) => error,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await creator.query('COMMIT');
+      const versions = (await Promise.all(anyWriters)).map((r) => r.nextVersion);
+      expect(versions.sort((x, y) => x - y)).toEqual([2, 3, 4, 5, 6]);
+      expect(await secondCreator).toMatchObject({ code: 'stream_version_conflict' });
+    } finally {
+      creator.release();
+    }
+    const report = await verifyHashChains(t.pool, t.schema);
+    expect(report.broken).toEqual([]);
+    expect((await t.store.readStream(streamId)).map((e) => e.streamVersion)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+  });
+
+  it('keeps every hash chain intact under concurrent writers of many streams', async () => {
+    const streams = Array.from({ length: 5 }, () => streamOf('payout'));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        t.store.append(streams[i % streams.length], 'any', [newEvent('A'), newEvent('B')]),
+      ),
+    );
+    for (const streamId of streams) expect(await t.store.streamVersion(streamId)).toBe(24);
+    expect((await verifyHashChains(t.pool, t.schema)).broken).toEqual([]);
   });
 
   it('concurrent retries of the same batch append it once', async () => {

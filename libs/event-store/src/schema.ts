@@ -11,6 +11,7 @@ export function eventsChannel(schema: string): string {
  * DDL of one event store, every statement idempotent. Tables live in `schema`.
  * `append_events` does the whole append in one round trip: idempotency check, one-statement version
  * check-and-bump on `streams` (the row lock serializes writers of one stream), hash chain, insert, notify.
+ * This is migration 1; migration 2 ({@link eventStoreMigrations}) makes it run generic plans.
  */
 export function eventStoreDdl(schema: string): string[] {
   const s = quoteIdent(schema);
@@ -193,25 +194,57 @@ function pascal(schema: string): string {
 }
 
 /**
- * TypeORM migrations that create the event store in `schema`. The class name is
- * `EventStore<Schema>1732600000000` (unique per schema, 13-digit timestamp suffix as TypeORM needs).
+ * Migration 2: `append_events` runs generic plans only. With the default plan cache mode
+ * PostgreSQL re-planned its idempotency probe on every call (the generic plan is costed for 10 ids,
+ * the custom one for the actual count, so the custom plan always looked cheaper), about a quarter of
+ * the server CPU of an append. Each of its statements is a lookup by a unique key or an insert, so
+ * the generic plan is the plan. (`CREATE OR REPLACE` of migration 1 drops the setting, so an
+ * install re-runs this after it.)
  */
-export function eventStoreMigrations(schema: string): MigrationClass[] {
-  quoteIdent(schema);
+function genericPlansDdl(schema: string, up: boolean): string[] {
+  const fn = `${quoteIdent(schema)}.append_events(text, bigint, uuid[], text[], text[], boolean)`;
   return [
-    sqlMigration(`EventStore${pascal(schema)}1732600000000`, eventStoreDdl(schema), DROP(schema)),
+    up
+      ? `ALTER FUNCTION ${fn} SET plan_cache_mode = force_generic_plan`
+      : `ALTER FUNCTION ${fn} RESET plan_cache_mode`,
+  ];
+}
+
+/** The event store's migrations in order: name suffix (13-digit timestamp), up, down. */
+function eventStoreSteps(schema: string): { timestamp: string; up: string[]; down: string[] }[] {
+  return [
+    { timestamp: '1732600000000', up: eventStoreDdl(schema), down: DROP(schema) },
+    {
+      timestamp: '1796100000000',
+      up: genericPlansDdl(schema, true),
+      down: genericPlansDdl(schema, false),
+    },
   ];
 }
 
 /**
- * Creates the event store in `schema` if missing (same DDL as the migration), under an advisory
- * lock so concurrent callers do not race. For tests, benchmarks and tools.
+ * TypeORM migrations that create the event store in `schema`. Class names are
+ * `EventStore<Schema><timestamp>` (unique per schema, 13-digit timestamp suffix as TypeORM needs).
+ */
+export function eventStoreMigrations(schema: string): MigrationClass[] {
+  quoteIdent(schema);
+  return eventStoreSteps(schema).map((step) =>
+    sqlMigration(`EventStore${pascal(schema)}${step.timestamp}`, step.up, step.down),
+  );
+}
+
+/**
+ * Creates the event store in `schema` if missing, or brings it up to date (the migrations' DDL in
+ * order, every statement idempotent), under an advisory lock so concurrent callers do not race.
+ * For tests, benchmarks and tools.
  */
 export async function installEventStoreSchema(pool: Pool, schema: string): Promise<void> {
   await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `event-store-ddl:${schema}`,
     ]);
-    for (const statement of eventStoreDdl(schema)) await client.query(statement);
+    for (const step of eventStoreSteps(schema)) {
+      for (const statement of step.up) await client.query(statement);
+    }
   });
 }
