@@ -18,7 +18,6 @@ const ERROR_STATUS = {
   invalid_terms: 422,
   kyc_expiry_not_in_future: 422,
   kyc_expiry_not_allowed: 422,
-  reason_required: 422,
   unknown_tranche: 422,
   invalid_cooldown: 422,
 } as const;
