@@ -11,7 +11,7 @@ import { withInbox } from '@lib/event-store';
 import { KAFKA_EVENTS_TRANSPORT } from '@lib/messaging';
 import { PG_POOL, SERVICE_CONTEXT, type ServiceContext } from '@lib/platform';
 import type { Actor } from './milestone.decider';
-import { MilestoneHandler } from './milestone.handler';
+import { type CommandOrigin, MilestoneHandler } from './milestone.handler';
 
 /** Inbox name: one `(consumer, eventId)` row per grant event this service handled. */
 export const GRANT_EVENTS_CONSUMER = 'milestones.grant-events';
@@ -67,34 +67,28 @@ export class MilestoneConsumer {
   ): Promise<void> {
     const { data } = envelope;
     const metadata = { now: new Date(data.activatedAt), actor: actorOf(envelope) };
-    await withInbox(
-      this.pool,
-      this.schema,
-      GRANT_EVENTS_CONSUMER,
-      envelope.eventId,
-      async (client) => {
-        for (const tranche of data.tranches) {
-          await this.handler.executeInTransaction(
-            data.grantId,
-            tranche.number,
-            {
-              type: 'OpenMilestone',
-              data: {
-                grantId: data.grantId,
-                number: tranche.number,
-                title: tranche.title,
-                dueDate: tranche.dueDate,
-                asset: data.asset,
-                amount: BigInt(tranche.amount),
-                founder: data.founder,
-              },
-              metadata,
+    await this.once(envelope, async (origin) => {
+      for (const tranche of data.tranches) {
+        await this.handler.executeInTransaction(
+          data.grantId,
+          tranche.number,
+          {
+            type: 'OpenMilestone',
+            data: {
+              grantId: data.grantId,
+              number: tranche.number,
+              title: tranche.title,
+              dueDate: tranche.dueDate,
+              asset: data.asset,
+              amount: BigInt(tranche.amount),
+              founder: data.founder,
             },
-            { client, correlationId: envelope.correlationId, causationId: envelope.eventId },
-          );
-        }
-      },
-    );
+            metadata,
+          },
+          origin,
+        );
+      }
+    });
   }
 
   /**
@@ -109,25 +103,29 @@ export class MilestoneConsumer {
       now: new Date(data.cancelledAt),
       actor: { sub: data.cancelledBy, roles: [] },
     };
-    await withInbox(
-      this.pool,
-      this.schema,
-      GRANT_EVENTS_CONSUMER,
-      envelope.eventId,
-      async (client) => {
-        for (let number = 1; number <= MAX_TRANCHES; number++) {
-          await this.handler.executeInTransaction(
-            data.grantId,
-            number,
-            {
-              type: 'CancelMilestone',
-              data: { grantId: data.grantId, number, reason: data.reason },
-              metadata,
-            },
-            { client, correlationId: envelope.correlationId, causationId: envelope.eventId },
-          );
-        }
-      },
+    await this.once(envelope, async (origin) => {
+      for (let number = 1; number <= MAX_TRANCHES; number++) {
+        await this.handler.executeInTransaction(
+          data.grantId,
+          number,
+          {
+            type: 'CancelMilestone',
+            data: { grantId: data.grantId, number, reason: data.reason },
+            metadata,
+          },
+          origin,
+        );
+      }
+    });
+  }
+
+  /** Runs `run` once per grant event, in its inbox transaction, with the event as its origin. */
+  private async once(
+    envelope: IntegrationEnvelope,
+    run: (origin: CommandOrigin) => Promise<void>,
+  ): Promise<void> {
+    await withInbox(this.pool, this.schema, GRANT_EVENTS_CONSUMER, envelope.eventId, (client) =>
+      run({ client, correlationId: envelope.correlationId, causationId: envelope.eventId }),
     );
   }
 }
