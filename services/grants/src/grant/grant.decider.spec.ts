@@ -5,7 +5,6 @@ import {
   canonicalJson,
   canonicalTerms,
   evolve,
-  evolveAll,
   type Grant,
   type GrantEvent,
   type GrantState,
@@ -127,7 +126,7 @@ const terms = () => {
   return rest;
 };
 
-const grantOf = (events: GrantEvent[]) => evolveAll(events) as Grant;
+const grantOf = (events: GrantEvent[]) => events.reduce(evolve, initialState()) as Grant;
 const hashFor = (events: GrantEvent[], account = payout) => termsHash(grantOf(events), account);
 
 const activated = (): GrantEvent => ({

@@ -314,10 +314,6 @@ export function evolve(state: GrantState, event: GrantEvent): GrantState {
   }
 }
 
-export function evolveAll(events: readonly GrantEvent[], state = initialState()): GrantState {
-  return events.reduce(evolve, state);
-}
-
 /**
  * Canonical JSON of plain terms (strings, integers, arrays, objects): keys sorted, no whitespace,
  * as @lib/event-store's canonicalJson writes them (that barrel loads pg and Nest; a decider may not).
