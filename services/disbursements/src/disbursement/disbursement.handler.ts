@@ -48,9 +48,6 @@ export interface LoadedDisbursement {
   version: number;
 }
 
-/** @deprecated The treasury controller's old name of `withTransaction` (@lib/platform); use that. */
-export const inTransaction = withTransaction;
-
 /**
  * The only write path of the Disbursement aggregate: load → decide → append, and the list row in
  * the same transaction (the caller's, e.g. a consumer's inbox transaction, or its own).

@@ -11,11 +11,16 @@ import {
 import type { Pool } from 'pg';
 import { type AuthUser, CurrentUser, Roles } from '@lib/auth';
 import { formatAmount } from '@lib/near';
-import { IdempotencyInterceptor, PG_POOL, SERVICE_CONFIG, validateBody } from '@lib/platform';
+import {
+  IdempotencyInterceptor,
+  PG_POOL,
+  SERVICE_CONFIG,
+  validateBody,
+  withTransaction,
+} from '@lib/platform';
 import { TreasuryClock } from '../clock';
 import type { DisbursementsConfig } from '../config';
 import { StaffIdentityGuard } from '../disbursement/disbursement.controller';
-import { inTransaction } from '../disbursement/disbursement.handler';
 import { DisbursementList } from '../disbursement/disbursement-list.projection';
 import { grantInfo } from '../grant-info/grant-info.projection';
 import { limitLedger } from './limit-ledger';
@@ -87,7 +92,7 @@ export class TreasuryController {
     const { policy } = this.config;
     const format = (asset: string, units: bigint) =>
       formatAmount({ decimals: policyFor(policy, asset).decimals }, units);
-    const limits = await inTransaction(this.pool, async (client) => {
+    const limits = await withTransaction(this.pool, async (client) => {
       const rows = [];
       for (const a of policy.assets) {
         const usage = await limitLedger.usage(client, a.asset, now);
