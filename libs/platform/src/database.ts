@@ -5,24 +5,33 @@ import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 export type MigrationClass = new () => MigrationInterface;
 
 /**
- * A connection pool. An idle client that loses its server (PostgreSQL restarting, a failover)
- * makes the pool emit `error`; without a listener Node would end the whole process, so the error
- * is reported and the pool replaces the client on the next checkout.
+ * A connection pool. A client that loses its server (PostgreSQL restarting, a failover) emits
+ * `error`; without a listener Node would end the whole process.
+ * - An idle client's error is re-emitted by the pool: reported, and the pool drops the client.
+ * - A checked-out client is off the pool's idle listener while it is out: if its server goes away
+ *   between two queries (a session holding an advisory lock, a transaction waiting for Kafka) the
+ *   error would end the process (fault trials: `Emitted 'error' event on Client instance`). So
+ *   every client the pool opens keeps a listener of its own: the error is reported, the client's
+ *   next query fails as any query error does, and pg-pool destroys an unqueryable client on
+ *   release instead of handing it out again.
  */
 export function createPool(
   databaseUrl: string,
   applicationName: string,
   max = 10,
-  onIdleError: (error: Error) => void = reportIdleError(applicationName),
+  onIdleError: (error: Error) => void = reportLost(applicationName, 'idle client'),
+  onClientError: (error: Error) => void = reportLost(applicationName, 'client'),
 ): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max, application_name: applicationName });
   pool.on('error', onIdleError);
+  // Runs for every client the pool opens, once; an idle client's error is reported by both.
+  pool.on('connect', (client) => client.on('error', onClientError));
   return pool;
 }
 
-const reportIdleError = (applicationName: string) => (error: Error) => {
+const reportLost = (applicationName: string, which: string) => (error: Error) => {
   process.stderr.write(
-    `${JSON.stringify({ level: 'warn', pool: applicationName, err: error.message, msg: 'idle PostgreSQL connection lost; the pool reconnects' })}\n`,
+    `${JSON.stringify({ level: 'warn', pool: applicationName, err: error.message, msg: `PostgreSQL connection of a ${which} lost; the pool replaces it` })}\n`,
   );
 };
 

@@ -39,3 +39,42 @@ describe('PostgreSQL through migrations', () => {
     await Promise.all([first.destroy(), second.destroy()]);
   });
 });
+
+describe('createPool when PostgreSQL ends a checked-out connection', () => {
+  it('does not end the process: the error is reported, the next query fails, the pool goes on', async () => {
+    const lost: string[] = [];
+    const pool = createPool(databaseUrl, 'platform-int-lost', 2, undefined, (error) =>
+      lost.push(error.message),
+    );
+    const admin = createPool(databaseUrl, 'platform-int-admin', 1);
+    try {
+      // A session held between queries, as the treasury run's lock session or a transaction
+      // waiting for Kafka is: not idle in the pool, so pg-pool's own listener is not on it.
+      const held = await pool.connect();
+      expect(held.listenerCount('error')).toBeGreaterThan(0);
+      const { rows } = await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // What a PostgreSQL restart does to that session. Without a listener of our own the
+      // `error` event would be an uncaught exception here (and the end of a service process).
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await eventuallyTrue(() => lost.length > 0);
+      expect(lost[0]).toMatch(/terminat|ECONNRESET|Connection terminated/i);
+      await expect(held.query('SELECT 1')).rejects.toThrow();
+      held.release();
+      // The dead client is not handed out again.
+      const fresh = await pool.query<{ one: number }>('SELECT 1 AS one');
+      expect(fresh.rows).toEqual([{ one: 1 }]);
+      expect(pool.totalCount).toBe(1);
+    } finally {
+      await pool.end();
+      await admin.end();
+    }
+  });
+});
+
+async function eventuallyTrue(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
