@@ -64,6 +64,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = toProblem(exception);
     if (body.status >= 500) this.logger.error(exception);
+    if (body.code === 'database_unavailable') response.setHeader('Retry-After', '1');
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 }
@@ -86,7 +87,34 @@ export function toProblem(exception: unknown): ProblemBody {
       typeof maybeHttp.message === 'string' ? maybeHttp.message : undefined,
     );
   }
+  if (isDatabaseUnavailable(exception)) {
+    // PostgreSQL restarting or failing over: a server-side outage, not a bug of ours. The client
+    // sends the same request again (with the same Idempotency-Key when it has one).
+    return problemBody(503, 'database_unavailable', 'the database is unavailable; retry shortly');
+  }
   return problemBody(500, 'internal_error', 'unexpected error; it has been logged');
+}
+
+/** Socket-level errors of a lost PostgreSQL connection. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** pg messages for a client whose connection ended under it. */
+const CONNECTION_MESSAGES =
+  /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect)$/;
+
+/**
+ * Whether `error` says PostgreSQL is out of reach rather than that a statement failed: SQLSTATE
+ * class 08 (connection exception), 57P01–57P03 (admin/crash shutdown, cannot connect now), a
+ * refused/reset socket, or pg's own "connection terminated" errors.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('08') && code.length === 5) return true;
+    if (code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (CONNECTION_ERRORS.has(code)) return true;
+  }
+  return CONNECTION_MESSAGES.test(error.message);
 }
 
 function codeForStatus(status: number): string {
