@@ -121,6 +121,30 @@ describe('separation of duties, concurrency and idempotency', () => {
     expect(current.body).toMatchObject({ title: 'First edit', version: 2 });
   });
 
+  it('a malformed If-Match is a 400 validation_failed naming the header, and changes nothing', async () => {
+    const id = await h.draft(founder);
+    for (const header of ['abc', '"x"', '-1', '"1", "2"']) {
+      const bad = await h
+        .api()
+        .patch(`/v1/applications/${id}`)
+        .set({ ...auth(founder.token), 'if-match': header })
+        .send({ title: 'Never written' })
+        .expect(400);
+      expect(bad.headers['content-type']).toContain('application/problem+json');
+      expect(bad.body).toMatchObject({ status: 400, code: 'validation_failed' });
+      expect(bad.body.errors).toEqual([
+        { field: 'If-Match', code: 'invalid_if_match', message: 'must be the version, e.g. "3"' },
+      ]);
+    }
+    const current = await h
+      .api()
+      .get(`/v1/applications/${id}`)
+      .set(auth(founder.token))
+      .expect(200);
+    expect(current.body.version).toBe(1);
+    expect(current.body.title).not.toBe('Never written');
+  });
+
   it('the same POST with the same Idempotency-Key returns the same response and appends one event', async () => {
     const key = randomUUID();
     const body = applicationBody(founder.accountId);
