@@ -16,7 +16,7 @@ describe('milestones OpenAPI routes', () => {
     ]);
     const submit = document.paths['/v1/grants/{id}/milestones/{n}/submissions'].post!;
     expect(submit.parameters?.map((p) => ('name' in p ? `${p.in}:${p.name}` : ''))).toEqual(
-      expect.arrayContaining(['path:id', 'path:n', 'header:idempotency-key', 'header:if-match']),
+      expect.arrayContaining(['path:id', 'path:n', 'header:Idempotency-Key', 'header:If-Match']),
     );
     const body = submit.requestBody as { content: Record<string, { schema: unknown }> };
     expect(JSON.stringify(body.content['application/json'].schema)).toContain('evidenceUrls');

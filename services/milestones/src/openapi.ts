@@ -1,11 +1,10 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { jsonBody, jsonResponse, problemResponses } from '@lib/platform';
+import { commandHeaders, jsonBody, jsonResponse, problemResponses } from '@lib/platform';
 import {
   grantPathParams,
   listMilestonesQuery,
   milestonePathParams,
-  mutationHeaders,
   reviewMilestoneBody,
   submitMilestoneBody,
 } from './milestone/milestone.dto';
@@ -53,8 +52,13 @@ export const openApiRoutes: RouteConfig[] = [
     security: [{ bearer: [] }],
     request: {
       params: milestonePathParams,
-      headers: mutationHeaders,
-      body: jsonBody(submitMilestoneBody),
+      headers: commandHeaders({ ifMatch: true }),
+      body: jsonBody(submitMilestoneBody, {
+        example: {
+          summary: 'Shipped the indexer; load-tested at 2k events/s.',
+          evidenceUrls: ['https://github.com/example/indexer/releases/tag/v1.0.0'],
+        },
+      }),
     },
     responses: {
       201: jsonResponse('Submitted', milestoneView, etag),
@@ -72,8 +76,10 @@ export const openApiRoutes: RouteConfig[] = [
     security: [{ bearer: [] }],
     request: {
       params: milestonePathParams,
-      headers: mutationHeaders,
-      body: jsonBody(reviewMilestoneBody),
+      headers: commandHeaders({ ifMatch: true }),
+      body: jsonBody(reviewMilestoneBody, {
+        example: { decision: 'accept', comment: 'Release and load test verified.' },
+      }),
     },
     responses: {
       200: jsonResponse('Reviewed', milestoneView, etag),

@@ -50,6 +50,9 @@ export interface LimitCase {
   headers?: Record<string, string>;
 }
 
+/** A valid value for the path parameter `name` of `path`, or undefined for a fresh uuid. */
+export type PathParam = (name: string, path: string) => string | undefined;
+
 /** An operation whose body example every case of it starts from. */
 export interface Baseline {
   operationId: string;
@@ -166,12 +169,17 @@ function bodyBreaks(
 }
 
 /** One operation of `doc` with its valid example body (what each case changes one field of). */
-export function baseline(doc: Document, path: string, method: string): Baseline {
+export function baseline(
+  doc: Document,
+  path: string,
+  method: string,
+  pathParam: PathParam = () => undefined,
+): Baseline {
   const operation = doc.paths[path][method];
   return {
     operationId: operation.operationId ?? `${method} ${path}`,
     method,
-    url: path.replace(/\{[^}]+\}/g, () => randomUUID()),
+    url: path.replace(/\{([^}]+)\}/g, (_, name: string) => pathParam(name, path) ?? randomUUID()),
     secured: !(Array.isArray(operation.security) && operation.security.length === 0),
     body: operation.requestBody?.content?.['application/json']?.example,
   };
@@ -185,14 +193,22 @@ export function baseline(doc: Document, path: string, method: string): Baseline 
  */
 export function limitCases(
   doc: Document,
-  options: { decimals: (asset: string) => number | undefined; paths?: RegExp },
+  options: {
+    decimals: (asset: string) => number | undefined;
+    paths?: RegExp;
+    /** A valid value for a path parameter (default: a fresh uuid). */
+    pathParam?: PathParam;
+  },
 ): LimitCase[] {
   const cases: LimitCase[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     if (options.paths && !options.paths.test(path)) continue;
     for (const method of METHODS.filter((m) => item[m])) {
       const operation = item[method];
-      const common = { ...baseline(doc, path, method), example: undefined as unknown };
+      const common = {
+        ...baseline(doc, path, method, options.pathParam),
+        example: undefined as unknown,
+      };
       common.example = common.body;
       const body = operation.requestBody?.content?.['application/json'];
       if (body?.example !== undefined) {

@@ -4,7 +4,6 @@ import {
   checkedBody,
   commaList,
   enumOf,
-  IF_MATCH_PATTERN,
   ProblemError,
   raw,
   requiredString,
@@ -124,19 +123,6 @@ export const listMilestonesQuery = z
       .describe('Comma-separated statuses to keep, e.g. `submitted`.'),
   })
   .strict();
-
-export const mutationHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,200}$/)
-    .optional()
-    .describe('Repeat the request with the same key to get the first answer again.'),
-  'if-match': z
-    .string()
-    .regex(IF_MATCH_PATTERN)
-    .optional()
-    .describe('The milestone version (ETag) last seen; a stale one is a 409.'),
-});
 
 /** `{ id, n }` → grant id and tranche number; anything else is a 404 (there is no such milestone). */
 export function parseMilestonePath(params: { id?: unknown; n?: unknown }): {
