@@ -57,9 +57,9 @@ describe('gateway API docs', () => {
 /**
  * The document and the validation cannot drift: every request field the document gives a limit
  * (maxLength, pattern, enum, an asset's decimals, maxItems, maximum, minimum) is sent one step
- * past it, through the gateway, and the answer must be a 400/422 naming that field. Routes of
- * services not started here are covered by starting them the same way once they are in the
- * document; today the applications routes run.
+ * past it, through the gateway, and the answer must be a 400/422 naming that field. The
+ * applications routes run here; every other service's routes are walked on the whole system by
+ * deploy/test/openapi-limits.e2e.spec.ts.
  */
 describe('every documented limit is enforced (document ↔ validation)', () => {
   let h: Harness;
