@@ -95,6 +95,9 @@ const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
 });
 
+/** One stream to verify (a grant's); without a body every stream of every service is checked. */
+const VERIFY_EXAMPLE = { streamId: 'grant-3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b' };
+
 export const auditRoutes: RouteConfig[] = [
   {
     method: 'get',
@@ -125,7 +128,7 @@ export const auditRoutes: RouteConfig[] = [
     request: {
       body: {
         required: false,
-        content: { 'application/json': { schema: auditVerifyBodySchema } },
+        content: { 'application/json': { schema: auditVerifyBodySchema, example: VERIFY_EXAMPLE } },
       },
     },
     responses: {
@@ -148,7 +151,7 @@ export const auditRoutes: RouteConfig[] = [
       params: serviceParams,
       body: {
         required: false,
-        content: { 'application/json': { schema: auditVerifyBodySchema } },
+        content: { 'application/json': { schema: auditVerifyBodySchema, example: VERIFY_EXAMPLE } },
       },
     },
     responses: {

@@ -23,6 +23,7 @@ import {
   withdrawApplicationBody,
 } from '../../../applications/src/application/application.dto';
 import { isAuditVerify } from '../proxy/audit-verify';
+import { auditRoutes } from './audit-routes';
 import { routeFor } from '../proxy/route-table';
 import { buildOpenApiDocument } from './build-document';
 import { DOCUMENT_FILE, serialise } from './document-file';
@@ -348,7 +349,7 @@ describe('OpenAPI document', () => {
     // one holds every service's schemas to their document without starting anything.
     const assets = createAssetRegistry({ network: 'local' });
     const routes = new Map<string, RouteConfig>(
-      services.flatMap(({ routes: list }) =>
+      [...services.map(({ routes: list }) => list), auditRoutes].flatMap((list) =>
         list.map((route) => [`${route.method} ${route.path}`, route] as const),
       ),
     );
