@@ -169,6 +169,7 @@ export class IntegrationEventConsumer {
   private stopping = false;
   private stopped?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  private recovering?: Promise<void>;
 
   constructor(private readonly options: IntegrationEventConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -185,7 +186,7 @@ export class IntegrationEventConsumer {
   /** Creates topics (unless disabled), connects, joins the group and starts consuming. */
   async start(): Promise<void> {
     if (this.consumer) throw new Error('consumer already started');
-    const { kafka, groupId, topics } = this.options;
+    const { kafka, topics } = this.options;
     this.stopping = false;
     this.stopped = undefined;
     this.abort = new AbortController();
@@ -196,6 +197,17 @@ export class IntegrationEventConsumer {
         typeof this.options.ensureTopics === 'object' ? this.options.ensureTopics : {},
       );
     }
+    try {
+      await this.connectAndRun();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** A fresh producer and consumer: connect, subscribe, run. */
+  private async connectAndRun(): Promise<void> {
+    const { kafka, groupId, topics } = this.options;
     const producer = createProducer(kafka);
     const consumer = kafka.consumer({
       ...this.options.consumerConfig,
@@ -210,23 +222,67 @@ export class IntegrationEventConsumer {
         error: describeError(event.payload.error),
         restart: event.payload.restart,
       });
+      // kafkajs gives up on a non-retriable error (e.g. "Failed to find group coordinator" while
+      // the broker restarts) and leaves the consumer disconnected: the process would live on and
+      // consume nothing. Restart it ourselves, unless we are stopping.
+      if (!event.payload.restart && this.consumer === consumer) this.recover();
     });
-    try {
-      await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({
-        topics: [...topics],
-        fromBeginning: this.options.fromBeginning ?? true,
-      });
-      await consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-        eachMessage: (payload) => this.track(this.onMessage(payload)),
-      });
-    } catch (error) {
-      await this.stop();
-      throw error;
-    }
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...topics],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachMessage: (payload) => this.track(this.onMessage(payload)),
+    });
+  }
+
+  /**
+   * After a crash kafkajs does not restart from: new clients, retried with backoff (1 s doubling,
+   * capped at 30 s) until they run or `stop()` is called. Uncommitted messages are delivered
+   * again to whoever owns their partitions (handlers are idempotent).
+   */
+  private recover(): void {
+    if (this.stopping || this.recovering) return;
+    const { groupId } = this.options;
+    this.recovering = (async () => {
+      for (let attempt = 1; !this.stopping; attempt++) {
+        const waitMs = Math.min(1000 * 2 ** (attempt - 1), 30_000);
+        if (!(await sleepWithHeartbeat(waitMs, this.abort.signal, async () => {}, waitMs))) return;
+        await Promise.allSettled([...this.inFlight]);
+        await this.disconnectClients();
+        if (this.stopping) return;
+        try {
+          await this.connectAndRun();
+          metrics.consumerRestart(groupId);
+          this.log.warn('consumer restarted after a crash', { groupId, attempt });
+          return;
+        } catch (error) {
+          this.log.error('consumer restart failed; trying again', {
+            groupId,
+            attempt,
+            error: describeError(error),
+          });
+        }
+      }
+    })().finally(() => {
+      this.recovering = undefined;
+    });
+  }
+
+  private async disconnectClients(): Promise<void> {
+    const { consumer, producer } = this;
+    this.consumer = undefined;
+    this.producer = undefined;
+    await consumer?.disconnect().catch((error: unknown) => {
+      this.log.warn('consumer disconnect failed', { error: describeError(error) });
+    });
+    await producer?.disconnect().catch((error: unknown) => {
+      this.log.warn('producer disconnect failed', { error: describeError(error) });
+    });
   }
 
   /**
@@ -242,16 +298,9 @@ export class IntegrationEventConsumer {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
+    await this.recovering; // a restart in progress finishes (or gives up) first
     await Promise.allSettled([...this.inFlight]);
-    const { consumer, producer } = this;
-    this.consumer = undefined;
-    this.producer = undefined;
-    await consumer?.disconnect().catch((error: unknown) => {
-      this.log.warn('consumer disconnect failed', { error: describeError(error) });
-    });
-    await producer?.disconnect().catch((error: unknown) => {
-      this.log.warn('producer disconnect failed', { error: describeError(error) });
-    });
+    await this.disconnectClients();
   }
 
   private async track(work: Promise<void>): Promise<void> {

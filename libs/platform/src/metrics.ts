@@ -135,6 +135,11 @@ const consumer = {
     'topic',
     'reason',
   ]),
+  restarts: counter(
+    'consumer_restarts_total',
+    'Consumers restarted after a crash kafkajs does not restart from',
+    ['group'],
+  ),
 };
 
 /** Lag of one subscription as read from its store. */
@@ -234,6 +239,11 @@ export const metrics = {
   /** Consumer: a handler attempt failed. */
   consumerRetry(group: string, topic: string): void {
     consumer.retries.inc({ group, topic });
+  },
+
+  /** Consumer: restarted after a crash kafkajs gave up on. */
+  consumerRestart(group: string): void {
+    consumer.restarts.inc({ group });
   },
 
   /** Consumer: a message was written to its dead-letter topic. */
