@@ -3,6 +3,7 @@ import { ContractRegistry, type IntegrationEnvelope } from '@lib/contracts';
 import { randomUUID } from 'node:crypto';
 import { type IHeaders, type Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
+import { integrationEnvelope } from '../../testing/src/kit/envelope';
 import { decodeHeaders } from './headers';
 import {
   IntegrationEventConsumer,
@@ -33,24 +34,15 @@ export const uniqueTopic = (name: string): string => `test.${name}.${randomUUID(
 
 export const uniqueGroup = (name: string): string => `test-${name}-${randomUUID().slice(0, 8)}`;
 
-export function testEnvelope(
+/**
+ * The test kit's envelope (messaging cannot import `@lib/testing`, which imports messaging; the
+ * envelope module itself imports only contract types).
+ */
+export const testEnvelope = (
   aggregateId: string,
   data: Record<string, unknown>,
   type = 'TestHappened',
-): IntegrationEnvelope {
-  return {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    aggregateId,
-    streamVersion: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: `corr-${randomUUID()}`,
-    causationId: null,
-    actor: 'test',
-    data,
-  };
-}
+): IntegrationEnvelope => integrationEnvelope(type, aggregateId, data, { actor: 'test' });
 
 export async function waitFor(
   condition: () => boolean,
