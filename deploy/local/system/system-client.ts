@@ -1,7 +1,8 @@
 /**
  * A client of the running system through its gateway, as a user's would be: NEAR sign-in, staff
  * tokens, and calls that retry a refused or unavailable upstream (502/503/504) with the same
- * Idempotency-Key, as a well-behaved client does while a replica restarts.
+ * Idempotency-Key, as a well-behaved client does while a replica restarts, and wait out a 409
+ * `idempotency_key_in_use` (a claim still held under that key) for as long as its Retry-After says.
  */
 import { randomUUID } from 'node:crypto';
 import { type KeyPair, KeyPairSigner } from 'near-api-js';
@@ -31,6 +32,10 @@ export interface Founder {
 }
 
 const RETRYABLE = new Set([502, 503, 504]);
+/** How long a call waits on a claim held under its Idempotency-Key (the lease is 60 s). */
+const CLAIM_WAIT_MS = 90_000;
+const claimHeld = (result: CallResult): boolean =>
+  result.status === 409 && result.body.code === 'idempotency_key_in_use';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SystemClient {
@@ -51,6 +56,7 @@ export class SystemClient {
       ...options.headers,
     };
     const retries = options.retries ?? 40;
+    const claimDeadline = Date.now() + CLAIM_WAIT_MS;
     let last: CallResult | Error | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
@@ -68,6 +74,14 @@ export class SystemClient {
           body = { raw: text };
         }
         last = { status: response.status, headers: response.headers, body };
+        if (claimHeld(last) && Date.now() < claimDeadline) {
+          // An earlier try with this key may still run, or failed before it could release its
+          // claim: wait as told (at most the lease), then ask again. Not an upstream failure.
+          const seconds = Number(response.headers.get('retry-after')) || 1;
+          await sleep(Math.min(Math.max(seconds, 1), 65) * 1000);
+          attempt--;
+          continue;
+        }
         if (!RETRYABLE.has(response.status)) break;
       } catch (error) {
         last = error as Error; // the gateway itself restarting, or a reset connection

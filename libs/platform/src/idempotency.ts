@@ -74,9 +74,10 @@ export interface IdempotencySettings {
  * ((issuer, sub) of `request.user`, else anonymous), method and path. The first request with a
  * key runs and its answer is stored; a repeat with the same request gets the stored answer with
  * `Idempotent-Replayed: true` without running again; the same key with a different request is a
- * 422 naming the key; a repeat while the first still runs is a 409, until the claim's lease
- * (IDEMPOTENCY_LEASE_SECONDS, 60 s) runs out — then the claim was left by a process that died
- * and the repeat runs. Server errors and answers in NOT_A_RESULT are not stored. Keys older
+ * 422 naming the key; a repeat while the first still runs is a 409 with `Retry-After` (the
+ * seconds left of the claim's lease, at least 1), until the lease (IDEMPOTENCY_LEASE_SECONDS,
+ * 60 s) runs out — then the claim was left by a process that died (or by a request whose
+ * database went away before it could release it) and the repeat runs. Server errors and answers in NOT_A_RESULT are not stored. Keys older
  * than IDEMPOTENCY_RETENTION_HOURS (24 h) are purged.
  */
 @Injectable()
@@ -217,13 +218,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
       status_code: number | null;
       response_body: unknown;
       location: string | null;
+      lease_left: number;
     }>(
-      `SELECT request_hash, status_code, response_body, location FROM ${this.table}
+      `SELECT request_hash, status_code, response_body, location,
+         ceil(extract(epoch FROM claimed_at + make_interval(secs => $5) - now()))::int AS lease_left
+       FROM ${this.table}
        WHERE principal = $1 AND method = $2 AND path = $3 AND key = $4`,
-      scopeParams(scope),
+      [...scopeParams(scope), this.settings.leaseSeconds],
     );
     const stored = rows[0];
     if (!stored) {
+      response.setHeader('Retry-After', '1');
       throw new ProblemError(409, 'idempotency_key_in_use', 'retry: the first request just ended');
     }
     if (stored.request_hash !== requestHash) {
@@ -241,6 +246,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
     }
     if (stored.status_code === null) {
+      // When a retry could run: at the latest when the claim's lease runs out (a first request
+      // that failed while the database was down could not release its claim).
+      response.setHeader('Retry-After', String(Math.max(1, stored.lease_left)));
       throw new ProblemError(
         HttpStatus.CONFLICT,
         'idempotency_key_in_use',

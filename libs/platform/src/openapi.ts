@@ -112,7 +112,8 @@ export const commandHeaders = (options: { ifMatch: boolean }) =>
           'Makes a retry safe: the first request with a key runs and its answer is stored (per ' +
           'caller); a repeat gets the stored answer with `Idempotent-Replayed: true`; the same key ' +
           'with another request is a 422 `idempotency_key_reused`; a repeat while the first runs ' +
-          'is a 409 `idempotency_key_in_use`.',
+          'is a 409 `idempotency_key_in_use` whose `Retry-After` gives the seconds until it may ' +
+          'run (the claim lease, 60 s, covers a first request that never answered).',
         example: 'c0ffee-1',
       }),
     ...(options.ifMatch

@@ -106,7 +106,18 @@ describe('Idempotency-Key: scope, lease and retention', () => {
       `UPDATE ${schema}.idempotency_keys SET status_code = NULL, response_body = NULL WHERE key = $1`,
       [key],
     );
-    expect((await post(key, body).expect(409)).body.code).toBe('idempotency_key_in_use');
+    const conflict = await post(key, body).expect(409);
+    expect(conflict.body.code).toBe('idempotency_key_in_use');
+    // Retry-After: what is left of the 60 s lease, counted from the claim.
+    expect(Number(conflict.headers['retry-after'])).toBeGreaterThanOrEqual(55);
+    expect(Number(conflict.headers['retry-after'])).toBeLessThanOrEqual(60);
+    await things.pool.query(
+      `UPDATE ${schema}.idempotency_keys SET claimed_at = now() - interval '57 seconds' WHERE key = $1`,
+      [key],
+    );
+    const late = await post(key, body).expect(409);
+    expect(Number(late.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(late.headers['retry-after'])).toBeLessThanOrEqual(3);
     // 61 s later (the lease is 60 s) the claim is abandoned: the retry runs and answers.
     await things.pool.query(
       `UPDATE ${schema}.idempotency_keys SET claimed_at = now() - interval '61 seconds' WHERE key = $1`,
