@@ -60,6 +60,17 @@ function serviceName(app: INestApplication): string {
   }
 }
 
+/**
+ * Starts a built app: lifecycle hooks first (`init`: migrations, relays, signer lanes), then the
+ * Kafka consumers, then HTTP. Nest runs the hooks only in `init`/`listen`, so starting the
+ * consumers first would let a handler meet a schema its migrations have not reached yet.
+ */
+export async function startServiceApp(app: INestApplication, port: number): Promise<void> {
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(port, '0.0.0.0');
+}
+
 /** main.ts entry: config errors name the variable and exit 1; otherwise start and listen. */
 export async function runService(
   name: string,
@@ -67,8 +78,7 @@ export async function runService(
 ): Promise<void> {
   try {
     const { app, port } = await build();
-    await app.startAllMicroservices();
-    await app.listen(port, '0.0.0.0');
+    await startServiceApp(app, port);
     app.get(Logger).log(`${name} listening on http://127.0.0.1:${port}`);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -79,6 +79,7 @@ export async function startServiceUnderTest(
       : {}),
   });
   if (consume && kafka) {
+    await app.init(); // migrations before consumers, as startServiceApp does
     await app.startAllMicroservices();
     if (consume.awaitJoined) {
       if (consume.kafka) throw new Error('awaitJoined needs the consumer’s own client');
