@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdtempSync,
@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { KeyPair, type KeyPairString } from 'near-api-js';
 import { deadLetterTopic, TOPICS } from '@lib/contracts';
+import { writeDevKeys } from '../k8s/overlays/development/dev-keys';
 
 // Renders deploy/k8s overlays the way `kubectl kustomize` would for the features they use
 // (resources, namespace, images, strategic-merge patches), checks every object against a
@@ -530,8 +532,10 @@ const serviceNames = readdirSync(join(root, 'services')).filter((dir) =>
 const EXTERNAL_SECRETS = {
   'incubator-db-app': 'created by CloudNativePG for the incubator-db Cluster',
   'api-tls': 'created by cert-manager for the Ingress',
-  'treasury-signer-key': 'created by the installer (README), never committed',
-  'founder-signing-key': 'created by the installer (README), never committed',
+  'treasury-signer-key':
+    'created by the installer (README; development: create-dev-secrets.sh), never committed',
+  'founder-signing-key':
+    'created by the installer (README; development: create-dev-secrets.sh), never committed',
 } as const;
 
 function find<T extends Doc>(docs: Doc[], kind: string, docName: string): T | undefined {
@@ -835,6 +839,41 @@ describe.each(['development', 'production'])('deploy/k8s/overlays/%s', (overlay)
       }
     });
   }
+});
+
+describe('key material', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
+    );
+
+  it('no file under deploy/k8s holds a private key (development keys are made at install)', () => {
+    for (const file of files(k8s)) {
+      const text = readFileSync(file, 'utf8');
+      expect([
+        file,
+        /BEGIN [A-Z ]*PRIVATE KEY|ed25519:[1-9A-HJ-NP-Za-km-z]{80,}/.test(text),
+      ]).toEqual([file, false]);
+    }
+  });
+
+  it('create-dev-secrets.sh makes keys the services take: a NEAR ed25519 key and a PKCS#8 Ed25519 PEM', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dev-keys-'));
+    const first = writeDevKeys(dir);
+    const treasury = readFileSync(first.treasuryKey, 'utf8');
+    expect(KeyPair.fromString(treasury as KeyPairString).toString()).toBe(treasury);
+    const founder = createPrivateKey(readFileSync(first.founderPem));
+    expect(founder.asymmetricKeyType).toBe('ed25519');
+    expect(statSync(first.treasuryKey).mode & 0o077).toBe(0);
+    expect(statSync(first.founderPem).mode & 0o077).toBe(0);
+    // Fresh each time: two installs never share a key.
+    const again = writeDevKeys(mkdtempSync(join(tmpdir(), 'dev-keys-')));
+    expect(readFileSync(again.treasuryKey, 'utf8')).not.toBe(treasury);
+    expect(readFileSync(again.founderPem, 'utf8')).not.toBe(readFileSync(first.founderPem, 'utf8'));
+    expect(readFileSync(join(k8s, 'overlays/development/create-dev-secrets.sh'), 'utf8')).toContain(
+      'deploy/k8s/overlays/development/dev-keys.ts',
+    );
+  });
 });
 
 describe('the kustomize-like renderer of this test', () => {
