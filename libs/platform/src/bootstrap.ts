@@ -71,15 +71,36 @@ export async function startServiceApp(app: INestApplication, port: number): Prom
   await app.listen(port, '0.0.0.0');
 }
 
+/**
+ * Bounds a graceful shutdown: after SIGTERM or SIGINT, Nest's shutdown (hooks, consumers, relays,
+ * pool) gets `seconds`; a shutdown still running then is logged and the process exits 1, as
+ * Kubernetes would kill it after its grace period. Dying mid-way is safe (the money path is
+ * tested under SIGKILL at any moment); a replica stuck in shutdown is not: it has stopped
+ * consuming but still holds its place.
+ */
+export function boundShutdown(name: string, seconds: number, log: (message: string) => void): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log(`${name}: shutting down (${signal}), at most ${seconds} s`);
+      setTimeout(() => {
+        process.stderr.write(`${name}: shutdown did not finish within ${seconds} s; exiting\n`);
+        process.exit(1);
+      }, seconds * 1000).unref();
+    });
+  }
+}
+
 /** main.ts entry: config errors name the variable and exit 1; otherwise start and listen. */
 export async function runService(
   name: string,
-  build: () => Promise<{ app: INestApplication; port: number }>,
+  build: () => Promise<{ app: INestApplication; port: number; shutdownTimeoutSeconds?: number }>,
 ): Promise<void> {
   try {
-    const { app, port } = await build();
+    const { app, port, shutdownTimeoutSeconds } = await build();
     await startServiceApp(app, port);
-    app.get(Logger).log(`${name} listening on http://127.0.0.1:${port}`);
+    const logger = app.get(Logger);
+    boundShutdown(name, shutdownTimeoutSeconds ?? 25, (message) => logger.log(message));
+    logger.log(`${name} listening on http://127.0.0.1:${port}`);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${name}: ${error.message}\n`);

@@ -23,6 +23,8 @@ export const baseConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** An unanswered Idempotency-Key claim older than this is reclaimable (its process died). */
   IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** After SIGTERM/SIGINT a shutdown may take this long; then the process exits 1. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(25),
   /** Idempotency keys are kept this long, then purged. */
   IDEMPOTENCY_RETENTION_HOURS: z.coerce
     .number()

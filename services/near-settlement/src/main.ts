@@ -25,5 +25,5 @@ void runService(SERVICE.name, async () => {
         },
       }),
   });
-  return { app, port: config.PORT };
+  return { app, port: config.PORT, shutdownTimeoutSeconds: config.SHUTDOWN_TIMEOUT_SECONDS };
 });

@@ -41,6 +41,6 @@ export function runHybridService<C extends BaseConfig & { PORT: number }>(
           handlerFailurePolicy: definition.handlerFailurePolicy,
         }),
     });
-    return { app, port: config.PORT };
+    return { app, port: config.PORT, shutdownTimeoutSeconds: config.SHUTDOWN_TIMEOUT_SECONDS };
   });
 }
