@@ -75,8 +75,9 @@ export async function startServiceApp(app: INestApplication, port: number): Prom
  * Bounds a graceful shutdown: after SIGTERM or SIGINT, Nest's shutdown (hooks, consumers, relays,
  * pool) gets `seconds`; a shutdown still running then is logged and the process exits 1, as
  * Kubernetes would kill it after its grace period. Dying mid-way is safe (the money path is
- * tested under SIGKILL at any moment); a replica stuck in shutdown is not: it has stopped
- * consuming but still holds its place.
+ * tested under SIGKILL at any moment); a replica stuck in shutdown is not: its relays and read
+ * models have stopped (Nest runs those hooks before it closes the consumers) while it still
+ * holds its partitions and locks.
  */
 export function boundShutdown(name: string, seconds: number, log: (message: string) => void): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

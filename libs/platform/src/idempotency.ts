@@ -77,8 +77,8 @@ export interface IdempotencySettings {
  * 422 naming the key; a repeat while the first still runs is a 409 with `Retry-After` (the
  * seconds left of the claim's lease, at least 1), until the lease (IDEMPOTENCY_LEASE_SECONDS,
  * 60 s) runs out — then the claim was left by a process that died (or by a request whose
- * database went away before it could release it) and the repeat runs. Server errors and answers in NOT_A_RESULT are not stored. Keys older
- * than IDEMPOTENCY_RETENTION_HOURS (24 h) are purged.
+ * database went away before it could release it) and the repeat runs. Server errors and answers
+ * in NOT_A_RESULT are not stored. Keys older than IDEMPOTENCY_RETENTION_HOURS (24 h) are purged.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
