@@ -9,13 +9,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyPair } from 'near-api-js';
 import { Client } from 'pg';
 import { TOPICS } from '@lib/contracts';
 import { createKafka, ensureTopics } from '@lib/messaging';
+import { freePort } from '@lib/testing';
 
 const exec = promisify(execFile);
 
@@ -89,19 +89,6 @@ export interface ManagedProcess {
   stopping?: boolean;
   /** Exits the runner did not ask for (each was restarted, as a supervisor would). */
   crashes: number;
-}
-
-/** Finds a free TCP port on 127.0.0.1 (bind 0, read, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

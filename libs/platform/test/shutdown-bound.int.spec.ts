@@ -1,17 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@lib/testing';
 
 const root = join(__dirname, '..', '..', '..');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('runService bounds a graceful shutdown', () => {
   it('exits 1 when SIGTERM’s shutdown is still running after SHUTDOWN_TIMEOUT_SECONDS', async () => {

@@ -7,11 +7,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { signDevToken } from '@lib/auth';
 import { REPO_ROOT } from '@lib/ops';
+import { freePort } from '@lib/testing';
 import { seedApplications } from '../test/seed-applications';
 import { buildQueue, withBenchDatabase } from './bench-database';
 
@@ -20,14 +20,6 @@ const SECRET = `bench-${randomUUID()}-${randomUUID()}`;
 
 const rssKb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const main = () =>
   withBenchDatabase(async ({ url, pool, store }) => {

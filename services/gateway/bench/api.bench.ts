@@ -21,13 +21,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { KeyPairSigner } from 'near-api-js';
 import { Client } from 'pg';
-import { startNearEmulator } from '@lib/testing';
+import { freePort, startNearEmulator } from '@lib/testing';
 import { applicationBody } from '../../applications/test/fixtures';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -48,17 +47,6 @@ const CPU_PROFILE = process.env.API_BENCH_CPU_PROFILE === '1';
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'api-bench-'));
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** A fresh database every run: no rows or migrations left over from earlier runs or code. */
 async function ensureDatabase(url: string): Promise<void> {

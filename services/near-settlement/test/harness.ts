@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { Kafka, Producer } from 'kafkajs';
@@ -10,6 +9,7 @@ import { TOPICS, type IntegrationEnvelope } from '@lib/contracts';
 import { toKafkaMessage } from '@lib/event-store';
 import {
   eventually as eventuallyWithin,
+  freePort,
   freshAccountId,
   integrationEnvelope,
   type NearEmulator,
@@ -111,18 +111,6 @@ export interface ChildService {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output: () => string;
   kill(): Promise<void>;
-}
-
-/** A port free right now (for a child's PORT; the config refuses 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startChild(env: Record<string, string>): Promise<ChildService> {

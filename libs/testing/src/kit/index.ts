@@ -5,6 +5,7 @@ export * from './defaults';
 export * from './envelope';
 export * from './eventually';
 export * from './kafka';
+export * from './net';
 export * from './openapi-limits';
 export * from './service';
 export * from './tokens';
